@@ -1,0 +1,323 @@
+"""Hume Expression Measurement v1 realtime audio (`wss://api.cloud.hume.ai/v1/expression/audio/realtime`).
+
+The legacy v0 streaming API (base64 WAV files, 48 emotions) was shut down in June 2026 and `hume` 0.14
+dropped it; this adapter speaks the v1 wire protocol directly (aiohttp), which the
+`hume-expression-measurement` SDK wraps: `session.created` → `session.update` → binary s16le 16 kHz
+mono PCM → `utterance.start` / `measurement.result` / `utterance.end` → `session.close` → `session.closed`.
+
+One connection per participant. Each utterance the audio chain ends (with its pre-roll, plus a short
+silent tail so Hume closes its own utterance) is sent in `frame_ms` frames, paced at real time: frame k
+leaves no earlier than k x frame_ms after the utterance's first frame. Hume numbers audio by its own
+clock (ms since the session's first frame), so the stream keeps a map from that clock to our session
+clock and tags each measurement with the utterance it belongs to.
+
+Failures, and why each is handled so:
+- `rate_limited` (session continues, the frame was not measured): the last frame is sent again after
+  one frame of back-off, and does not advance the map (Hume did not count it).
+- `message_too_large` (session ends): reconnect with half the frame size and resend the utterance.
+- a dropped connection or any session-ending error: reconnect with exponential back-off and resend the
+  utterance in flight from its first frame; queued utterances wait in order, so the participant's place
+  is kept. Measurements already delivered for that utterance are not delivered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import aiohttp
+import numpy as np
+
+from agents.audio.frames import SAMPLE_RATE
+
+from .base import ProsodyCapabilities, ProsodyProvider, ProsodyResult, ProsodyStream, ResultCallback, Utterance
+
+log = logging.getLogger("escuta.coach.hume")
+
+AUDIO_FORMAT = {"type": "audio/pcm", "encoding": "s16le", "sample_rate": SAMPLE_RATE, "channels": 1}
+MIN_FRAME_BYTES = 640  # 20 ms
+TAIL_S = 0.3
+MAX_ATTEMPTS = 6  # consecutive failed sessions before an utterance is given up
+TOP_EXPRESSIONS = 10
+
+
+class HumeError(RuntimeError):
+    """The session could not be opened (handshake refused, protocol violation)."""
+
+
+class HumeAuthError(HumeError):
+    """The key was refused (401/403): retrying cannot help, so the stream stops sending."""
+
+
+@dataclass
+class HumeStats:
+    sessions: int = 0
+    reconnects: int = 0
+    frames_sent: int = 0
+    rate_limited: int = 0
+    too_large: int = 0
+    results: int = 0
+    dropped_utterances: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Segment:
+    hume_start_ms: float
+    hume_end_ms: float
+    utterance: Utterance
+
+
+class _SessionEnded(Exception):
+    pass
+
+
+class HumeStream(ProsodyStream):
+    def __init__(self, provider: HumeProsody, participant_id: str, on_result: ResultCallback) -> None:
+        self.p = provider
+        self.participant_id = participant_id
+        self.on_result = on_result
+        self.stats = HumeStats()
+        self.frame_bytes = provider.frame_bytes
+        self.disabled = False  # set when the key is refused
+        self._queue: asyncio.Queue[Utterance | None] = asyncio.Queue()
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()  # the current session is over (closed, dropped or fatal error)
+        self._closed_ack = asyncio.Event()  # session.closed received
+        self._rate_limited = 0
+        self._too_large = False
+        self._segments: list[_Segment] = []
+        self._pos_ms = 0.0
+        self._delivered: set[tuple[float, float, float]] = set()
+        self._task = asyncio.create_task(self._run(), name="hume-stream")
+
+    def push(self, utterance: Utterance) -> None:
+        self._queue.put_nowait(utterance)
+
+    async def aclose(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task
+
+    # --- the sending side ------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        try:
+            while (utt := await self._queue.get()) is not None:
+                await self._send_utterance(utt)
+            await self._close_session()
+        finally:
+            await self._disconnect()
+
+    async def _send_utterance(self, utt: Utterance) -> None:
+        if self.disabled:
+            self.stats.dropped_utterances += 1
+            return
+        pcm = np.concatenate([utt.audio, np.zeros(round(TAIL_S * SAMPLE_RATE), dtype=np.int16)])
+        data = pcm.astype("<i2").tobytes()
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                await self._ensure_connected()
+                await self._send_frames(utt, data)
+                return
+            except HumeAuthError:
+                self.disabled = True
+                self.stats.dropped_utterances += 1
+                log.warning("hume_key_refused")
+                return
+            except (_SessionEnded, aiohttp.ClientError, OSError, TimeoutError, HumeError) as exc:
+                self.stats.errors.append(type(exc).__name__)
+                await self._disconnect()
+                if self._too_large:
+                    self.frame_bytes = max(MIN_FRAME_BYTES, (self.frame_bytes // 2) & ~1)
+                    self._too_large = False
+                self.stats.reconnects += 1
+                await asyncio.sleep(min(self.p.max_backoff, self.p.backoff * 2**attempt))
+        self.stats.dropped_utterances += 1
+        log.warning("hume_utterance_dropped", extra={"attempts": MAX_ATTEMPTS})
+
+    async def _send_frames(self, utt: Utterance, data: bytes) -> None:
+        assert self._ws is not None
+        seg = _Segment(self._pos_ms, self._pos_ms, utt)
+        self._segments.append(seg)
+        step = self.frame_bytes
+        frame_s = step / 2 / SAMPLE_RATE
+        t0 = time.monotonic()
+        sent_s = 0.0  # audio Hume has accepted from this utterance
+        i = 0
+        while i < len(data):
+            delay = t0 + sent_s - time.monotonic()  # real-time pacing
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self._ended.is_set():
+                raise _SessionEnded
+            if self._rate_limited:
+                # The previous frame was not measured: send it again, one frame later.
+                self._rate_limited -= 1
+                prev = min(step, i) if i else 0
+                i -= prev
+                sent_s -= prev / 2 / SAMPLE_RATE
+                self._pos_ms -= prev / 2 / SAMPLE_RATE * 1000
+                t0 += frame_s
+                continue
+            frame = data[i : i + step]
+            await self._ws.send_bytes(frame)
+            self.stats.frames_sent += 1
+            dur_ms = len(frame) / 2 / SAMPLE_RATE * 1000
+            self._pos_ms += dur_ms
+            seg.hume_end_ms = self._pos_ms
+            sent_s += dur_ms / 1000
+            i += len(frame)
+        # Let a rate_limited answer to the last frame arrive before moving on.
+        await asyncio.sleep(min(0.05, frame_s))
+        if self._rate_limited and not self._ended.is_set():
+            self._rate_limited -= 1
+            last = len(data) - (len(data) - 1) // step * step
+            await self._ws.send_bytes(data[-last:])
+            self.stats.frames_sent += 1
+        if self._ended.is_set():
+            raise _SessionEnded
+
+    async def _ensure_connected(self) -> None:
+        if self._ws is not None and not self._ws.closed and not self._ended.is_set():
+            return
+        await self._disconnect()
+        headers = {"X-Hume-Api-Key": self.p.api_key}
+        try:
+            ws = await self.p.http().ws_connect(self.p.url, headers=headers, heartbeat=20.0, max_msg_size=1 << 20)
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status in (401, 403):
+                raise HumeAuthError(f"key refused: HTTP {exc.status}") from None
+            raise HumeError(f"handshake refused: HTTP {exc.status}") from None  # 408/429/5xx: retried
+        created = await asyncio.wait_for(ws.receive(), self.p.timeout)
+        if created.type != aiohttp.WSMsgType.TEXT or json.loads(created.data).get("type") != "session.created":
+            await ws.close()
+            raise HumeError("no session.created")
+        # session.update is only allowed before the first audio frame, so it goes right away.
+        update = {"type": "session.update", "audio": AUDIO_FORMAT, "measurement_timer_ms": self.p.measurement_timer_ms}
+        await ws.send_str(json.dumps(update))
+        updated = await asyncio.wait_for(ws.receive(), self.p.timeout)
+        if updated.type != aiohttp.WSMsgType.TEXT or json.loads(updated.data).get("type") != "session.updated":
+            await ws.close()
+            raise HumeError("no session.updated")
+        self._ws = ws
+        self._ended = asyncio.Event()
+        self._closed_ack = asyncio.Event()
+        self._rate_limited = 0
+        self._segments, self._pos_ms = [], 0.0  # Hume's clock restarts with every session
+        self.stats.sessions += 1
+        self._reader = asyncio.create_task(self._read(ws), name="hume-reader")
+
+    async def _close_session(self) -> None:
+        ws = self._ws
+        if ws is None or ws.closed or self._ended.is_set():
+            return
+        with contextlib.suppress(aiohttp.ClientError, OSError):
+            await ws.send_str(json.dumps({"type": "session.close"}))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed_ack.wait(), self.p.timeout)
+
+    async def _disconnect(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                await ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._reader, self.p.timeout)
+            self._reader = None
+
+    # --- the receiving side ----------------------------------------------------------------------------
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                self._handle(json.loads(msg.data))
+        finally:
+            self._ended.set()
+
+    def _handle(self, m: dict[str, Any]) -> None:
+        kind = m.get("type")
+        if kind == "measurement.result":
+            self._deliver(m)
+        elif kind == "session.closed":
+            self._closed_ack.set()
+            self._ended.set()
+        elif kind == "error":
+            code = str(m.get("code"))
+            if code == "rate_limited":
+                self.stats.rate_limited += 1
+                self._rate_limited += 1
+            elif code == "message_too_large":
+                self.stats.too_large += 1
+                self._too_large = True
+            if m.get("retryable") is False:
+                self.stats.errors.append(code)
+                self._ended.set()
+
+    def _deliver(self, m: dict[str, Any]) -> None:
+        start_ms, end_ms = float(m["audio_start_ms"]), float(m["audio_end_ms"])
+        # The utterance whose audio holds the window's start: Hume may close a window a little into the
+        # next utterance's pre-roll (it needs trailing quiet to end one), so the end is clipped.
+        seg = next((s for s in reversed(self._segments) if s.hume_start_ms <= start_ms), None)
+        if seg is None:
+            return
+        utt = seg.utterance
+
+        def to_session(ms: float) -> float:
+            return utt.audio_start + (min(ms, seg.hume_end_ms) - seg.hume_start_ms) / 1000.0
+
+        w0, w1 = to_session(start_ms), to_session(end_ms)
+        key = (utt.start, round(w0, 1), round(w1, 1))
+        if key in self._delivered:  # measured again after a reconnect
+            return
+        self._delivered.add(key)
+        self.stats.results += 1
+        features = {
+            "trigger": m.get("trigger"),
+            "expressions": list(m.get("expressions") or [])[:TOP_EXPRESSIONS],
+            "voice_attributes": list(m.get("voice_attributes") or []),
+        }
+        self.on_result(ProsodyResult(self.participant_id, HumeProsody.name, utt.start, utt.end, w0, w1, features))
+
+
+class HumeProsody(ProsodyProvider):
+    name: ClassVar[str] = "hume"
+    capabilities: ClassVar[ProsodyCapabilities] = ProsodyCapabilities(streaming=True, offline=False)
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        url: str = "wss://api.cloud.hume.ai/v1/expression/audio/realtime",
+        measurement_timer_ms: int = 3000,
+        frame_ms: int = 100,
+        backoff: float = 0.2,
+        max_backoff: float = 5.0,
+        timeout: float = 10.0,
+    ) -> None:
+        if not 3000 <= measurement_timer_ms <= 10000:
+            raise ValueError("measurement_timer_ms must be within 3000..10000 (Hume v1 limits)")
+        self.api_key = api_key
+        self.url = url
+        self.measurement_timer_ms = measurement_timer_ms
+        self.frame_bytes = max(MIN_FRAME_BYTES, frame_ms * SAMPLE_RATE // 1000 * 2)
+        self.backoff, self.max_backoff, self.timeout = backoff, max_backoff, timeout
+        self._http: aiohttp.ClientSession | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    def stream(self, participant_id: str, on_result: ResultCallback) -> HumeStream:
+        return HumeStream(self, participant_id, on_result)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()

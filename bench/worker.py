@@ -1,0 +1,198 @@
+"""Worker benchmark: N simulated participants through the transcription profile, in real time.
+
+    python -m bench.worker [--participants 10,25,50] [--seconds 30] [--delay 0.3] [--no-whisper]
+
+Each participant is a `ParticipantFeed` (the worker's own per-track code: audio chain, VAD,
+segmentation, the transcription profile) fed an espeak-ng recording at real-time pace, as a room
+would. Speech-to-text is a stub that answers after a fixed delay, so what is measured is Escuta's
+own cost. Reported per N:
+
+* CPU per participant (process CPU seconds / audio seconds / N) and participants per core (1 / that);
+* whether it kept up: feed lag (how late frames were pushed versus their real-time schedule), p95/max;
+* own latency: utterance cut → transcript published, minus the provider's time, p50/p95.
+
+And the local Whisper model's real-time factor (inference seconds / audio seconds) on this machine.
+Goals (issue 6): ≥ 50 participants per core, own latency p95 < 20 ms. Numbers from a shared 2-core
+VM move by tens of percent between runs; compare within a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents import stt as lk_stt
+from livekit.agents.language import LanguageCode
+from livekit.agents.utils import AudioBuffer
+
+from agents.audio import load_silero
+from agents.audio.frames import SAMPLE_RATE, frames_from_array
+from agents.listening import ParticipantFeed
+from agents.profiles import ProfileContext, SessionInfo, Speaker, TranscriptionProfile
+from agents.stt import FallbackTranscriber, SpeechToText
+from escuta.settings import Settings
+from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, recording
+
+FRAME_MS = 20
+
+
+class DelaySTT(lk_stt.STT[Any]):
+    """Answers every utterance after a fixed delay, like a provider with constant latency."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(capabilities=lk_stt.STTCapabilities(streaming=False, interim_results=False))
+        self.delay = delay
+
+    async def _recognize_impl(
+        self, buffer: AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
+    ) -> lk_stt.SpeechEvent:
+        await asyncio.sleep(self.delay)
+        return lk_stt.SpeechEvent(
+            type=lk_stt.SpeechEventType.FINAL_TRANSCRIPT,
+            alternatives=[lk_stt.SpeechData(language=LanguageCode("en"), text="stub transcript", confidence=0.9)],
+        )
+
+
+class CountingPublisher:
+    def __init__(self) -> None:
+        self.published = 0
+
+    async def publish_transcript(self, speaker: Speaker, segment_id: str, text: str) -> None:
+        self.published += 1
+
+    async def send_text(
+        self, topic: str, text: str, *, to: list[str] | None = None, attributes: dict[str, str] | None = None
+    ) -> None:
+        return None
+
+    def record(self, kind: str, data: dict[str, Any]) -> None:
+        return None
+
+
+def pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def speech(seconds: float) -> np.ndarray[Any, np.dtype[np.int16]]:
+    base = np.concatenate([recording(SCRIPT_EN).audio, recording(SCRIPT_B, lead=0.3).audio])
+    reps = int(np.ceil(seconds * SAMPLE_RATE / len(base)))
+    return np.tile(base, reps)[: int(seconds * SAMPLE_RATE)]
+
+
+async def paced(samples: np.ndarray[Any, np.dtype[np.int16]], lags: list[float]) -> AsyncIterator[rtc.AudioFrame]:
+    start = time.perf_counter()
+    for i, frame in enumerate(frames_from_array(samples, SAMPLE_RATE, FRAME_MS)):
+        due = start + i * FRAME_MS / 1000
+        now = time.perf_counter()
+        if due > now:
+            await asyncio.sleep(due - now)
+        lags.append(max(0.0, time.perf_counter() - due))
+        yield frame
+
+
+async def run_participants(
+    n: int, seconds: float, delay: float, audio: np.ndarray[Any, np.dtype[np.int16]]
+) -> dict[str, Any]:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    profile = TranscriptionProfile()
+    publisher = CountingPublisher()
+    session = SessionInfo("bench", "bench", None, None, datetime.now(UTC))
+    profile.ctx = ProfileContext(session, settings, publisher)
+    profile.stt = FallbackTranscriber([SpeechToText("stub", DelaySTT(delay))], attempt_timeout=30)
+    vad = load_silero(profile.audio.silero_backend)
+    lags: list[float] = []
+    feeds = []
+    tracks = []
+    for i in range(n):
+        shift = int((i * 0.37 % 5.0) * SAMPLE_RATE)  # stagger utterances across participants
+        tracks.append(np.roll(audio, shift))
+        feeds.append(ParticipantFeed(profile, Speaker(f"p{i}", f"TR_{i}"), vad_model=vad))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(f.run(paced(t, lags)) for f, t in zip(feeds, tracks, strict=True)))
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    per = cpu / seconds / n
+    return {
+        "participants": n,
+        "audio_seconds": seconds,
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "cpu_per_participant": round(per, 5),
+        "participants_per_core": round(1 / per, 1) if per else None,
+        "feed_lag_p95_ms": round(pct(lags, 95) * 1000, 1),
+        "feed_lag_max_ms": round(max(lags) * 1000, 1),
+        "kept_up": pct(lags, 95) < 0.1 and wall < seconds * 1.1 + delay + 1,
+        "utterances": profile.stats["utterances"],
+        "published": publisher.published,
+        "own_latency_p50_ms": round(statistics.median(profile.own_latency_ms), 2) if profile.own_latency_ms else None,
+        "own_latency_p95_ms": round(pct(profile.own_latency_ms, 95), 2),
+        "provider_ms_p50": round(statistics.median(profile.provider_ms), 1) if profile.provider_ms else None,
+    }
+
+
+def whisper_rtf() -> dict[str, Any]:
+    from agents.stt.local_whisper import WhisperSTT
+
+    rec = recording(SCRIPT_EN)
+    clips = [rec.audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in rec.spans]
+    stt = WhisperSTT(model="tiny.en")
+    audio_s = sum(len(c) for c in clips) / SAMPLE_RATE
+
+    async def go() -> tuple[float, float]:
+        await stt.recognize(rtc.AudioFrame(clips[0].tobytes(), SAMPLE_RATE, 1, len(clips[0])))  # warm-up
+        c0, w0 = time.process_time(), time.perf_counter()
+        for c in clips:
+            await stt.recognize(rtc.AudioFrame(c.tobytes(), SAMPLE_RATE, 1, len(c)))
+        return time.perf_counter() - w0, time.process_time() - c0
+
+    wall, cpu = asyncio.run(go())
+    return {
+        "model": "tiny.en (int8, 1 thread)",
+        "audio_seconds": round(audio_s, 2),
+        "rtf_wall": round(wall / audio_s, 3),
+        "rtf_cpu": round(cpu / audio_s, 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--participants", default="10,25,50", help="comma-separated N values")
+    ap.add_argument("--seconds", type=float, default=30.0, help="audio per participant")
+    ap.add_argument("--delay", type=float, default=0.3, help="stub provider delay (s)")
+    ap.add_argument("--no-whisper", action="store_true", help="skip the Whisper real-time factor")
+    args = ap.parse_args()
+    audio = speech(args.seconds)
+    results: dict[str, Any] = {"runs": []}
+    for n in (int(x) for x in args.participants.split(",")):
+        r = asyncio.run(run_participants(n, args.seconds, args.delay, audio))
+        results["runs"].append(r)
+        print(json.dumps(r), flush=True)
+    if not args.no_whisper:
+        results["whisper"] = whisper_rtf()
+        print(json.dumps(results["whisper"]), flush=True)
+    best = max((r for r in results["runs"] if r["kept_up"]), key=lambda r: r["participants"], default=None)
+    print(
+        json.dumps(
+            {
+                "summary": True,
+                "largest_n_kept_up": best["participants"] if best else 0,
+                "participants_per_core_at_largest": best["participants_per_core"] if best else None,
+                "own_latency_p95_ms_at_largest": best["own_latency_p95_ms"] if best else None,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Escuta's control plane: tokens, devices, LiveKit webhooks, sessions and reports (FastAPI)."""

@@ -1,0 +1,231 @@
+"""Who is calling: users (access JWT), devices (``bk_`` keys) and browsers (``pk_`` publishable keys).
+
+Re-exported from ``control_api.deps`` as ``CurrentUser``, ``OrgAdmin`` and ``CurrentPrincipal``.
+Kept free of imports from ``deps`` so the two modules cannot import each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from uuid import UUID
+
+import asyncpg
+from fastapi import Depends, Request
+
+from control_api.errors import ApiError
+from db.tenancy import tenant_connection
+from escuta.security.keys import key_matches, parse_key
+from escuta.security.ratelimit import RateLimited, RateLimiter
+from escuta.security.tokens import InvalidToken, verify_access
+from escuta.settings import Settings
+
+log = logging.getLogger("escuta.api.auth")
+
+ORG_ADMIN_ROLES = frozenset({"owner", "admin"})
+# A verified key is trusted for this long without a database round trip: it keeps `/token` cheap.
+# Revoking through this process drops the entry at once; other workers notice within this window.
+KEY_CACHE_SECONDS = 10.0
+LAST_USED_RESOLUTION = 60.0  # last_used_at is written at most once a minute per key
+CACHE_MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    user_id: UUID
+    org_id: UUID | None
+    role: str | None
+    platform_admin: bool
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role in ORG_ADMIN_ROLES
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The credential behind a request. ``subject`` keys rate limits (a user id or a key prefix)."""
+
+    kind: Literal["user", "device", "publishable"]
+    org_id: UUID
+    subject: str
+    user: AuthUser | None = None
+    device_id: UUID | None = None
+    key_id: UUID | None = None
+
+
+@dataclass
+class _CachedKey:
+    key_id: UUID
+    org_id: UUID
+    kind: str
+    device_id: UUID | None
+    key_hash: bytes
+    allowed_origins: tuple[str, ...]
+    revoked: bool
+    fetched: float
+    last_used_written: float = 0.0
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limited(exc: RateLimited) -> ApiError:
+    return ApiError(
+        429, "rate_limited", "too many requests; retry later", headers={"Retry-After": str(exc.retry_after)}
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    if getattr(state, "rate_limiter", None) is None:
+        state.rate_limiter = RateLimiter()
+    rl: RateLimiter = state.rate_limiter
+    return rl
+
+
+def client_address(request: Request) -> str:
+    # uvicorn's --proxy-headers/--forwarded-allow-ips decide whether X-Forwarded-For is trusted.
+    return request.client.host if request.client else "unknown"
+
+
+def user_from_token(settings: Settings, token: str) -> AuthUser:
+    try:
+        c = verify_access(settings, token)
+    except InvalidToken:
+        raise _unauthorized("invalid or expired access token") from None
+    return AuthUser(c.user_id, c.org_id, c.role, c.platform_admin)
+
+
+def get_current_user(request: Request) -> AuthUser:
+    token = _bearer(request)
+    if token is None:
+        raise _unauthorized("missing bearer token")
+    return user_from_token(request.app.state.settings, token)
+
+
+CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
+
+
+def require_org_admin(user: CurrentUser) -> AuthUser:
+    if user.org_id is None or not user.is_org_admin:
+        raise ApiError(403, "forbidden", "requires the owner or admin role in an organization")
+    return user
+
+
+OrgAdmin = Annotated[AuthUser, Depends(require_org_admin)]
+
+
+def require_org_member(user: CurrentUser) -> AuthUser:
+    if user.org_id is None:
+        raise ApiError(403, "forbidden", "this account belongs to no organization")
+    return user
+
+
+OrgMember = Annotated[AuthUser, Depends(require_org_member)]
+
+
+def _key_cache(request: Request) -> dict[str, _CachedKey]:
+    state = request.app.state
+    if getattr(state, "api_key_cache", None) is None:
+        state.api_key_cache = {}
+    cache: dict[str, _CachedKey] = state.api_key_cache
+    return cache
+
+
+def forget_key(request: Request, prefix: str) -> None:
+    """Drop a key from this process's cache (called on revocation)."""
+    _key_cache(request).pop(prefix, None)
+
+
+async def _load_key(pool: asyncpg.Pool, prefix: str) -> _CachedKey | None:
+    async with tenant_connection(pool, None) as conn:
+        row = await conn.fetchrow("SELECT * FROM escuta_api_key_lookup($1)", prefix)
+    if row is None:
+        return None
+    return _CachedKey(
+        key_id=row["id"],
+        org_id=row["org_id"],
+        kind=row["kind"],
+        device_id=row["device_id"],
+        key_hash=bytes(row["key_hash"]),
+        allowed_origins=tuple(row["allowed_origins"]),
+        revoked=row["revoked"],
+        fetched=time.monotonic(),
+    )
+
+
+async def principal_from_key(request: Request, key: str) -> Principal:
+    parsed = parse_key(key)
+    if parsed is None:
+        raise _unauthorized("invalid API key")
+    kind, prefix = parsed
+    # Unknown keys cost a database lookup: a source that keeps failing is stopped before that.
+    settings: Settings = request.app.state.settings
+    rl, source = limiter(request), client_address(request)
+    try:
+        rl.check(settings.rate_limit_token, "key:fail", source)
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    cache = _key_cache(request)
+    entry = cache.get(prefix)
+    now = time.monotonic()
+    if entry is None or now - entry.fetched > KEY_CACHE_SECONDS:
+        pool: asyncpg.Pool | None = request.app.state.pool
+        if pool is None:
+            raise ApiError(503, "database_unavailable", "the database is not connected yet")
+        stale, entry = entry, await _load_key(pool, prefix)
+        if entry is not None and stale is not None:
+            entry.last_used_written = stale.last_used_written
+        if entry is None:
+            cache.pop(prefix, None)
+            rl.record(settings.rate_limit_token, "key:fail", source)
+            raise _unauthorized("invalid API key")
+        if len(cache) >= CACHE_MAX_ENTRIES:
+            cache.clear()  # crude but bounded: a flood of distinct keys only costs lookups
+        cache[prefix] = entry
+    if entry.revoked or entry.kind != kind or not key_matches(key, entry.key_hash):
+        rl.record(settings.rate_limit_token, "key:fail", source)
+        log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, source)
+        raise _unauthorized("invalid or revoked API key")
+    if kind == "publishable":
+        origin = request.headers.get("origin")
+        if origin is None or origin not in entry.allowed_origins:
+            raise ApiError(403, "origin_not_allowed", "this publishable key is not valid from this origin")
+    if now - entry.last_used_written > LAST_USED_RESOLUTION:
+        entry.last_used_written = now
+        async with tenant_connection(request.app.state.pool, entry.org_id) as conn:
+            await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = $1", entry.key_id)
+    return Principal(
+        kind="device" if kind == "device" else "publishable",
+        org_id=entry.org_id,
+        subject=prefix,
+        device_id=entry.device_id,
+        key_id=entry.key_id,
+    )
+
+
+async def get_principal(request: Request) -> Principal:
+    """Any credential that may act for an organization: ``X-API-Key``, or a bearer key or access token."""
+    token = request.headers.get("x-api-key") or _bearer(request)
+    if token is None:
+        raise _unauthorized("missing credential (bearer access token or API key)")
+    if token.startswith(("bk_", "pk_")):
+        return await principal_from_key(request, token)
+    user = user_from_token(request.app.state.settings, token)
+    if user.org_id is None:
+        raise ApiError(403, "forbidden", "this account belongs to no organization")
+    return Principal(kind="user", org_id=user.org_id, subject=str(user.user_id), user=user)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

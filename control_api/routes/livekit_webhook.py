@@ -1,0 +1,74 @@
+"""`POST /livekit/webhook` (seed 002): LiveKit's signed events become sessions.
+
+The `Authorization` header carries a JWT signed with the API secret whose `sha256` claim is the hash of
+the exact body bytes; livekit-api's WebhookReceiver checks both against the raw body. Anything that
+fails verification is rejected with 401 before a byte is written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from google.protobuf.json_format import ParseError
+from livekit import api
+
+from control_api.deps import AppSettings, Metrics, Pool
+from control_api.errors import ApiError
+from control_api.video_egress import start_video_egress, wants_video_egress
+from db.sessions import ingest_event
+from db.solutions import room_org
+from db.tenancy import tenant_connection
+
+router = APIRouter(tags=["livekit"])
+log = logging.getLogger("escuta.api.webhook")
+
+
+def _receiver(request: Request, settings: AppSettings) -> api.WebhookReceiver:
+    # Built once per app: TokenVerifier is cheap, but there is no reason to rebuild it per request.
+    cached: api.WebhookReceiver | None = getattr(request.app.state, "webhook_receiver", None)
+    if cached is None:
+        verifier = api.TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
+        cached = api.WebhookReceiver(verifier)
+        request.app.state.webhook_receiver = cached
+    return cached
+
+
+@router.post("/livekit/webhook")
+async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, metrics: Metrics) -> dict[str, str]:
+    auth = request.headers.get("authorization")
+    if not auth:
+        metrics.webhook_events.labels("unknown", "rejected").inc()
+        raise ApiError(401, "unauthorized", "missing Authorization header")
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        metrics.webhook_events.labels("unknown", "rejected").inc()
+        raise ApiError(400, "invalid_body", "webhook body is not UTF-8") from None
+    receiver = _receiver(request, settings)
+    # LiveKit sends the bare JWT; accept a "Bearer " prefix too, as some proxies add one.
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else auth.strip()
+    try:
+        event = receiver.receive(text, token)
+    except ParseError:
+        metrics.webhook_events.labels("unknown", "rejected").inc()
+        raise ApiError(400, "invalid_body", "webhook body is not a LiveKit event") from None
+    except Exception as exc:
+        # livekit-api raises bare Exception for "hash mismatch" and a missing sha256 claim, PyJWT errors
+        # for bad signatures and expiry, binascii errors for a malformed hash: all mean "not from LiveKit".
+        metrics.webhook_events.labels("unknown", "rejected").inc()
+        log.warning("webhook rejected: %s", type(exc).__name__)
+        raise ApiError(401, "invalid_signature", "webhook signature does not match the body") from None
+    # Scoped to the room's organization (from the /token room registry; None for rooms nobody minted), so
+    # ingestion writes under row-level security like every other application transaction.
+    async with tenant_connection(pool, None) as conn:
+        org_id = await room_org(conn, event.room.name) if event.room.name else None
+    async with tenant_connection(pool, org_id) as conn:
+        result = await ingest_event(conn, event, raw)
+    outcome = "duplicate" if result.duplicate else "stored"
+    metrics.webhook_events.labels(result.event or "unknown", outcome).inc()
+    # Issue 9: a meeting's video tracks are recorded by LiveKit's Egress service (once: not on a retry).
+    if not result.duplicate and await wants_video_egress(pool, settings, event, org_id):
+        await start_video_egress(settings, event)
+    return {"status": outcome, "id": result.event_id}

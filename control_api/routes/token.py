@@ -1,0 +1,187 @@
+"""`POST /token` (seed 003's contract): a LiveKit access token for ``{solution}-{clientId}-{userId}``.
+
+Unlike the seed, minting needs a credential (device key, user access token, or a publishable key from
+an allowed origin) and ``clientId`` must be the caller's own organization. The server alone decides
+the grants: join/publish/subscribe/data in that one room, a short TTL, never room admin or hidden.
+The token's room configuration dispatches the Escuta agent with ``{"profile","org_id","solution"}``.
+
+The hot path avoids the database: keys are cached (control_api/principals.py), and solutions and the
+room registry are cached here for a few seconds; only a room's first mint writes its registry row.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from control_api.deps import Principal
+from control_api.errors import ApiError
+from control_api.principals import CACHE_MAX_ENTRIES, client_address, get_principal, limiter, rate_limited
+from control_api.routes.credits import require_avatar_credit
+from db import solutions as repo
+from db.credits import AVATAR_PROFILE
+from db.tenancy import tenant_connection
+from escuta.security.ratelimit import RateLimited
+from escuta.settings import Settings
+
+router = APIRouter(tags=["token"])
+SOLUTION_CACHE_SECONDS = 5.0  # a changed profile reaches new tokens within this
+ROOM_REGISTRY_REFRESH = 60.0  # last_minted_at resolution per room
+
+
+class TokenBody(BaseModel):
+    solution: str = Field(pattern=r"^[A-Za-z0-9_.]{1,64}$")
+    clientId: str = Field(min_length=1, max_length=64)
+    userId: str = Field(pattern=r"^[\w.@-]{1,128}$")
+
+
+def _cache(request: Request, name: str) -> dict[Any, Any]:
+    state = request.app.state
+    cache: dict[Any, Any] | None = getattr(state, name, None)
+    if cache is None:
+        cache = {}
+        setattr(state, name, cache)
+    return cache
+
+
+def participant_fields(principal: Principal, user_id: str, solution: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Metadata and attributes the agents read: who this participant is, decided by the credential."""
+    attributes = {
+        "escuta.org_id": str(principal.org_id),
+        "escuta.solution": solution,
+        "escuta.principal": principal.kind,
+    }
+    if principal.kind == "user":
+        # An authenticated member of the organization hosts (seed 002: hosts get no feedback on themselves).
+        metadata: dict[str, Any] = {"roles": ["host"], "name": user_id}
+        attributes["escuta.role"] = "host"
+    elif principal.kind == "device":
+        metadata = {"roles": ["device"], "name": user_id, "deviceId": str(principal.device_id)}
+        attributes["escuta.role"] = "device"
+        attributes["escuta.device_id"] = str(principal.device_id)
+    else:
+        metadata = {"roles": ["guest"], "name": user_id}
+        attributes["escuta.role"] = "guest"
+    return metadata, attributes
+
+
+def mint(settings: Settings, principal: Principal, body: TokenBody, room: str, profile: str) -> str:
+    """The LiveKit JWT, with exactly the claims livekit-api's ``AccessToken`` would write.
+
+    Built directly because ``AccessToken.to_jwt`` spends most of its time in ``dataclasses.asdict``;
+    tests/accounts/test_token.py checks claim-for-claim equality with ``AccessToken``'s output.
+    """
+    metadata, attributes = participant_fields(principal, body.userId, body.solution)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "name": body.userId,
+        "metadata": json.dumps(metadata, separators=(",", ":")),
+        "video": {
+            "roomJoin": True,
+            "room": room,
+            "canPublish": True,
+            "canSubscribe": True,
+            "canPublishData": True,
+            "canUpdateOwnMetadata": False,
+        },
+        "attributes": attributes,
+        "sub": room,
+        "iss": settings.livekit_api_key,
+        "nbf": now,
+        "exp": now + settings.livekit_token_ttl,
+    }
+    if settings.agent_name:
+        dispatch = {"profile": profile, "org_id": str(principal.org_id), "solution": body.solution}
+        claims["roomConfig"] = {"agents": [{"agentName": settings.agent_name, "metadata": json.dumps(dispatch)}]}
+    return sign_hs256(claims, settings.livekit_api_secret.get_secret_value())
+
+
+_JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+
+
+def sign_hs256(claims: dict[str, Any], secret: str) -> str:
+    """A compact HS256 JWT (RFC 7519), what PyJWT writes, minus its per-call key checks."""
+    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=")
+    signing_input = _JWT_HEADER + b"." + payload
+    signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
+    return (signing_input + b"." + signature.rstrip(b"=")).decode("ascii")
+
+
+async def _profile(request: Request, pool: Any, principal: Principal, solution: str) -> str | None:
+    cache = _cache(request, "solution_cache")
+    key = (principal.org_id, solution)
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < SOLUTION_CACHE_SECONDS:
+        return hit[1]  # type: ignore[no-any-return]
+    async with tenant_connection(pool, principal.org_id) as conn:
+        found = await repo.get_solution(conn, principal.org_id, solution)
+    profile = found["profile"] if found else None
+    if len(cache) >= CACHE_MAX_ENTRIES:
+        cache.clear()
+    cache[key] = (now, profile)
+    return profile
+
+
+async def _body(request: Request) -> TokenBody:
+    try:
+        return TokenBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        # The API's usual 400 naming the field (control_api/errors.py formats it).
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+@router.post(
+    "/token",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": TokenBody.model_json_schema()}}}
+    },
+)
+async def token(request: Request) -> JSONResponse:
+    # No FastAPI dependencies or body field on the hottest route: the credential, the body, the settings
+    # and the pool are taken by hand, which saves a measurable share of each request's CPU.
+    principal = await get_principal(request)
+    body = await _body(request)
+    settings: Settings = request.app.state.settings
+    pool = request.app.state.pool
+    rl = limiter(request)
+    try:
+        rl.hit(settings.rate_limit_token, "token:subject", principal.subject)
+        rl.hit(settings.rate_limit_token, "token:source", client_address(request))
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    if body.clientId != str(principal.org_id):
+        raise ApiError(403, "forbidden", "clientId is not the caller's organization")
+    profile = await _profile(request, pool, principal, body.solution)
+    if profile is None:
+        raise ApiError(404, "unknown_solution", f"solution {body.solution!r} is not configured for this organization")
+    if profile == AVATAR_PROFILE:  # issue 10: a new avatar session needs credit (402 otherwise)
+        await require_avatar_credit(pool, principal.org_id)
+    room = f"{body.solution}-{body.clientId}-{body.userId}"
+    registered = _cache(request, "room_registry_cache")
+    now = time.monotonic()
+    if now - registered.get(room, -ROOM_REGISTRY_REFRESH) >= ROOM_REGISTRY_REFRESH:
+        async with tenant_connection(pool, principal.org_id) as conn:
+            await repo.register_room(conn, principal.org_id, room, body.solution, profile)
+        if len(registered) >= CACHE_MAX_ENTRIES:
+            registered.clear()  # bounded memory; a cleared room is just re-registered on its next mint
+        registered[room] = now
+    signed = mint(settings, principal, body, room, profile)
+    return JSONResponse(
+        {
+            "token": signed,
+            "room": room,
+            "identity": room,
+            "apiKey": settings.livekit_api_key,
+            "url": settings.livekit_url,
+        }
+    )

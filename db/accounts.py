@@ -1,0 +1,157 @@
+"""Organizations, users, memberships and refresh-token families (seed 002's auth model).
+
+``users`` and ``refresh_tokens`` are identity tables, not tenant data: a person may belong to several
+organizations and is looked up by e-mail before any organization is known. Everything else here is
+tenant-owned and read inside :func:`db.tenancy.tenant_connection`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import Conn
+
+Role = Literal["owner", "admin", "member"]
+
+
+async def create_org(
+    conn: Conn, org_id: UUID, name: str, *, email: str | None = None, phone: str | None = None
+) -> None:
+    await conn.execute(
+        "INSERT INTO organizations (id, name, email, phone) VALUES ($1, $2, $3, $4)", org_id, name, email, phone
+    )
+
+
+async def get_org(conn: Conn, org_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM organizations WHERE id = $1", org_id)
+
+
+async def create_user(
+    conn: Conn,
+    email: str,
+    password_hash: str,
+    *,
+    name: str | None = None,
+    platform_admin: bool = False,
+) -> UUID | None:
+    """The new user's id, or None if the e-mail is taken."""
+    user_id: UUID | None = await conn.fetchval(
+        """
+        INSERT INTO users (email, password_hash, name, is_platform_admin) VALUES ($1, $2, $3, $4)
+        ON CONFLICT ((lower(email))) DO NOTHING RETURNING id
+        """,
+        email,
+        password_hash,
+        name,
+        platform_admin,
+    )
+    return user_id
+
+
+async def find_user_by_email(conn: Conn, email: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM users WHERE lower(email) = lower($1)", email)
+
+
+async def get_user(conn: Conn, user_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+
+
+async def add_membership(conn: Conn, org_id: UUID, user_id: UUID, role: Role) -> bool:
+    status = await conn.execute(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        org_id,
+        user_id,
+        role,
+    )
+    return status == "INSERT 0 1"
+
+
+async def user_orgs(conn: Conn, user_id: UUID) -> list[tuple[UUID, str]]:
+    """Every (organization, role) of a user, oldest first: a cross-tenant read, for login only."""
+    rows = await conn.fetch("SELECT org_id, role FROM escuta_user_orgs($1)", user_id)
+    return [(r["org_id"], r["role"]) for r in rows]
+
+
+async def list_members(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 ORDER BY m.created_at, u.email
+        """,
+        org_id,
+    )
+    return [
+        {
+            "id": str(r["id"]),
+            "email": r["email"],
+            "name": r["name"],
+            "role": r["role"],
+            "createdAt": r["created_at"].isoformat(),
+        }
+        for r in rows
+    ]
+
+
+# --- refresh tokens ------------------------------------------------------------------------------------
+
+
+async def store_refresh(
+    conn: Conn,
+    token_id: UUID,
+    family_id: UUID,
+    user_id: UUID,
+    org_id: UUID | None,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_tokens (id, family_id, user_id, org_id, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        token_id,
+        family_id,
+        user_id,
+        org_id,
+        expires_at,
+    )
+
+
+@dataclass(frozen=True)
+class RotateResult:
+    outcome: Literal["ok", "unknown", "revoked", "expired", "reused"]
+    org_id: UUID | None = None
+
+
+async def rotate_refresh(conn: Conn, token_id: UUID) -> RotateResult:
+    """Mark a refresh token used. A token used twice revokes its family (standard reuse detection).
+
+    Must run in a transaction: the row lock makes two concurrent uses of one token serialize, so the
+    second one is seen as a reuse.
+    """
+    row = await conn.fetchrow("SELECT * FROM refresh_tokens WHERE id = $1 FOR UPDATE", token_id)
+    if row is None:
+        return RotateResult("unknown")
+    if row["revoked_at"] is not None:
+        return RotateResult("revoked")
+    if row["rotated_at"] is not None:
+        await revoke_family(conn, row["family_id"])
+        return RotateResult("reused")
+    if row["expires_at"] <= datetime.now(UTC):
+        return RotateResult("expired")
+    await conn.execute("UPDATE refresh_tokens SET rotated_at = now() WHERE id = $1", token_id)
+    return RotateResult("ok", row["org_id"])
+
+
+async def revoke_family(conn: Conn, family_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", family_id
+    )
+
+
+async def revoke_refresh(conn: Conn, token_id: UUID) -> bool:
+    status = await conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
+    )
+    return status == "UPDATE 1"

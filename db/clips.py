@@ -1,0 +1,220 @@
+"""Streamers and clips (seed 004). Every function takes a connection already scoped to ``org_id``
+(``db.tenancy.tenant_connection``) and also filters by it: RLS is the second line, not the only one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from escuta.clips.source import ClipRecord
+from escuta.crypto import decrypt_secret, encrypt_secret
+from escuta.settings import Settings
+
+STREAMER_COLUMNS = """
+    id, twitch_user_id, display_name, avatar_url, monitor_preset, monitor_interval_seconds,
+    monitor_min_clips, api_mode, trial_expires_at, twitch_client_id, twitch_secret_hint,
+    last_ingested_at, last_ingestion_error, created_at, updated_at
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamerInput:
+    """A streamer as the API or the CSV import gives it, monitoring settings already resolved."""
+
+    twitch_user_id: str
+    display_name: str
+    avatar_url: str | None
+    monitor_preset: str | None
+    monitor_interval_seconds: int
+    monitor_min_clips: int
+    api_mode: str
+    trial_expires_at: datetime | None
+    twitch_client_id: str | None = None
+    twitch_client_secret: str | None = None
+
+
+def _secret_aad(org_id: UUID, twitch_user_id: str) -> bytes:
+    # Binds the ciphertext to its row: copied to another streamer or organization it does not decrypt.
+    return f"{org_id}:streamer:{twitch_user_id}:twitch".encode()
+
+
+def _hint(secret: str) -> str:
+    return "…" + secret[-4:] if len(secret) >= 12 else "…"
+
+
+def streamer_json(row: asyncpg.Record, *, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    trial = row["trial_expires_at"]
+    return {
+        "id": str(row["id"]),
+        "twitch_user_id": row["twitch_user_id"],
+        "display_name": row["display_name"],
+        "avatar_url": row["avatar_url"],
+        "monitor_preset": row["monitor_preset"],
+        "monitor_interval_seconds": row["monitor_interval_seconds"],
+        "monitor_min_clips": row["monitor_min_clips"],
+        "api_mode": row["api_mode"],
+        "trial_expires_at": trial.isoformat() if trial else None,
+        "trial_expired": bool(trial and trial <= now),
+        "twitch_client_id": row["twitch_client_id"],
+        "twitch_client_secret_hint": row["twitch_secret_hint"],
+        "last_ingested_at": row["last_ingested_at"].isoformat() if row["last_ingested_at"] else None,
+        "last_ingestion_error": row["last_ingestion_error"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def upsert_streamer(
+    conn: asyncpg.Connection, org_id: UUID, s: StreamerInput, settings: Settings
+) -> tuple[asyncpg.Record, bool]:
+    """Insert, or update (and un-delete) the org's streamer with this Twitch id. Returns (row, created)."""
+    blob = hint = None
+    if s.twitch_client_secret:
+        blob = encrypt_secret(s.twitch_client_secret, settings, aad=_secret_aad(org_id, s.twitch_user_id))
+        hint = _hint(s.twitch_client_secret)
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO streamers AS t (org_id, twitch_user_id, display_name, avatar_url, monitor_preset,
+            monitor_interval_seconds, monitor_min_clips, api_mode, trial_expires_at, twitch_client_id,
+            twitch_client_secret, twitch_secret_hint)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (org_id, twitch_user_id) DO UPDATE
+           SET display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
+               monitor_preset = EXCLUDED.monitor_preset,
+               monitor_interval_seconds = EXCLUDED.monitor_interval_seconds,
+               monitor_min_clips = EXCLUDED.monitor_min_clips, api_mode = EXCLUDED.api_mode,
+               trial_expires_at = EXCLUDED.trial_expires_at, twitch_client_id = EXCLUDED.twitch_client_id,
+               twitch_client_secret = EXCLUDED.twitch_client_secret,
+               twitch_secret_hint = EXCLUDED.twitch_secret_hint,
+               deleted_at = NULL, updated_at = now()
+        RETURNING {STREAMER_COLUMNS}, (xmax = 0) AS created
+        """,
+        org_id,
+        s.twitch_user_id,
+        s.display_name,
+        s.avatar_url,
+        s.monitor_preset,
+        s.monitor_interval_seconds,
+        s.monitor_min_clips,
+        s.api_mode,
+        s.trial_expires_at,
+        s.twitch_client_id,
+        blob,
+        hint,
+    )
+    assert row is not None
+    return row, bool(row["created"])
+
+
+async def list_streamers(conn: asyncpg.Connection, org_id: UUID) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {STREAMER_COLUMNS} FROM streamers WHERE org_id = $1 AND deleted_at IS NULL "
+            "ORDER BY display_name, id",
+            org_id,
+        )
+    )
+
+
+async def get_streamer(conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {STREAMER_COLUMNS} FROM streamers WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+        org_id,
+        streamer_id,
+    )
+    return row
+
+
+async def active_streamer_ids(conn: asyncpg.Connection, org_id: UUID) -> dict[str, UUID]:
+    rows = await conn.fetch("SELECT twitch_user_id, id FROM streamers WHERE org_id = $1 AND deleted_at IS NULL", org_id)
+    return {r["twitch_user_id"]: r["id"] for r in rows}
+
+
+async def delete_streamer(conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID) -> bool:
+    """Stop monitoring. The clips and bursts stay: a later POST of the same streamer brings them back."""
+    status = await conn.execute(
+        "UPDATE streamers SET deleted_at = now(), updated_at = now() "
+        "WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+        org_id,
+        streamer_id,
+    )
+    return status != "UPDATE 0"
+
+
+async def streamer_app_credentials(
+    conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID, settings: Settings
+) -> tuple[str, str] | None:
+    """The streamer's own Twitch app (api_mode=client), decrypted; None if it has none."""
+    row = await conn.fetchrow(
+        "SELECT twitch_user_id, twitch_client_id, twitch_client_secret FROM streamers WHERE org_id = $1 AND id = $2",
+        org_id,
+        streamer_id,
+    )
+    if row is None or row["twitch_client_secret"] is None:
+        return None
+    secret = decrypt_secret(
+        bytes(row["twitch_client_secret"]), settings, aad=_secret_aad(org_id, row["twitch_user_id"])
+    )
+    return str(row["twitch_client_id"]), secret
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+    earliest_new: datetime | None  # the oldest clip inserted: bursts are recomputed from there
+
+
+async def upsert_clips(
+    conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID, clips: Sequence[ClipRecord], source: str
+) -> UpsertResult:
+    """Insert new clips, refresh the changing fields of known ones; never delete or move a clip."""
+    unique = {c.clip_id: c for c in clips}  # one row may not be upserted twice in one statement
+    if not unique:
+        return UpsertResult(0, 0, None)
+    cs = list(unique.values())
+    rows = await conn.fetch(
+        """
+        INSERT INTO clips AS c (org_id, streamer_id, clip_id, created_at, viewer_count, video_id, title,
+                               duration, url, thumbnail_url, game_id, source)
+        SELECT $1, $2, u.clip_id, u.created_at, u.viewer_count, u.video_id, u.title, u.duration, u.url,
+               u.thumbnail_url, u.game_id, $12
+          FROM unnest($3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::float8[],
+                      $9::text[], $10::text[], $11::text[])
+               AS u(clip_id, created_at, viewer_count, video_id, title, duration, url, thumbnail_url, game_id)
+        ON CONFLICT (org_id, clip_id) DO UPDATE
+           SET viewer_count = GREATEST(c.viewer_count, EXCLUDED.viewer_count),
+               title = EXCLUDED.title,
+               video_id = COALESCE(EXCLUDED.video_id, c.video_id),
+               duration = EXCLUDED.duration,
+               url = COALESCE(EXCLUDED.url, c.url),
+               thumbnail_url = COALESCE(EXCLUDED.thumbnail_url, c.thumbnail_url),
+               game_id = COALESCE(EXCLUDED.game_id, c.game_id),
+               updated_at = now()
+         WHERE c.streamer_id = EXCLUDED.streamer_id
+           AND (c.viewer_count < EXCLUDED.viewer_count OR c.title IS DISTINCT FROM EXCLUDED.title
+                OR c.duration IS DISTINCT FROM EXCLUDED.duration
+                OR (EXCLUDED.video_id IS NOT NULL AND c.video_id IS DISTINCT FROM EXCLUDED.video_id))
+        RETURNING (xmax = 0) AS inserted, created_at
+        """,
+        org_id,
+        streamer_id,
+        [c.clip_id for c in cs],
+        [c.created_at for c in cs],
+        [c.view_count for c in cs],
+        [c.video_id for c in cs],
+        [c.title for c in cs],
+        [c.duration for c in cs],
+        [c.url for c in cs],
+        [c.thumbnail_url for c in cs],
+        [c.game_id for c in cs],
+        source,
+    )
+    new = [r["created_at"] for r in rows if r["inserted"]]
+    return UpsertResult(len(new), len(rows) - len(new), min(new) if new else None)

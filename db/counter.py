@@ -1,0 +1,283 @@
+"""Queries of the counter assistant: the catalog, interactions, recommendations and feedback.
+
+Every function takes a connection already scoped with ``db.tenancy.tenant_connection`` and still
+filters by ``org_id`` itself (row-level security is the second line, not the only one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from agents.counter.catalog import Product
+from agents.counter.recommender.base import Recommendation
+from db.pool import Conn
+
+_COLUMNS = (
+    "id, sku, name, active_ingredients, indications, contraindications, warnings, prescription_required, "
+    "price, tags, created_at, updated_at"
+)
+
+
+def product_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "sku": row["sku"],
+        "name": row["name"],
+        "active_ingredients": list(row["active_ingredients"]),
+        "indications": list(row["indications"]),
+        "contraindications": list(row["contraindications"]),
+        "warnings": row["warnings"],
+        "prescription_required": row["prescription_required"],
+        "price": str(row["price"]) if row["price"] is not None else None,
+        "tags": list(row["tags"]),
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def product_from_row(row: asyncpg.Record) -> Product:
+    return Product(
+        id=str(row["id"]),
+        name=row["name"],
+        active_ingredients=tuple(row["active_ingredients"]),
+        indications=tuple(row["indications"]),
+        contraindications=tuple(row["contraindications"]),
+        warnings=row["warnings"],
+        prescription_required=row["prescription_required"],
+        price=row["price"],
+        tags=tuple(row["tags"]),
+        sku=row["sku"],
+    )
+
+
+def _values(p: Product) -> tuple[Any, ...]:
+    return (
+        p.sku,
+        p.name,
+        list(p.active_ingredients),
+        list(p.indications),
+        list(p.contraindications),
+        p.warnings,
+        p.prescription_required,
+        p.price,
+        list(p.tags),
+    )
+
+
+async def list_products(
+    conn: Conn, org_id: UUID, *, query: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    where = "org_id = $1"
+    args: list[Any] = [org_id]
+    if query:
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args.append(f"%{escaped}%")
+        n = len(args)
+        where += (
+            f" AND (lower(name) LIKE ${n} ESCAPE '\\'"
+            f" OR lower(array_to_string(indications, ' ')) LIKE ${n} ESCAPE '\\')"
+        )
+    total: int = await conn.fetchval(f"SELECT count(*) FROM catalog_products WHERE {where}", *args)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM catalog_products WHERE {where} ORDER BY lower(name) "
+        f"LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        *args,
+        limit,
+        offset,
+    )
+    return [product_json(r) for r in rows], total
+
+
+async def get_product(conn: Conn, org_id: UUID, product_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM catalog_products WHERE org_id = $1 AND id = $2", org_id, product_id
+    )
+    return product_json(row) if row else None
+
+
+async def create_product(conn: Conn, org_id: UUID, p: Product) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO catalog_products (org_id, sku, name, active_ingredients, indications, contraindications,
+                                      warnings, prescription_required, price, tags)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {_COLUMNS}
+        """,
+        org_id,
+        *_values(p),
+    )
+    assert row is not None
+    return product_json(row)
+
+
+async def update_product(conn: Conn, org_id: UUID, product_id: UUID, p: Product) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"""
+        UPDATE catalog_products SET sku = $3, name = $4, active_ingredients = $5, indications = $6,
+            contraindications = $7, warnings = $8, prescription_required = $9, price = $10, tags = $11,
+            updated_at = now()
+        WHERE org_id = $1 AND id = $2 RETURNING {_COLUMNS}
+        """,
+        org_id,
+        product_id,
+        *_values(p),
+    )
+    return product_json(row) if row else None
+
+
+async def delete_product(conn: Conn, org_id: UUID, product_id: UUID) -> bool:
+    status = await conn.execute("DELETE FROM catalog_products WHERE org_id = $1 AND id = $2", org_id, product_id)
+    return status == "DELETE 1"
+
+
+async def upsert_products(conn: Conn, org_id: UUID, products: list[Product]) -> tuple[int, int]:
+    """Insert or update by name (case-insensitive), in one batch; returns (created, updated)."""
+    if not products:
+        return 0, 0
+    existing: int = await conn.fetchval(
+        "SELECT count(*) FROM catalog_products WHERE org_id = $1 AND lower(name) = ANY($2::text[])",
+        org_id,
+        [p.name.lower() for p in products],
+    )
+    await conn.executemany(
+        """
+        INSERT INTO catalog_products (org_id, sku, name, active_ingredients, indications, contraindications,
+                                      warnings, prescription_required, price, tags)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (org_id, lower(name)) DO UPDATE SET
+            sku = EXCLUDED.sku, name = EXCLUDED.name, active_ingredients = EXCLUDED.active_ingredients,
+            indications = EXCLUDED.indications, contraindications = EXCLUDED.contraindications,
+            warnings = EXCLUDED.warnings, prescription_required = EXCLUDED.prescription_required,
+            price = EXCLUDED.price, tags = EXCLUDED.tags, updated_at = now()
+        """,
+        [(org_id, *_values(p)) for p in products],
+    )
+    return len(products) - existing, existing
+
+
+async def load_catalog(conn: Conn, org_id: UUID) -> list[Product]:
+    """The organization's catalog as the recommenders use it."""
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM catalog_products WHERE org_id = $1 ORDER BY name", org_id)
+    return [product_from_row(r) for r in rows]
+
+
+# --- interactions, recommendations, feedback ------------------------------------------------------
+
+
+async def start_interaction(
+    conn: Conn,
+    org_id: UUID,
+    *,
+    meeting_id: str,
+    device_id: UUID | None,
+    room_name: str | None = None,
+    atendente: str = "",
+) -> UUID:
+    """The interaction of this device in this meeting, created on first use."""
+    interaction_id: UUID = await conn.fetchval(
+        """
+        INSERT INTO counter_interactions (org_id, device_id, meeting_id, room_name, atendente)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (meeting_id, device_id) DO UPDATE SET atendente = EXCLUDED.atendente
+        RETURNING id
+        """,
+        org_id,
+        device_id,
+        meeting_id,
+        room_name,
+        atendente,
+    )
+    return interaction_id
+
+
+async def add_stt_usage(
+    conn: Conn, org_id: UUID, interaction_id: UUID, *, seconds: float, provider: str | None
+) -> None:
+    await conn.execute(
+        """
+        UPDATE counter_interactions SET stt_seconds = stt_seconds + $3, stt_provider = COALESCE($4, stt_provider)
+        WHERE org_id = $1 AND id = $2
+        """,
+        org_id,
+        interaction_id,
+        seconds,
+        provider,
+    )
+
+
+async def end_interaction(conn: Conn, org_id: UUID, interaction_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE counter_interactions SET ended_at = now() WHERE org_id = $1 AND id = $2 AND ended_at IS NULL",
+        org_id,
+        interaction_id,
+    )
+
+
+@dataclass(frozen=True)
+class StoredRecommendation:
+    id: UUID
+    interaction_id: UUID
+    atendente: str
+    latency_ms: float | None
+
+
+async def store_recommendation(
+    conn: Conn,
+    org_id: UUID,
+    interaction_id: UUID,
+    *,
+    event_id: UUID,
+    rec: Recommendation,
+    atendente: str,
+    latency_ms: float | None,
+) -> StoredRecommendation:
+    # Products from a file catalog (replays, the bench) have no database id: keep the name only.
+    try:
+        product_id: UUID | None = UUID(rec.product.id)
+    except ValueError:
+        product_id = None
+    await conn.execute(
+        """
+        INSERT INTO counter_recommendations (id, org_id, interaction_id, product_id, product_name, explanation,
+            transcript_excerpt, atendente, provider, model, fallback_reason, latency_ms, prompt_tokens,
+            completion_tokens)
+        VALUES ($1, $2, $3,
+                (SELECT id FROM catalog_products WHERE org_id = $2 AND id = $4), $5, $6, $7, $8, $9, $10, $11,
+                $12, $13, $14)
+        """,
+        event_id,
+        org_id,
+        interaction_id,
+        product_id,
+        rec.product.name,
+        rec.explanation,
+        rec.transcript_excerpt,
+        atendente,
+        rec.provider,
+        rec.model,
+        rec.fallback_reason,
+        latency_ms,
+        rec.prompt_tokens,
+        rec.completion_tokens,
+    )
+    return StoredRecommendation(event_id, interaction_id, atendente, latency_ms)
+
+
+async def store_feedback(conn: Conn, org_id: UUID, recommendation_id: UUID, *, accepted: bool, source: str) -> bool:
+    """Record the clerk's answer; False when no such recommendation exists in this organization."""
+    status = await conn.execute(
+        """
+        INSERT INTO counter_feedback (recommendation_id, org_id, accepted, source)
+        SELECT id, org_id, $3, $4 FROM counter_recommendations WHERE org_id = $1 AND id = $2
+        ON CONFLICT (recommendation_id) DO UPDATE SET
+            accepted = EXCLUDED.accepted, source = EXCLUDED.source, received_at = now()
+        """,
+        org_id,
+        recommendation_id,
+        accepted,
+        source,
+    )
+    return status.endswith(" 1")

@@ -1,0 +1,209 @@
+"""Seed 001's Excel report: interactions, costs and a summary per device and day, streamed.
+
+Rows come from server-side cursors in batches and go straight into an openpyxl write-only workbook,
+which spills each sheet to a temporary file: memory stays flat however long the range is (see
+``bench/export_xlsx.py`` for the figure). The per-day summary is accumulated while the costs stream
+by, so the database is read once per sheet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from db.pool import Conn
+
+BATCH = 2000
+INTERACTION_HEADERS = (
+    "Data/hora", "Balcão", "Atendente", "Produto", "Explicação", "Transcrição base", "Feedback", "Provedor",
+    "Modelo", "Fallback", "Latência (ms)", "Tokens entrada", "Tokens saída", "Interação",
+)  # fmt: skip
+COST_HEADERS = (
+    "Início", "Fim", "Balcão", "Atendente", "Provedor STT", "Segundos STT", "Custo STT (USD)", "Tokens entrada",
+    "Tokens saída", "Custo LLM (USD)", "Custo total (USD)", "Recomendações", "Aceitas", "Rejeitadas", "Interação",
+)  # fmt: skip
+SUMMARY_HEADERS = (
+    "Dia", "Balcão", "Interações", "Recomendações", "Aceitas", "Rejeitadas", "Taxa de aceite", "Minutos STT",
+    "Tokens LLM", "Custo total (USD)",
+)  # fmt: skip
+
+_FILTER = "i.org_id = $1 AND i.started_at >= $2 AND i.started_at < $3 AND ($4::uuid IS NULL OR i.device_id = $4)"
+
+_INTERACTIONS_SQL = f"""
+SELECT (r.created_at AT TIME ZONE $5) AS at, coalesce(d.name, '') AS device, r.atendente, r.product_name,
+       r.explanation, r.transcript_excerpt, f.accepted, r.provider, r.model, r.fallback_reason, r.latency_ms,
+       r.prompt_tokens, r.completion_tokens, i.id AS interaction_id
+FROM counter_interactions i
+JOIN counter_recommendations r ON r.org_id = i.org_id AND r.interaction_id = i.id
+LEFT JOIN devices d ON d.id = i.device_id
+LEFT JOIN counter_feedback f ON f.recommendation_id = r.id
+WHERE {_FILTER}
+ORDER BY r.created_at, r.id
+"""
+
+_COSTS_SQL = f"""
+SELECT (i.started_at AT TIME ZONE $5) AS started, (i.ended_at AT TIME ZONE $5) AS ended,
+       coalesce(d.name, '') AS device, i.device_id, i.atendente, i.stt_provider, i.stt_seconds, i.id,
+       coalesce(t.tokens, '{{}}'::jsonb) AS tokens, coalesce(t.recs, 0) AS recs,
+       coalesce(t.accepted, 0) AS accepted, coalesce(t.rejected, 0) AS rejected
+FROM counter_interactions i
+LEFT JOIN devices d ON d.id = i.device_id
+LEFT JOIN LATERAL (
+    SELECT jsonb_object_agg(x.provider, jsonb_build_array(x.pt, x.ct)) AS tokens, sum(x.n) AS recs,
+           sum(x.accepted) AS accepted, sum(x.rejected) AS rejected
+    FROM (
+        SELECT r.provider, sum(coalesce(r.prompt_tokens, 0)) AS pt, sum(coalesce(r.completion_tokens, 0)) AS ct,
+               count(*) AS n, count(*) FILTER (WHERE f.accepted) AS accepted,
+               count(*) FILTER (WHERE NOT f.accepted) AS rejected
+        FROM counter_recommendations r LEFT JOIN counter_feedback f ON f.recommendation_id = r.id
+        WHERE r.org_id = i.org_id AND r.interaction_id = i.id
+        GROUP BY r.provider
+    ) x
+) t ON true
+WHERE {_FILTER}
+ORDER BY i.started_at, i.id
+"""
+
+
+@dataclass(frozen=True)
+class Prices:
+    stt_per_minute: Mapping[str, float]
+    llm_per_million: Mapping[str, tuple[float, float]]
+
+    def stt(self, provider: str | None, seconds: float) -> float:
+        return seconds / 60 * self.stt_per_minute.get(provider or "", 0.0)
+
+    def llm(self, tokens: Mapping[str, Any]) -> float:
+        total = 0.0
+        for provider, (prompt, completion) in tokens.items():
+            price_in, price_out = self.llm_per_million.get(provider, (0.0, 0.0))
+            total += (int(prompt) * price_in + int(completion) * price_out) / 1_000_000
+        return total
+
+
+@dataclass
+class _Day:
+    interactions: int = 0
+    recommendations: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    stt_seconds: float = 0.0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass
+class ReportTotals:
+    interactions: int = 0
+    recommendations: int = 0
+    cost: float = 0.0
+    by_day: dict[tuple[date, str], _Day] = field(default_factory=dict)
+
+
+def _text(value: str | None) -> str | None:
+    """Text a spreadsheet shows as text: no XML-illegal control characters, never a formula.
+
+    Product names come from CSV imports and excerpts from speech; a leading "=" would otherwise be
+    stored as a formula by openpyxl (spreadsheet formula injection).
+    """
+    if value is None:
+        return None
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _feedback(accepted: bool | None) -> str:
+    return "sem resposta" if accepted is None else "aceito" if accepted else "rejeitado"
+
+
+async def _stream(conn: Conn, sql: str, args: tuple[Any, ...], write: Callable[[list[Any]], None]) -> None:
+    cursor = await conn.cursor(sql, *args)
+    while True:
+        rows = await cursor.fetch(BATCH)
+        if not rows:
+            return
+        # Row formatting and XML writing are CPU work: keep them off the event loop.
+        await asyncio.to_thread(write, rows)
+
+
+async def write_report(
+    conn: Conn,
+    org_id: UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    device_id: UUID | None,
+    timezone: str,
+    prices: Prices,
+    path: Path,
+) -> ReportTotals:
+    """Write the workbook to ``path``; ``conn`` must be in a tenant-scoped transaction (cursors need one)."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("Resumo")
+    interactions = wb.create_sheet("Interações")
+    costs = wb.create_sheet("Custos")
+    for sheet, headers in ((summary, SUMMARY_HEADERS), (interactions, INTERACTION_HEADERS), (costs, COST_HEADERS)):
+        sheet.append(list(headers))
+    totals = ReportTotals()
+    args = (org_id, start, end, device_id, timezone)
+
+    def write_interactions(rows: list[Any]) -> None:
+        for r in rows:
+            interactions.append([
+                r["at"], _text(r["device"]), _text(r["atendente"]), _text(r["product_name"]),
+                _text(r["explanation"]), _text(r["transcript_excerpt"]),
+                _feedback(r["accepted"]), r["provider"], r["model"], r["fallback_reason"], r["latency_ms"],
+                r["prompt_tokens"], r["completion_tokens"], str(r["interaction_id"]),
+            ])  # fmt: skip
+
+    def write_costs(rows: list[Any]) -> None:
+        for r in rows:
+            tokens: dict[str, list[int]] = r["tokens"]
+            stt_cost = prices.stt(r["stt_provider"], r["stt_seconds"])
+            llm_cost = prices.llm(tokens)
+            tokens_in = sum(int(v[0]) for v in tokens.values())
+            tokens_out = sum(int(v[1]) for v in tokens.values())
+            costs.append([
+                r["started"], r["ended"], _text(r["device"]), _text(r["atendente"]), r["stt_provider"],
+                r["stt_seconds"], round(stt_cost, 6), tokens_in, tokens_out, round(llm_cost, 6),
+                round(stt_cost + llm_cost, 6), int(r["recs"]), int(r["accepted"]), int(r["rejected"]), str(r["id"]),
+            ])  # fmt: skip
+            totals.interactions += 1
+            totals.recommendations += int(r["recs"])
+            totals.cost += stt_cost + llm_cost
+            day = totals.by_day.setdefault((r["started"].date(), r["device"]), _Day())
+            day.interactions += 1
+            day.recommendations += int(r["recs"])
+            day.accepted += int(r["accepted"])
+            day.rejected += int(r["rejected"])
+            day.stt_seconds += r["stt_seconds"]
+            day.tokens += tokens_in + tokens_out
+            day.cost += stt_cost + llm_cost
+
+    await _stream(conn, _INTERACTIONS_SQL, args, write_interactions)
+    await _stream(conn, _COSTS_SQL, args, write_costs)
+    costs.append(["TOTAL", None, None, None, None, None, None, None, None, None, round(totals.cost, 6),
+                  totals.recommendations])  # fmt: skip
+
+    def write_summary() -> None:
+        for (day, device), d in sorted(totals.by_day.items()):
+            answered = d.accepted + d.rejected
+            summary.append([
+                day, _text(device), d.interactions, d.recommendations, d.accepted, d.rejected,
+                round(d.accepted / answered, 4) if answered else None, round(d.stt_seconds / 60, 3), d.tokens,
+                round(d.cost, 6),
+            ])  # fmt: skip
+        summary.append(["TOTAL", None, totals.interactions, totals.recommendations, None, None, None, None, None,
+                        round(totals.cost, 6)])  # fmt: skip
+        wb.save(path)
+
+    await asyncio.to_thread(write_summary)
+    return totals

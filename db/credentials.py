@@ -1,0 +1,121 @@
+"""Provider credentials per organization (seed 000: each client's own keys, no global fallback).
+
+Stored encrypted (escuta/crypto.py) with the organization and provider as associated data, so a
+ciphertext moved to another row does not decrypt. Reads for the API return only a masked hint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import Conn
+from db.tenancy import tenant_connection
+from escuta.crypto import decrypt_secret, encrypt_secret
+from escuta.settings import PROVIDERS, Settings, get_settings
+
+
+class MissingCredentialError(LookupError):
+    """The organization has no key for this provider (and no platform default is enabled for it)."""
+
+    def __init__(self, org_id: UUID | str, provider: str) -> None:
+        super().__init__(
+            f"organization {org_id} has no {provider} credential; store one with PUT /credentials/{provider}"
+        )
+        self.org_id = str(org_id)
+        self.provider = provider
+
+
+def _aad(org_id: UUID | str, provider: str) -> bytes:
+    return f"{org_id}:{provider}".encode()
+
+
+def mask(secret: str) -> str:
+    """A hint to recognise a key by: its first 3 and last 4 characters, never more than a quarter of it."""
+    if len(secret) < 16:
+        return "…" + secret[-2:] if len(secret) >= 8 else "…"
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+def credential_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "provider": row["provider"],
+        "hint": row["hint"],
+        "createdAt": row["created_at"].isoformat(),
+        "updatedAt": row["updated_at"].isoformat(),
+    }
+
+
+async def put_credential(conn: Conn, org_id: UUID, provider: str, secret: str, settings: Settings) -> dict[str, Any]:
+    blob = encrypt_secret(secret, settings, aad=_aad(org_id, provider))
+    row = await conn.fetchrow(
+        """
+        INSERT INTO provider_credentials (org_id, provider, ciphertext, hint) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (org_id, provider) DO UPDATE
+           SET ciphertext = EXCLUDED.ciphertext, hint = EXCLUDED.hint, updated_at = now()
+        RETURNING provider, hint, created_at, updated_at
+        """,
+        org_id,
+        provider,
+        blob,
+        mask(secret),
+    )
+    assert row is not None
+    return credential_json(row)
+
+
+async def get_credential_info(conn: Conn, org_id: UUID, provider: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT provider, hint, created_at, updated_at FROM provider_credentials WHERE org_id = $1 AND provider = $2",
+        org_id,
+        provider,
+    )
+    return credential_json(row) if row else None
+
+
+async def list_credentials(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT provider, hint, created_at, updated_at FROM provider_credentials WHERE org_id = $1 ORDER BY provider",
+        org_id,
+    )
+    return [credential_json(r) for r in rows]
+
+
+async def delete_credential(conn: Conn, org_id: UUID, provider: str) -> bool:
+    status = await conn.execute(
+        "DELETE FROM provider_credentials WHERE org_id = $1 AND provider = $2", org_id, provider
+    )
+    return status != "DELETE 0"
+
+
+async def resolve_credential(
+    conn_or_pool: Conn | asyncpg.Pool,
+    org_id: UUID | str,
+    provider: str,
+    *,
+    settings: Settings | None = None,
+) -> str:
+    """The organization's own key for ``provider``, decrypted: what the agents call before a provider.
+
+    Raises :class:`MissingCredentialError` when the organization has none, unless the platform default
+    for that provider is explicitly enabled (``ESCUTA_PLATFORM_DEFAULT_PROVIDERS``). Given a pool, the
+    read runs in a tenant-scoped transaction; given a connection, it is filtered by ``org_id`` as is.
+    """
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
+    s = settings or get_settings()
+    org = UUID(str(org_id))
+    query = "SELECT ciphertext FROM provider_credentials WHERE org_id = $1 AND provider = $2"
+    if isinstance(conn_or_pool, asyncpg.Pool):
+        async with tenant_connection(conn_or_pool, org) as conn:
+            blob = await conn.fetchval(query, org, provider)
+    else:
+        blob = await conn_or_pool.fetchval(query, org, provider)
+    if blob is not None:
+        return decrypt_secret(bytes(blob), s, aad=_aad(org, provider))
+    default = s.platform_default_keys.get(provider)
+    if provider in s.platform_default_providers and default is not None:
+        return default.get_secret_value()
+    raise MissingCredentialError(org, provider)

@@ -1,0 +1,39 @@
+"""The asyncpg pool every Escuta process uses."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import asyncpg
+
+from escuta.settings import Settings
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # What query functions accept: a plain connection or one borrowed from a pool.
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Conn = asyncpg.Connection
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb columns come back as Python objects instead of strings.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, settings: Settings | None = None, **overrides: Any) -> asyncpg.Pool:
+    """A pool with Escuta's codecs. Sizes and timeouts come from settings unless overridden."""
+    s = settings or Settings()
+    kwargs: dict[str, Any] = {
+        "min_size": s.db_pool_min_size,
+        "max_size": s.db_pool_max_size,
+        "command_timeout": s.db_command_timeout,
+        "init": _init_connection,
+    }
+    kwargs.update(overrides)
+    pool = await asyncpg.create_pool(dsn, **kwargs)
+    assert pool is not None
+    return pool

@@ -1,0 +1,183 @@
+"""Meeting sessions built from LiveKit webhook events (seed 002's Session model).
+
+Webhooks can arrive twice or out of order (LiveKit retries, and its queue is not ordered across
+rooms and participants). Every event is stored once by id, and each update is written so that the
+result does not depend on arrival order: start times take the earliest value seen, end times the
+latest, and whether a session is ACTIVE or ENDED is decided by comparing event times
+(``last_started_at`` versus ``ended_at``), never by which event came last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from livekit.protocol import models, webhook
+
+from db.pool import Conn
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    event_id: str
+    event: str
+    duplicate: bool
+    meeting_id: str | None
+
+
+def _ts(seconds: int | float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _event_time(ev: webhook.WebhookEvent) -> datetime:
+    return _ts(ev.created_at) if ev.created_at else datetime.now(UTC)
+
+
+def _room_start(room: models.Room, fallback: datetime) -> datetime:
+    if room.creation_time_ms:
+        return _ts(room.creation_time_ms / 1000)
+    if room.creation_time:
+        return _ts(room.creation_time)
+    return fallback
+
+
+def _joined_at(p: models.ParticipantInfo) -> datetime | None:
+    if p.joined_at_ms:
+        return _ts(p.joined_at_ms / 1000)
+    if p.joined_at:
+        return _ts(p.joined_at)
+    return None
+
+
+def event_id(ev: webhook.WebhookEvent, raw_body: bytes) -> str:
+    # LiveKit always sets an id; a body without one is keyed by its content so a resend is still a no-op.
+    return ev.id or "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) -> IngestResult:
+    """Store the event once and fold it into the session tables: one call, one transaction.
+
+    The folding itself is the SQL function ``escuta_ingest_livekit_event`` (migration 0001): webhooks
+    are the hottest write path, and one round trip instead of six keeps ingestion cheap.
+    """
+    eid = event_id(ev, raw_body)
+    at = _event_time(ev)
+    meeting_id = (ev.room.sid or (f"name:{ev.room.name}" if ev.room.name else None)) if ev.room else None
+    p, t = ev.participant, ev.track
+    stored = await conn.fetchval(
+        "SELECT escuta_ingest_livekit_event($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11, $12, $13,"
+        " $14, $15, $16, $17)",
+        eid,
+        ev.event,
+        ev.room.name,
+        ev.room.sid,
+        at,
+        raw_body.decode("utf-8"),  # the body is already the event's JSON: no need to re-serialize it
+        _room_start(ev.room, at),
+        p.sid,
+        p.identity,
+        p.name,
+        models.ParticipantInfo.Kind.Name(p.kind),
+        p.metadata,
+        _joined_at(p),
+        t.sid,
+        models.TrackType.Name(t.type),
+        models.TrackSource.Name(t.source),
+        t.name,
+    )
+    return IngestResult(eid, ev.event, not stored, meeting_id)
+
+
+# --- reads ---------------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def session_to_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "meetingId": row["meeting_id"],
+        "roomName": row["room_name"],
+        "roomSid": row["room_sid"],
+        "status": row["status"],
+        "startedAt": _iso(row["started_at"]),
+        "endedAt": _iso(row["ended_at"]),
+    }
+
+
+async def list_sessions(
+    conn: Conn, *, status: str | None, room: str | None, limit: int, offset: int, org_id: UUID | None = None
+) -> list[dict[str, Any]]:
+    """Sessions of ``org_id`` (None: sessions of rooms no organization minted, the platform's view)."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM sessions
+        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR room_name = $2)
+          AND org_id IS NOT DISTINCT FROM $5
+        ORDER BY started_at DESC, meeting_id
+        LIMIT $3 OFFSET $4
+        """,
+        status,
+        room,
+        limit,
+        offset,
+        org_id,
+    )
+    return [session_to_json(r) for r in rows]
+
+
+def _duration(start: datetime | None, end: datetime | None, fallback_end: datetime | None) -> float | None:
+    stop = end or fallback_end
+    if start is None or stop is None:
+        return None
+    return max(0.0, (stop - start).total_seconds())
+
+
+async def get_session(conn: Conn, meeting_id: str, org_id: UUID | None = None) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2", meeting_id, org_id
+    )
+    if row is None:
+        return None
+    out = session_to_json(row)
+    tracks = await conn.fetch(
+        "SELECT * FROM session_tracks WHERE session_id = $1 ORDER BY published_at NULLS LAST, track_sid",
+        row["id"],
+    )
+    by_participant: dict[str, list[dict[str, Any]]] = {}
+    for t in tracks:
+        by_participant.setdefault(t["participant_sid"] or "", []).append(
+            {
+                "sid": t["track_sid"],
+                "kind": t["kind"],
+                "source": t["source"],
+                "name": t["name"],
+                "publishedAt": _iso(t["published_at"]),
+                "unpublishedAt": _iso(t["unpublished_at"]),
+            }
+        )
+    parts = await conn.fetch(
+        "SELECT * FROM session_participants WHERE session_id = $1 ORDER BY joined_at NULLS LAST, identity",
+        row["id"],
+    )
+    out["participants"] = [
+        {
+            "sid": p["participant_sid"],
+            "identity": p["identity"],
+            "name": p["name"],
+            "kind": p["kind"],
+            "joinedAt": _iso(p["joined_at"]),
+            "leftAt": _iso(p["left_at"]),
+            # Still in the room: counted up to the session's end, or unknown while it is active.
+            "durationSeconds": _duration(p["joined_at"], p["left_at"], row["ended_at"]),
+            "tracks": by_participant.get(p["participant_sid"], []),
+        }
+        for p in parts
+    ]
+    return out

@@ -1,0 +1,67 @@
+"""`escuta admin ...`: platform administration from the command line.
+
+    escuta admin create-user EMAIL   a platform admin user (the seeds' ADMIN_SECRET, as a person)
+
+A platform admin logs in with `/auth/login` like anyone else; its access token then opens the routes
+behind the platform admin secret (`/cadastro/cliente`, every organization's sessions with ``?orgId=``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import asyncpg
+import typer
+
+from db.accounts import create_user
+from escuta.security.passwords import hash_password
+
+admin_app = typer.Typer(help="Platform administration (users, organizations).", no_args_is_help=True)
+
+
+@admin_app.callback()
+def _admin() -> None:
+    """Platform administration (users, organizations)."""  # keeps `admin` a group with one command
+
+
+async def create_platform_admin(dsn: str, email: str, password: str, name: str | None = None) -> bool:
+    """Create the user, or promote an existing one (its password is then left as it was).
+
+    True if a user was created. Runs as the connecting (migration) role: this is an operator action,
+    not a tenant request.
+    """
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        async with conn.transaction():
+            user_id = await create_user(conn, email, hash_password(password), name=name, platform_admin=True)
+            if user_id is None:
+                await conn.execute("UPDATE users SET is_platform_admin = true WHERE lower(email) = lower($1)", email)
+            return user_id is not None
+    finally:
+        await conn.close()
+
+
+@admin_app.command("create-user")
+def create_user_command(
+    email: Annotated[str, typer.Argument(help="The admin's e-mail (login name).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="ESCUTA_ADMIN_PASSWORD",
+            help="Asked interactively unless ESCUTA_ADMIN_PASSWORD is set; never pass it on the command line.",
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a platform admin user (or promote an existing user to platform admin)."""
+    from escuta.cli import fail, guarded, load_settings, require_database_url
+
+    if len(password) < 12:
+        raise fail("a platform admin password needs at least 12 characters")
+    dsn = require_database_url(load_settings())
+    created = guarded(lambda: asyncio.run(create_platform_admin(dsn, email, password, name)))
+    typer.echo("created platform admin" if created else "promoted existing user to platform admin")

@@ -1,0 +1,216 @@
+"""The `escuta` command: run everything locally, or each part on its own.
+
+    escuta run       embedded or configured database, migrations, control API and agent worker
+    escuta api       the control API (uvicorn)
+    escuta worker    a LiveKit agent worker
+    escuta replay    run an agent profile on an audio file (the worker's code, offline)
+    escuta migrate   apply database migrations
+    escuta jobs      the job scheduler (Twitch clip ingestion, ...); also a child of `escuta run`
+    escuta clips     clips and bursts: `escuta clips import` loads seed 004's CSV files
+    escuta settings  list every setting (``--markdown`` for the README table)
+    escuta admin     platform administration (``admin create-user EMAIL``: a platform admin user)
+
+Failures print one line saying why and exit non-zero; tracebacks are for bugs, not for bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from escuta.admin_cli import admin_app
+from escuta.clips.cli import clips_app, jobs_command
+from escuta.logs import setup_logging
+from escuta.settings import ConfigError, Settings, settings_table_markdown
+
+app = typer.Typer(
+    name="escuta",
+    help="Escuta: real-time voice intelligence for LiveKit rooms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(admin_app, name="admin")
+log = logging.getLogger("escuta.cli")
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"escuta: {message}", err=True)
+    return typer.Exit(code)
+
+
+def load_settings(*, configure_logging: bool = True) -> Settings:
+    try:
+        settings = Settings()
+        settings.check_production()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise fail(f"invalid setting {field}: {first.get('msg')}") from None
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    if configure_logging:
+        setup_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Turn expected operational failures into one line and a non-zero exit."""
+    from db.migrate import MigrationError
+
+    try:
+        return fn()
+    except MigrationError as exc:
+        raise fail(f"migration failed: {exc}") from None
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    except (TimeoutError, OSError) as exc:
+        raise fail(f"cannot reach the database: {exc}") from None
+
+
+def require_database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        raise fail("ESCUTA_DATABASE_URL is not set (or use `escuta run`, which starts an embedded database)")
+    return settings.database_url
+
+
+@app.command()
+def migrate(
+    status: Annotated[bool, typer.Option("--status", help="Only list pending migrations.")] = False,
+) -> None:
+    """Apply pending database migrations (safe to run from several processes at once)."""
+    from db import migrate as m
+
+    settings = load_settings()
+    dsn = require_database_url(settings)
+
+    async def go() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            if status:
+                pending = await m.pending(conn)
+                for mig in pending:
+                    typer.echo(f"pending {mig.version:04d}_{mig.name}")
+                typer.echo(f"{len(pending)} pending migration(s)")
+                return
+            done = await m.migrate(conn)
+            typer.echo(
+                f"applied {len(done)} migration(s)"
+                + (": " + ", ".join(f"{d.version:04d}_{d.name}" for d in done) if done else "; database is up to date")
+            )
+        finally:
+            await conn.close()
+
+    guarded(lambda: asyncio.run(go()))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address (default ESCUTA_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default ESCUTA_API_PORT).")] = None,
+) -> None:
+    """Serve the control API with uvicorn."""
+    import uvicorn
+
+    settings = load_settings()
+    require_database_url(settings)
+    uvicorn.run(
+        "control_api.main:app",
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=settings.api_workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run a LiveKit agent worker; it keeps retrying until the LiveKit server answers."""
+    from agents.worker import run_worker
+
+    # livekit-agents installs its own log handlers for the worker and its job processes.
+    settings = load_settings(configure_logging=False)
+    run_worker(settings)
+
+
+@app.command()
+def run(
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the agent worker.")] = False,
+) -> None:
+    """Run Escuta locally: database (embedded if ESCUTA_DATABASE_URL is unset), migrations, API and worker."""
+    from escuta.supervisor import run_all
+
+    settings = load_settings()
+    code = guarded(lambda: run_all(settings, with_worker=not no_worker))
+    raise typer.Exit(code)
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="Audio file (any format PyAV reads).")],
+    profile: Annotated[str, typer.Option(help="Profile to run.")] = "transcription",
+    speakers: Annotated[int, typer.Option(help="Participants: one per channel (2 for a stereo interview).")] = 1,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Feed the audio at real-time pace.")] = False,
+    store: Annotated[bool, typer.Option("--store", help="Record a session and its transcripts.")] = False,
+) -> None:
+    """Run a profile on an audio file through the worker's own code; prints JSON lines and a summary."""
+    from agents.replay import ReplayError
+    from agents.replay import replay as run_replay
+
+    settings = load_settings()
+    try:
+        asyncio.run(run_replay(file, settings, profile=profile, speakers=speakers, realtime=realtime, store=store))
+    except ReplayError as exc:
+        raise fail(str(exc)) from None
+    except LookupError as exc:  # MissingCredentialError, unknown provider
+        raise fail(str(exc)) from None
+
+
+@app.command("settings")
+def show_settings(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the README table.")] = False,
+    update_readme: Annotated[
+        Path | None, typer.Option("--update-readme", help="Rewrite the table in this README file.")
+    ] = None,
+) -> None:
+    """List every setting with its default and description."""
+    if update_readme is not None:
+        from escuta.settings import replace_readme_table
+
+        try:
+            text = update_readme.read_text(encoding="utf-8")
+            update_readme.write_text(replace_readme_table(text), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        return
+    if markdown:
+        typer.echo(settings_table_markdown())
+        return
+    for name, field in Settings.model_fields.items():
+        typer.echo(f"{name}: {field.description}")
+
+
+app.add_typer(clips_app)
+app.command("jobs")(jobs_command)
+
+
+def main() -> None:
+    # `python -m escuta.cli` and the console script behave the same.
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app(prog_name="escuta")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The generic job scheduler: `escuta jobs`, and one child of `escuta run`."""

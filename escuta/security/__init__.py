@@ -1,0 +1,1 @@
+"""Security primitives: password hashing, user JWTs, API keys, rate limits. No I/O, no database."""

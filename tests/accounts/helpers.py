@@ -1,0 +1,68 @@
+"""Factories for the account tests: organizations with an owner, devices, solutions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Org:
+    org_id: str
+    email: str
+    access: str
+    refresh: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+async def register(client: httpx.AsyncClient, name: str = "Rede Pharma") -> Org:
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    r = await client.post(
+        "/auth/register", json={"email": email, "password": PASSWORD, "organizationName": name, "name": "Ana"}
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return Org(body["organization"]["id"], email, body["accessToken"], body["refreshToken"])
+
+
+async def put_solution(client: httpx.AsyncClient, org: Org, name: str = "AiHelper", profile: str = "balcao") -> None:
+    r = await client.put(f"/solutions/{name}", json={"profile": profile}, headers=org.headers)
+    assert r.status_code == 200, r.text
+
+
+async def new_client_org(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> str:
+    """Seed 001's /cadastro/cliente: the 6-digit link code."""
+    r = await client.post(
+        "/cadastro/cliente",
+        json={"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"},
+        headers=admin_headers,
+    )
+    assert r.status_code == 200, r.text
+    code: str = r.json()["codigo"]
+    return code
+
+
+async def register_device(client: httpx.AsyncClient, code: str, name: str = "Balcão Entrada 01") -> dict[str, Any]:
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": name, "user_codigo": code})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def device_for_org(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
+    """A device registered under ``org`` with a link code its owner issued."""
+    r = await client.post("/cadastro/codigo", headers=org.headers)
+    assert r.status_code == 201, r.text
+    return await register_device(client, r.json()["codigo"])
+
+
+def token_body(org_id: str, solution: str = "AiHelper", user: str = "Daniel") -> dict[str, str]:
+    return {"solution": solution, "clientId": org_id, "userId": user}

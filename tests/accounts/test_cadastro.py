@@ -1,0 +1,174 @@
+"""Seed 001's provisioning: `/cadastro/cliente` and `/cadastro/balcao`, link codes, device keys."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.accounts.helpers import new_client_org, register, register_device, token_body
+from tests.conftest import make_settings
+
+
+async def test_seed_001_payloads_and_answers(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    r = await client.post(
+        "/cadastro/cliente",
+        json={"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"},
+        headers=admin_headers,
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert list(body) == ["codigo"] and re.fullmatch(r"[0-9]{6}", body["codigo"])
+
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": "Balcão Entrada 01", "user_codigo": body["codigo"]})
+    assert r.status_code == 200
+    device = r.json()
+    assert set(device) == {"api_key", "balcao_id", "status"}
+    assert device["status"] == "registered"
+    assert re.fullmatch(r"bk_[0-9a-f]{60}", device["api_key"])
+    async with db_pool.acquire() as conn:
+        org = await conn.fetchrow("SELECT * FROM organizations")
+        key_row = await conn.fetchrow("SELECT * FROM api_keys")
+        dev = await conn.fetchrow("SELECT * FROM devices")
+    assert org is not None and key_row is not None and dev is not None
+    assert (org["name"], org["email"], org["phone"]) == ("Rede Pharma LTDA", "contato@redepharma.com", "11999998888")
+    async with db_pool.acquire() as conn:
+        ttl = await conn.fetchval("SELECT extract(epoch FROM expires_at - created_at) FROM link_codes")
+    assert abs(float(ttl) - 86400) < 5  # 24 h by default
+    assert str(dev["id"]) == device["balcao_id"] and dev["name"] == "Balcão Entrada 01"
+    # Stored as a prefix plus a hash: the key itself is nowhere in the database.
+    assert key_row["prefix"] == device["api_key"][:15]
+    assert device["api_key"].encode() not in bytes(key_row["key_hash"]) and len(key_row["key_hash"]) == 32
+
+
+async def test_cliente_requires_platform_admin(client: httpx.AsyncClient) -> None:
+    payload = {"email": "a@b.com", "razao_social": "X", "telefone": "1"}
+    assert (await client.post("/cadastro/cliente", json=payload)).status_code == 401
+    owner = await register(client)
+    assert (await client.post("/cadastro/cliente", json=payload, headers=owner.headers)).status_code == 401
+
+
+async def test_missing_field_named(client: httpx.AsyncClient) -> None:
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": "B"})
+    assert r.status_code == 400 and "user_codigo" in r.json()["error"]["message"]
+
+
+async def test_wrong_code_refused(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    code = await new_client_org(client, admin_headers)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": wrong})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_link_code"
+
+
+async def test_expired_code_refused(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    code = await new_client_org(client, admin_headers)
+    async with db_pool.acquire() as conn:
+        await conn.execute("UPDATE link_codes SET expires_at = now() - interval '1 second'")
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": code})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_link_code"
+
+
+async def test_used_up_code_refused(db_pool: asyncpg.Pool, database_url: str, admin_headers: dict[str, str]) -> None:
+    from control_api.app import create_app
+
+    app = create_app(make_settings(database_url=database_url, link_code_max_devices=2), pool=db_pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        code = await new_client_org(client, admin_headers)
+        first = await register_device(client, code, "Balcão 1")
+        second = await register_device(client, code, "Balcão 2")
+        assert first["api_key"] != second["api_key"]
+        r = await client.post("/cadastro/balcao", json={"nome_balcao": "Balcão 3", "user_codigo": code})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_link_code"
+
+
+async def test_brute_force_throttled_and_logged(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    code = await new_client_org(client, admin_headers)
+    guesses = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, 8)]
+    statuses = []
+    with caplog.at_level(logging.INFO, logger="escuta.api.cadastro"):
+        for guess in guesses:
+            r = await client.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": guess})
+            statuses.append(r.status_code)
+    # 5 wrong attempts per source per hour, then 429 with Retry-After, even for the right code.
+    assert statuses[:5] == [400] * 5 and statuses[5:] == [429, 429]
+    assert int(r.headers["retry-after"]) >= 1
+    r = await client.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": code})
+    assert r.status_code == 429
+    refused = [rec for rec in caplog.records if "link code refused" in rec.getMessage()]
+    assert len(refused) == 5
+    assert all(g not in rec.getMessage() for rec in refused for g in guesses)  # codes are masked in logs
+
+
+async def test_device_keys_listed_and_revoked(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    owner = await register(client)
+    r = await client.post("/cadastro/codigo", headers=owner.headers)
+    assert r.status_code == 201
+    device = await register_device(client, r.json()["codigo"])
+    await client.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=owner.headers)
+    key_headers = {"Authorization": f"Bearer {device['api_key']}"}
+    assert (await client.post("/token", json=token_body(owner.org_id), headers=key_headers)).status_code == 200
+
+    listed = (await client.get("/devices", headers=owner.headers)).json()["items"]
+    assert len(listed) == 1
+    item = listed[0]
+    assert item["id"] == device["balcao_id"] and item["keyPrefix"] == device["api_key"][:15]
+    assert item["lastUsedAt"] is not None and item["revokedAt"] is None
+    assert device["api_key"] not in str(listed)
+
+    assert (await client.delete(f"/devices/{device['balcao_id']}", headers=owner.headers)).status_code == 200
+    r = await client.post("/token", json=token_body(owner.org_id), headers=key_headers)
+    assert r.status_code == 401
+    listed = (await client.get("/devices", headers=owner.headers)).json()["items"]
+    assert listed[0]["revokedAt"] is not None
+
+
+async def test_members_cannot_manage_devices(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:
+    owner = await register(client)
+    async with db_pool.acquire() as conn:
+        await conn.execute("UPDATE memberships SET role = 'member'")
+    member = await client.post("/auth/refresh", json={"refreshToken": owner.refresh})
+    headers = {"Authorization": f"Bearer {member.json()['accessToken']}"}
+    assert (await client.get("/devices", headers=headers)).status_code == 403
+    assert (await client.post("/cadastro/codigo", headers=headers)).status_code == 403
+
+
+async def test_verify_api_key_outside_http(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    from db.devices import verify_api_key
+
+    owner = await register(client)
+    code = (await client.post("/cadastro/codigo", headers=owner.headers)).json()["codigo"]
+    device = await register_device(client, code)
+    found = await verify_api_key(db_pool, device["api_key"])
+    assert found is not None and str(found.org_id) == owner.org_id and str(found.device_id) == device["balcao_id"]
+    tampered = device["api_key"][:-1] + ("0" if device["api_key"][-1] != "0" else "1")
+    assert await verify_api_key(db_pool, tampered) is None
+    assert await verify_api_key(db_pool, "bk_short") is None
+    await client.delete(f"/devices/{device['balcao_id']}", headers=owner.headers)
+    assert await verify_api_key(db_pool, device["api_key"]) is None
+
+
+async def test_revocation_elsewhere_reaches_cached_keys(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another API process revoked the key (here: straight in the database): honoured once the cache ages."""
+    monkeypatch.setattr("control_api.principals.KEY_CACHE_SECONDS", 0.0)
+    owner = await register(client)
+    await client.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=owner.headers)
+    code = (await client.post("/cadastro/codigo", headers=owner.headers)).json()["codigo"]
+    device = await register_device(client, code)
+    key_headers = {"X-API-Key": device["api_key"]}
+    assert (await client.post("/token", json=token_body(owner.org_id), headers=key_headers)).status_code == 200
+    async with db_pool.acquire() as conn:
+        await conn.execute("UPDATE devices SET revoked_at = now()")
+    assert (await client.post("/token", json=token_body(owner.org_id), headers=key_headers)).status_code == 401

@@ -1,0 +1,46 @@
+"""The corpus plays at its true speed: espeak-ng's 22,050 Hz output and the office recording reach 16 kHz intact.
+
+A generator that resampled by the wrong ratio (once 160/441 instead of 320/441) made every utterance twice as
+fast and an octave high, and every tolerance tuned on it meaningless; these checks pin the durations.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_corpus.generate import SCRIPTS, SR, espeak, make_noise
+
+from .conftest import Corpus
+
+
+@pytest.mark.parametrize("lang", list(SCRIPTS))
+def test_speech_lasts_as_long_as_espeak_says(tmp_path: Path, lang: str) -> None:
+    voice, wpm, text = SCRIPTS[lang][0]
+    out = tmp_path / "ref.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(out), text], check=True)
+    with wave.open(str(out), "rb") as w:
+        seconds = w.getnframes() / w.getframerate()
+    ours = espeak(voice, wpm, text)
+    assert seconds > 1.5  # a sentence, not an empty file
+    assert abs(len(ours) / SR - seconds) < 1e-3, (len(ours) / SR, seconds)
+
+
+def test_corpus_utterances_have_speaking_rate_lengths(corpus: Corpus) -> None:
+    # 7-10 syllable sentences at 130-190 words per minute last 2-3.5 s (at double speed they were 1.2-1.7 s).
+    lengths = [e - s for s, e in corpus["pt_clean"].segments + corpus["en_clean"].segments]
+    assert all(1.8 < n < 3.5 for n in lengths), lengths
+
+
+def test_office_recording_loops_at_its_real_length() -> None:
+    # livekit-agents' office-ambience.ogg is 22.0 s of 44.1 kHz stereo; resampled to 16 kHz mono it must
+    # repeat every 22.0 s, not every 11 or 44.
+    x = make_noise("office", 50 * SR, seed=0)
+    period = 22 * SR
+    assert np.std(x[:period]) > 10.0
+    assert np.allclose(x[SR : 2 * SR], x[period + SR : period + 2 * SR])
+    assert not np.allclose(x[SR : 2 * SR], x[period // 2 + SR : period // 2 + 2 * SR])

@@ -1,0 +1,235 @@
+"""Deterministic VAD corpus: espeak-ng speech with known pauses, mixed with real and synthetic noise.
+
+Each speech track is built clip by clip (one espeak-ng sentence per clip, no commas), so the reference
+speech spans are exact: a clip's span is where its own samples are non-silent, placed at a known offset.
+Noises: the office ambience recording shipped in livekit-agents, 60 Hz mains hum with harmonics over
+fan hiss (an air conditioner), pink noise, babble from four other espeak-ng talkers, and impulsive
+beeps/knocks. Each is mixed at 20/10/5/0 dB SNR (speech power over speech spans vs noise power).
+
+    python tests/audio_corpus/generate.py [--out DIR] [--quick]
+
+Writes `<lang>_<noise>_<snr>.wav` (16 kHz mono int16) and `labels.json`. Runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, lfilter, resample_poly
+
+SR = 16_000
+SNRS = (20, 10, 5, 0)
+NOISES = ("office", "hum", "pink", "babble", "impulse")
+VERSION = 2  # bump when the recipe changes, so caches regenerate (2: espeak resampled to 16 kHz, not 8)
+
+# (espeak voice, words per minute, sentence); each tuple is one utterance.
+SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
+    "pt": [
+        ("pt-br", 160, "Bom dia a todos e obrigado por virem hoje"),
+        ("pt-br+f3", 140, "Vamos revisar o cronograma do projeto"),
+        ("pt-br+m3", 180, "A entrega do módulo de áudio ficou para sexta feira"),
+        ("pt-br+f2", 150, "Alguém tem alguma dúvida sobre os números"),
+        ("pt-br", 190, "Então podemos seguir para o próximo item da pauta"),
+        ("pt-br+f4", 130, "Muito obrigada e até a próxima semana"),
+    ],
+    "en": [
+        ("en-us", 160, "Good morning everyone and thanks for joining"),
+        ("en-gb+f3", 150, "Let us look at the numbers from last quarter"),
+        ("en-us+m3", 180, "The release is planned for the end of the month"),
+        ("en-us+f2", 140, "Does anyone have questions about the budget"),
+        ("en-gb", 170, "Then we can move on to the next topic"),
+    ],
+}
+# Pause before each utterance (s); the first is the lead-in. Short ones test splitting, long ones idle.
+PAUSES = (1.0, 0.45, 1.2, 0.7, 2.0, 0.9)
+TAIL_S = 1.0
+BABBLE = [
+    ("en-us+m1", 170, "The weather was nice so we walked along the river for a while"),
+    ("pt-br+f1", 170, "Ela disse que o restaurante novo abre só depois das oito horas"),
+    ("en-gb+m2", 150, "I think the printer on the second floor is broken again today"),
+    ("pt-br+m2", 160, "O trânsito na marginal estava parado desde cedo pela manhã"),
+]
+
+Int16 = npt.NDArray[np.int16]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass
+class Track:
+    audio: F64
+    segments: list[tuple[float, float]]
+
+
+def espeak(voice: str, wpm: int, text: str) -> F64:
+    """One sentence from espeak-ng, at 16 kHz. The rate is read from the WAV header, never assumed: a
+    hard-coded 160/441 once turned espeak's 22,050 Hz into 8 kHz played at 16 kHz (twice as fast, an octave
+    up). Checked against `espeak-ng -w | sox -r 16000`: same length to the sample, correlation 1.000."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", f.name, text], check=True)
+        with wave.open(f.name, "rb") as w:
+            if (w.getnchannels(), w.getsampwidth()) != (1, 2):
+                raise RuntimeError(f"espeak-ng wrote {w.getnchannels()} ch x {w.getsampwidth() * 8} bit; want mono 16")
+            rate = w.getframerate()  # 22,050 Hz for every espeak-ng voice
+            data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
+    g = math.gcd(SR, rate)
+    return np.asarray(resample_poly(data, SR // g, rate // g), dtype=np.float64)  # 22050 * 320/441 = 16 kHz
+
+
+def trim(x: F64, thresh: float = 100.0) -> F64:
+    """Drop espeak's leading/trailing silence, so the clip's span is its voiced extent."""
+    idx = np.flatnonzero(np.abs(x) > thresh)
+    return x[idx[0] : idx[-1] + 1] if len(idx) else x[:0]
+
+
+def speech_track(lang: str) -> Track:
+    parts: list[F64] = []
+    segs: list[tuple[float, float]] = []
+    pos = 0
+    for (voice, wpm, text), pause in zip(SCRIPTS[lang], PAUSES, strict=False):
+        clip = trim(espeak(voice, wpm, text))
+        parts += [np.zeros(int(pause * SR)), clip]
+        pos += int(pause * SR)
+        segs.append((pos / SR, (pos + len(clip)) / SR))
+        pos += len(clip)
+    parts.append(np.zeros(int(TAIL_S * SR)))
+    return Track(np.concatenate(parts), segs)
+
+
+def office(n: int) -> F64:
+    import av
+    from livekit.agents import resources
+
+    path = Path(resources.__file__).parent / "office-ambience.ogg"
+    out: list[F64] = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SR)
+        for frame in container.decode(audio=0):
+            for f in resampler.resample(frame):
+                out.append(f.to_ndarray().reshape(-1).astype(np.float64))
+        for f in resampler.resample(None):  # flush: the recording is 44.1 kHz stereo, 22.0 s
+            out.append(f.to_ndarray().reshape(-1).astype(np.float64))
+    rec = np.concatenate(out)
+    return np.tile(rec, n // len(rec) + 1)[:n]
+
+
+def hum(n: int, rng: np.random.Generator) -> F64:
+    t = np.arange(n) / SR
+    x = sum(np.sin(2 * np.pi * 60 * k * t + k) / k for k in range(1, 11))
+    b, a = butter(2, 1500 / (SR / 2))
+    fan = lfilter(b, a, rng.standard_normal(n))
+    return np.asarray(x + 0.5 * fan / np.std(fan) * np.std(x), dtype=np.float64)
+
+
+def pink(n: int, rng: np.random.Generator) -> F64:
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.arange(len(spec))
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0
+    return np.asarray(np.fft.irfft(spec, n), dtype=np.float64)
+
+
+def babble(n: int, rng: np.random.Generator) -> F64:
+    out = np.zeros(n)
+    for voice, wpm, text in BABBLE:
+        clip = trim(espeak(voice, wpm, text))
+        loop = np.concatenate([clip, np.zeros(int(0.2 * SR))])
+        talker = np.roll(np.tile(loop, n // len(loop) + 1)[:n], int(rng.integers(0, len(loop))))
+        out += talker
+    return out
+
+
+def impulses(n: int, rng: np.random.Generator) -> F64:
+    """Beeps (sine, 120-300 ms) and knocks (damped noise, 30-80 ms) every ~0.8-2 s over faint hiss."""
+    out = rng.standard_normal(n) * 0.003
+    pos = int(0.3 * SR)
+    while pos < n:
+        if rng.random() < 0.5:
+            dur = int(rng.uniform(0.12, 0.3) * SR)
+            t = np.arange(dur) / SR
+            ev = np.sin(2 * np.pi * rng.choice([800.0, 1000.0, 2500.0]) * t) * np.hanning(dur) ** 0.2
+        else:
+            dur = int(rng.uniform(0.03, 0.08) * SR)
+            ev = rng.standard_normal(dur) * np.exp(-np.arange(dur) / (dur / 5))
+        end = min(n, pos + dur)
+        out[pos:end] += ev[: end - pos]
+        pos += int(rng.uniform(0.8, 2.0) * SR)
+    return out
+
+
+def make_noise(kind: str, n: int, seed: int) -> F64:
+    rng = np.random.default_rng(seed)
+    if kind == "office":
+        return office(n)
+    gen = {"hum": hum, "pink": pink, "babble": babble, "impulse": impulses}[kind]
+    return gen(n, rng)
+
+
+def mix(track: Track, noise: F64, snr_db: float) -> Int16:
+    mask = np.zeros(len(track.audio), dtype=bool)
+    for s, e in track.segments:
+        mask[int(s * SR) : int(e * SR)] = True
+    p_speech = float(np.mean(track.audio[mask] ** 2))
+    p_noise = float(np.mean(noise**2))
+    y = track.audio + noise * np.sqrt(p_speech / (p_noise * 10 ** (snr_db / 10)))
+    peak = float(np.max(np.abs(y)))
+    if peak > 32000:  # scale the whole mix down rather than clip: keeps the SNR exact
+        y *= 32000 / peak
+    return np.asarray(np.rint(y), dtype=np.int16)
+
+
+def recipe_hash() -> str:
+    text = json.dumps([VERSION, SCRIPTS, PAUSES, BABBLE, SNRS, NOISES, TAIL_S])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def generate(out: Path, *, noises: tuple[str, ...] = NOISES, snrs: tuple[int, ...] = SNRS) -> dict[str, object]:
+    """Write the corpus into `out` (skipped if `labels.json` there has the same recipe) and return labels."""
+    from agents.audio.frames import write_wav
+
+    labels_path = out / "labels.json"
+    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs))}"
+    if labels_path.exists():
+        labels: dict[str, object] = json.loads(labels_path.read_text())
+        if labels.get("recipe") == key:
+            return labels
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, dict[str, object]] = {}
+    for li, lang in enumerate(SCRIPTS):
+        track = speech_track(lang)
+        base = {"lang": lang, "segments": track.segments, "duration": len(track.audio) / SR}
+        clean = np.asarray(np.rint(track.audio), dtype=np.int16)
+        write_wav(out / f"{lang}_clean.wav", clean, SR)
+        files[f"{lang}_clean"] = {**base, "noise": "clean", "snr": None}
+        for kind in noises:
+            # Seeded by the noise's place in NOISES, not in `noises`: a file is the same whichever subset
+            # is generated, so the tests' slice holds the very files the benchmark scores.
+            noise = make_noise(kind, len(track.audio), seed=100 * li + NOISES.index(kind))
+            for snr in snrs:
+                name = f"{lang}_{kind}_{snr}"
+                write_wav(out / f"{name}.wav", mix(track, noise, snr), SR)
+                files[name] = {**base, "noise": kind, "snr": snr}
+    labels = {"recipe": key, "sample_rate": SR, "files": files}
+    labels_path.write_text(json.dumps(labels, indent=1))
+    return labels
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path(".escuta/cache/corpus"))
+    args = ap.parse_args()
+    labels = generate(args.out)
+    print(f"{len(labels['files'])} files in {args.out}")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Accuracy against the corpus labels: frame-level F1 at 10 ms and utterance boundary errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+FRAME_S = 0.01
+Segments = Sequence[tuple[float, float]]
+
+
+def frame_mask(segments: Segments, duration: float) -> npt.NDArray[np.bool_]:
+    """10 ms frames whose centre lies inside a segment."""
+    centres = (np.arange(round(duration / FRAME_S)) + 0.5) * FRAME_S
+    mask = np.zeros(len(centres), dtype=bool)
+    for s, e in segments:
+        mask |= (centres >= s) & (centres < e)
+    return mask
+
+
+def frame_f1(ref: Segments, hyp: Segments, duration: float) -> float:
+    r, h = frame_mask(ref, duration), frame_mask(hyp, duration)
+    tp = int(np.sum(r & h))
+    fp = int(np.sum(~r & h))
+    fn = int(np.sum(r & ~h))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def boundary_errors(ref: Segments, hyp: Segments) -> tuple[list[float], list[float]]:
+    """Per reference utterance, |onset| and |offset| error (ms) against the most overlapping hypothesis."""
+    onsets: list[float] = []
+    offsets: list[float] = []
+    for rs, re in ref:
+        best, best_ov = None, 0.0
+        for hs, he in hyp:
+            ov = min(re, he) - max(rs, hs)
+            if ov > best_ov:
+                best, best_ov = (hs, he), ov
+        if best is not None:
+            onsets.append(abs(best[0] - rs) * 1000)
+            offsets.append(abs(best[1] - re) * 1000)
+    return onsets, offsets
+
+
+def median(values: Sequence[float]) -> float:
+    return float(np.median(values)) if len(values) else float("nan")

@@ -1,0 +1,199 @@
+"""Ingestion against the Twitch stub: all pages, 429s, expired tokens, idempotency, bursts, trials."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from db.credentials import put_credential
+from db.pool import create_pool
+from db.tenancy import tenant_connection
+from escuta.clips.ingest import ClipIngestion
+from escuta.scheduler.scheduler import Job, Scheduler
+from escuta.settings import Settings
+from tests.clips.conftest import STUB_CLIENT_ID, STUB_CLIENT_SECRET
+from tests.clips.factories import make_org, make_streamer
+from tests.clips.twitch_stub import TwitchStub
+from tests.clips.waiting import wait_for
+
+
+@pytest.fixture
+async def ingestion(db_pool: asyncpg.Pool, clip_settings: Settings) -> AsyncIterator[ClipIngestion]:
+    job = ClipIngestion(db_pool, clip_settings)
+    yield job
+    await job.aclose()
+
+
+def _recent(minutes: float) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes)
+
+
+async def _clip_count(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM clips"))
+
+
+async def test_pages_through_everything_and_is_idempotent(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    base = _recent(50)
+    for i in range(250):  # one clip every 10 s: one long burst with the 3-in-60 s settings
+        twitch.add_clip("100", f"clip{i:03d}", base + timedelta(seconds=10 * i), views=i)
+
+    first = await ingestion.run()
+    assert first["clips_new"] == 250 and first["failed"] == 0
+    assert twitch.clip_requests["100"] == 3
+    assert await _clip_count(db_pool) == 250
+    bursts = await db_pool.fetch("SELECT id, clip_count FROM bursts")
+    assert [b["clip_count"] for b in bursts] == [250]
+    assert await db_pool.fetchval("SELECT count(*) FROM burst_clips") == 250
+
+    second = await ingestion.run()
+    assert second["clips_new"] == 0 and second["bursts_created"] == 0 and second["bursts_grown"] == 0
+    assert await _clip_count(db_pool) == 250
+    assert await db_pool.fetch("SELECT id, clip_count FROM bursts") == bursts
+
+
+async def test_survives_a_429_and_an_expired_token(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    for i in range(120):
+        twitch.add_clip("100", f"a{i}", _recent(40) + timedelta(minutes=i / 10))
+    twitch.force_429 = 1
+    assert (await ingestion.run())["clips_new"] == 120
+    assert twitch.status_counts[429] == 1
+
+    twitch.revoke_tokens()  # the cached app token is now rejected with 401
+    twitch.add_clip("100", "late", _recent(1))
+    result = await ingestion.run()
+    assert result["clips_new"] == 1 and result["failed"] == 0
+    assert twitch.token_requests == 2
+
+
+async def test_a_growing_burst_keeps_its_id(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings, interval=60, min_clips=3)
+    t0 = _recent(5)  # within the overlap the next run re-reads
+    for i, s in enumerate((0, 20, 40)):
+        twitch.add_clip("100", f"c{i}", t0 + timedelta(seconds=s))
+    assert (await ingestion.run())["bursts_created"] == 1
+    burst_id = await db_pool.fetchval("SELECT id FROM bursts")
+
+    for i, s in enumerate((60, 90), start=3):
+        twitch.add_clip("100", f"c{i}", t0 + timedelta(seconds=s))
+    result = await ingestion.run()
+    assert result["bursts_created"] == 0 and result["bursts_grown"] == 1
+    row = await db_pool.fetchrow("SELECT id, clip_count, started_at, ended_at FROM bursts")
+    assert row is not None
+    assert row["id"] == burst_id and row["clip_count"] == 5
+    assert row["ended_at"] - row["started_at"] == timedelta(seconds=90)
+
+
+async def test_expired_trials_are_skipped(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings, twitch_user_id="100", trial_expires_at=_recent(1))
+    await make_streamer(db_pool, org, clip_settings, twitch_user_id="200", trial_expires_at=_recent(-60))
+    twitch.add_clip("100", "x", _recent(5))
+    twitch.add_clip("200", "y", _recent(5))
+
+    result = await ingestion.run()
+
+    assert result["skipped_trial"] == 1 and result["streamers"] == 1
+    assert twitch.clip_requests["100"] == 0 and twitch.clip_requests["200"] == 1
+    assert await db_pool.fetchval("SELECT array_agg(clip_id) FROM clips") == ["y"]
+
+
+async def test_a_failure_keeps_stored_clips_and_the_window(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    sid = await make_streamer(db_pool, org, clip_settings)
+    twitch.add_clip("100", "kept", _recent(5))
+    await ingestion.run()
+    before = await db_pool.fetchval("SELECT last_ingested_at FROM streamers WHERE id = $1", sid)
+
+    twitch.revoke_tokens()
+    twitch.apps[STUB_CLIENT_ID] = "rotated-secret"  # the stored secret no longer works
+    result = await ingestion.run()
+
+    assert result["failed"] == 1
+    row = await db_pool.fetchrow("SELECT last_ingested_at, last_ingestion_error FROM streamers WHERE id = $1", sid)
+    assert row is not None
+    assert row["last_ingested_at"] == before
+    assert "refused" in row["last_ingestion_error"] and STUB_CLIENT_SECRET not in row["last_ingestion_error"]
+    assert await _clip_count(db_pool) == 1
+
+
+async def test_organization_credential_is_used_in_shared_mode(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings, own_app=False)
+    twitch.add_clip("100", "z", _recent(3))
+    assert (await ingestion.run())["failed"] == 1  # no credential anywhere yet
+
+    async with tenant_connection(db_pool, org) as conn:
+        await put_credential(conn, org, "twitch", f"{STUB_CLIENT_ID}:{STUB_CLIENT_SECRET}", clip_settings)
+    result = await ingestion.run()
+    assert result["failed"] == 0 and result["clips_new"] == 1
+
+
+async def test_two_schedulers_ingest_once_per_interval(
+    db_pool: asyncpg.Pool, database_url: str, clip_settings: Settings, twitch: TwitchStub
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    twitch.add_clip("100", "only", _recent(2))
+    pools = [await create_pool(database_url, min_size=1, max_size=4) for _ in range(2)]
+    ingestions = [ClipIngestion(p, clip_settings) for p in pools]
+    schedulers = [
+        Scheduler(p, [Job("clips.ingest", 0.5, ing.run)], tick=0.05, lease=10)
+        for p, ing in zip(pools, ingestions, strict=True)
+    ]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(s.run(stop)) for s in schedulers]
+    try:
+        await wait_for(
+            lambda: db_pool.fetchval("SELECT count(*) >= 4 FROM scheduler_runs WHERE status = 'ok'"),
+            what="four ingestion runs",
+        )
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        for ing in ingestions:
+            await ing.aclose()
+        for p in pools:
+            await p.close()
+
+    runs = await db_pool.fetch("SELECT started_at FROM scheduler_runs WHERE status = 'ok' ORDER BY started_at")
+    assert twitch.clip_requests["100"] == len(runs)  # one Twitch pass per run, whichever process ran it
+    for a, b in itertools.pairwise(runs):
+        assert (b["started_at"] - a["started_at"]).total_seconds() >= 0.5
+    assert await _clip_count(db_pool) == 1
+
+
+async def test_windows_over_the_helix_cap_are_split(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    twitch.result_cap = ingestion.result_cap = 50  # Helix's ~1,000, scaled down
+    for i in range(180):
+        twitch.add_clip("100", f"many{i}", _recent(50) + timedelta(seconds=15 * i), views=i)
+
+    result = await ingestion.run()
+
+    assert result["clips_new"] == 180
+    assert await _clip_count(db_pool) == 180

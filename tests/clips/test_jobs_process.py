@@ -1,0 +1,84 @@
+"""`escuta jobs` as real processes: two start, one leads; killing the leader hands ingestion over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from escuta.settings import Settings
+from tests.clips.conftest import STUB_CLIENT_SECRET
+from tests.clips.factories import make_org, make_streamer
+from tests.clips.twitch_stub import TwitchStub
+from tests.clips.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "escuta.cli", "jobs"], cwd=ROOT, env=env, stderr=out)
+
+
+async def test_a_killed_leader_is_replaced(
+    db_pool: asyncpg.Pool, database_url: str, clip_settings: Settings, twitch: TwitchStub, tmp_path: Path
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    twitch.add_clip("100", "only", datetime.now(UTC) - timedelta(minutes=2))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ESCUTA_")},
+        "PYTHONPATH": str(ROOT),
+        "ESCUTA_DATABASE_URL": database_url,
+        "ESCUTA_LOG_FORMAT": "json",
+        "ESCUTA_SCHEDULER_TICK_SECONDS": "0.1",
+        "ESCUTA_SCHEDULER_LEASE_SECONDS": "0.8",
+        "ESCUTA_CLIPS_INGESTION_INTERVAL_SECONDS": "1.5",
+        "ESCUTA_TWITCH_API_BASE_URL": twitch.api_base_url,
+        "ESCUTA_TWITCH_ID_BASE_URL": twitch.id_base_url,
+    }
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    procs = [_spawn(env, log) for log in logs]
+    try:
+        await wait_for(
+            lambda: db_pool.fetchval("SELECT count(*) > 0 FROM scheduler_runs WHERE status = 'ok'"),
+            what="a first ingestion",
+        )
+        holder: str = await db_pool.fetchval("SELECT holder FROM scheduler_lease")
+        pid = int(holder.split(":")[1])
+        leader = next(p for p in procs if p.pid == pid)
+        survivor = next(p for p in procs if p.pid != pid)
+        leader.send_signal(signal.SIGKILL)  # no clean-up: its lease has to run out
+        leader.wait()
+        killed_at = await db_pool.fetchval("SELECT now()")
+
+        await wait_for(
+            lambda: db_pool.fetchval(
+                "SELECT count(*) >= 2 FROM scheduler_runs WHERE status = 'ok' AND started_at > $1 AND run_by LIKE $2",
+                killed_at,
+                f"%:{survivor.pid}:%",
+            ),
+            what="the survivor to take over ingestion",
+        )
+        assert await db_pool.fetchval("SELECT count(*) FROM clips") == 1
+        assert (await db_pool.fetchval("SELECT holder FROM scheduler_lease")).split(":")[1] == str(survivor.pid)
+
+        survivor.send_signal(signal.SIGTERM)  # a clean stop releases the lease and says goodbye
+        assert survivor.wait(timeout=60) == 0
+        stopped = await db_pool.fetchval(
+            "SELECT stopped_at IS NOT NULL FROM scheduler_instances WHERE pid = $1", survivor.pid
+        )
+        assert stopped
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    text = "".join(log.read_text(errors="replace") for log in logs)
+    assert '"event": "ingestion_finished"' in text
+    assert STUB_CLIENT_SECRET not in text

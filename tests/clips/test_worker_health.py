@@ -1,0 +1,61 @@
+"""`/health/worker` reports a live scheduler and its jobs, and a dead one as unhealthy (503)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import httpx
+
+from control_api.app import create_app
+from escuta.scheduler.scheduler import Job, Scheduler
+from tests.clips.waiting import wait_for
+from tests.conftest import make_settings
+
+
+async def test_worker_health(db_pool: asyncpg.Pool, database_url: str) -> None:
+    settings = make_settings(database_url=database_url, scheduler_dead_after_seconds=2.0)
+    app = create_app(settings, pool=db_pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.get("/health/worker")
+        assert r.status_code == 503 and r.json()["scheduler"]["alive"] is False  # never started
+
+        async def boom() -> None:
+            raise RuntimeError("provider down")
+
+        async def fine() -> dict[str, int]:
+            return {"clips_new": 3}
+
+        jobs = [Job("test.fails", 60, boom), Job("test.works", 60, fine)]
+        scheduler = Scheduler(db_pool, jobs, tick=0.05, lease=10, instance_id="health-test")
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run(stop))
+
+        async def both_ran() -> dict[str, Any] | None:
+            body = (await client.get("/health/worker")).json()
+            done = [j for j in body["jobs"] if j["last_status"] in ("ok", "error")]
+            return body if len(done) == 2 and body["status"] == "ok" else None
+
+        body = await wait_for(both_ran, what="both jobs to run")
+        assert body is not None
+        assert body["scheduler"]["leader"] == "health-test" and body["scheduler"]["alive"] is True
+        jobs_by_name = {j["name"]: j for j in body["jobs"]}
+        assert jobs_by_name["test.fails"]["last_status"] == "error"
+        assert jobs_by_name["test.fails"]["last_error"] == "RuntimeError"  # public: the kind only
+        admin = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
+        detailed = (await client.get("/health/worker", headers=admin)).json()
+        assert {j["name"]: j["last_error"] for j in detailed["jobs"]}["test.fails"] == "RuntimeError: provider down"
+        assert jobs_by_name["test.works"]["last_result"] == {"clips_new": 3}
+
+        # A crash: the process stops heartbeating without saying goodbye.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db_pool.execute("UPDATE scheduler_instances SET stopped_at = NULL")
+
+        async def dead() -> bool:
+            return (await client.get("/health/worker")).status_code == 503
+
+        await wait_for(dead, what="the scheduler to be reported dead")
+        body = (await client.get("/health/worker")).json()
+        assert body["status"] == "unhealthy" and body["scheduler"]["last_heartbeat_at"] is not None

@@ -1,0 +1,182 @@
+"""A Twitch stub on 127.0.0.1 speaking the documented wire protocol (providers.md §7).
+
+`POST /oauth2/token` (client credentials, form body) issues app tokens; `GET /helix/clips` checks both
+`Authorization: Bearer` and `Client-Id` (which must match the token's client), pages with `after`
+cursors (`"pagination": {}` on the last page), reports its token bucket in `Ratelimit-*` headers and
+answers 429 when the bucket is empty. Tests can force 429s and revoke tokens (401) on demand.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+
+def _ts(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass
+class TwitchStub:
+    apps: dict[str, str] = field(default_factory=dict)  # client_id -> client_secret
+    clips: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # broadcaster_id -> clips
+    token_lifetime: int = 3600
+    bucket_limit: int = 800
+    bucket_window: float = 60.0
+    force_429: int = 0  # answer this many clip requests with 429 regardless of the bucket
+    result_cap: int = 1000  # like Helix, stop paginating after this many results of one query
+    url: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> client_id
+    token_requests: int = 0
+    clip_requests: Counter[str] = field(default_factory=Counter)  # broadcaster -> requests
+    status_counts: Counter[int] = field(default_factory=Counter)
+    rejected: list[str] = field(default_factory=list)
+    _bucket_used: int = 0
+    _bucket_reset: float = 0.0
+    _runner: web.AppRunner | None = None
+
+    # --- test controls ------------------------------------------------------------------------------
+    def add_clip(
+        self, broadcaster_id: str, clip_id: str, created_at: datetime, *, views: int = 1, title: str = "clip"
+    ) -> dict[str, Any]:
+        clip = {
+            "id": clip_id,
+            "url": f"https://clips.twitch.tv/{clip_id}",
+            "embed_url": f"https://clips.twitch.tv/embed?clip={clip_id}",
+            "broadcaster_id": broadcaster_id,
+            "broadcaster_name": f"b{broadcaster_id}",
+            "creator_id": "1",
+            "creator_name": "someone",
+            "video_id": "",
+            "game_id": "488191",
+            "language": "en",
+            "title": title,
+            "view_count": views,
+            "created_at": _ts(created_at),
+            "thumbnail_url": f"https://clips-media-assets.twitch.tv/{clip_id}-preview-480x272.jpg",
+            "duration": 30.0,
+            "vod_offset": None,
+            "is_featured": False,
+        }
+        self.clips.setdefault(broadcaster_id, []).append(clip)
+        return clip
+
+    def revoke_tokens(self) -> None:
+        """Every issued token becomes invalid: the next Helix call answers 401."""
+        self.tokens.clear()
+
+    # --- server -------------------------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/oauth2/token", self._token)
+        app.router.add_get("/helix/clips", self._clips)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/helix"
+
+    @property
+    def id_base_url(self) -> str:
+        return f"{self.url}/oauth2"
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        self.token_requests += 1
+        client_id = str(form.get("client_id", ""))
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response({"status": 400, "message": "invalid grant type"}, status=400)
+        if self.apps.get(client_id) != form.get("client_secret") or not client_id:
+            return web.json_response({"status": 403, "message": "invalid client secret"}, status=403)
+        token = secrets.token_hex(15)
+        self.tokens[token] = client_id
+        return web.json_response({"access_token": token, "expires_in": self.token_lifetime, "token_type": "bearer"})
+
+    def _unauthorized(self, why: str) -> web.Response:
+        self.rejected.append(why)
+        self.status_counts[401] += 1
+        body = {"error": "Unauthorized", "status": 401, "message": why}
+        return web.json_response(body, status=401)
+
+    def _bucket_headers(self) -> dict[str, str]:
+        now = time.time()
+        if now >= self._bucket_reset:
+            self._bucket_used = 0
+            self._bucket_reset = now + self.bucket_window
+        return {
+            "Ratelimit-Limit": str(self.bucket_limit),
+            "Ratelimit-Remaining": str(max(self.bucket_limit - self._bucket_used, 0)),
+            "Ratelimit-Reset": str(int(self._bucket_reset) + 1),
+        }
+
+    async def _clips(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        client_id = request.headers.get("Client-Id", "")
+        if not auth.startswith("Bearer "):
+            return self._unauthorized("OAuth token is missing")
+        token_client = self.tokens.get(auth.removeprefix("Bearer "))
+        if token_client is None:
+            return self._unauthorized("Invalid OAuth token")
+        if not client_id:
+            return self._unauthorized("Client ID is missing")
+        if client_id != token_client:
+            return self._unauthorized("Client ID and OAuth token do not match")
+
+        headers = self._bucket_headers()
+        if self.force_429 > 0 or self._bucket_used >= self.bucket_limit:
+            if self.force_429 > 0:
+                # A forced 429 (another consumer drained the bucket) refills in about a second.
+                self.force_429 -= 1
+                headers["Ratelimit-Reset"] = str(int(time.time()) + 1)
+            headers["Ratelimit-Remaining"] = "0"
+            self.status_counts[429] += 1
+            body = {"error": "Too Many Requests", "status": 429, "message": "rate limit exceeded"}
+            return web.json_response(body, status=429, headers=headers)
+        self._bucket_used += 1
+        headers["Ratelimit-Remaining"] = str(max(self.bucket_limit - self._bucket_used, 0))
+
+        q = request.query
+        broadcaster = q.get("broadcaster_id")
+        if not broadcaster:
+            body = {"error": "Bad Request", "status": 400, "message": "Missing required parameter"}
+            return web.json_response(body, status=400)
+        self.clip_requests[broadcaster] += 1
+        first = min(max(int(q.get("first", "20")), 1), 100)
+        items = sorted(self.clips.get(broadcaster, []), key=lambda c: (-c["view_count"], c["id"]))
+        if "started_at" in q:
+            lo = _parse(q["started_at"])
+            hi = _parse(q["ended_at"]) if "ended_at" in q else None
+            items = [
+                c for c in items if _parse(c["created_at"]) >= lo and (hi is None or _parse(c["created_at"]) <= hi)
+            ]
+        items = items[: self.result_cap]
+        offset = int(base64.urlsafe_b64decode(q["after"]).decode()) if q.get("after") else 0
+        page = items[offset : offset + first]
+        pagination: dict[str, str] = {}
+        if offset + first < len(items):
+            pagination["cursor"] = base64.urlsafe_b64encode(str(offset + first).encode()).decode()
+        self.status_counts[200] += 1
+        return web.json_response({"data": page, "pagination": pagination}, headers=headers)

@@ -1,0 +1,221 @@
+"""The `meeting_coach` profile off the room: the worker's own `ParticipantFeed`s, a recording publisher,
+PostgreSQL. The same profile through a live room is tests/coach/test_live.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+import wave
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+
+from agents.audio import load_silero
+from agents.audio.frames import frames_from_array
+from agents.coach.feedback import FEEDBACK_TOPIC
+from agents.coach.prosody import LocalProsody
+from agents.coach.prosody.hume import HumeProsody
+from agents.listening import ParticipantFeed
+from agents.profiles import ProfileContext, SessionInfo, Speaker
+from agents.profiles.meeting_coach import MeetingCoachProfile, choose_prosody
+from db import feedback as repo
+from db.credentials import MissingCredentialError
+from db.tenancy import tenant_connection
+from tests.accounts.helpers import register
+from tests.coach.meetings import LIVE, LIVE_LENGTH, NAMES, Meeting, build, multichannel
+from tests.conftest import make_settings
+
+PAYLOAD_KEYS = {"id", "type", "severity", "ts", "meetingId", "participantId", "window", "message", "tips", "metadata"}
+HOST = '{"roles":["host"],"name":"Ana"}'
+
+
+@pytest.fixture(scope="session")
+def live_meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
+    return build(LIVE, LIVE_LENGTH, tmp_path_factory.mktemp("live"))
+
+
+@dataclass
+class Recorder:
+    """A `Publisher` that keeps what the profile sends and records."""
+
+    sent: list[tuple[str, str, list[str] | None]] = field(default_factory=list)
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def publish_transcript(self, speaker: Speaker, segment_id: str, text: str) -> None:
+        raise AssertionError("the coach publishes no transcripts")
+
+    async def send_text(
+        self, topic: str, text: str, *, to: list[str] | None = None, attributes: dict[str, str] | None = None
+    ) -> None:
+        self.sent.append((topic, text, to))
+
+    def record(self, kind: str, data: dict[str, Any]) -> None:
+        self.records.append((kind, data))
+
+
+async def run_profile(
+    meeting: Meeting, ctx: ProfileContext, metadata: dict[str, str], offsets: dict[str, float] | None = None
+) -> MeetingCoachProfile:
+    """Every participant's track through its own `ParticipantFeed`, frame by frame in turn (one clock)."""
+    profile = MeetingCoachProfile()
+    await profile.start(ctx)
+    model = load_silero()
+    feeds = {
+        who: ParticipantFeed(
+            profile,
+            Speaker(
+                who,
+                f"TR_{who}",
+                clock_offset=(offsets or {}).get(who, 0.0),
+                name=NAMES.get(who, who),
+                metadata=metadata.get(who, '{"roles":["guest"]}'),
+            ),
+            vad_model=model,
+        )
+        for who in meeting.tracks
+    }
+    iters = {
+        who: frames_from_array(x[round((offsets or {}).get(who, 0.0) * 16000) :], 16000, 20)
+        for who, x in meeting.tracks.items()
+    }
+    while iters:
+        for who in list(iters):
+            frame = next(iters[who], None)
+            if frame is None:
+                del iters[who]
+                await feeds[who].close()
+            else:
+                feeds[who].push(frame)
+    await profile.aclose()
+    return profile
+
+
+def context(settings: Any, publisher: Recorder, pool: asyncpg.Pool | None, org: uuid.UUID | None) -> ProfileContext:
+    session = SessionInfo("RM_profile", "Meet-room", org, "Meet", datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    return ProfileContext(session, settings, publisher, pool, None)
+
+
+async def test_feedback_goes_to_the_host_only_is_stored_and_recorded(
+    live_meeting: Meeting, client: httpx.AsyncClient, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    org = await register(client, "Coach Profile Org")
+    org_id = uuid.UUID(org.org_id)
+    async with tenant_connection(db_pool, org_id) as conn:
+        # Per-organization thresholds (a long silence allowance) and audio recordings switched on.
+        await repo.set_coach_settings(conn, org_id, {"silence_seconds": 300.0}, recordings_enabled=True)
+    settings = make_settings(database_url=database_url, recordings_dir=tmp_path / "storage", recordings_group_seconds=5)
+    pub = Recorder()
+    # Bruno joins 0.5 s into the session: his track's clock starts there, as a late subscription's would.
+    profile = await run_profile(live_meeting, context(settings, pub, db_pool, org_id), {"ana": HOST}, {"bruno": 0.5})
+
+    got = {(json.loads(text)["type"], json.loads(text)["participantId"]) for _, text, _ in pub.sent}
+    assert got == {("volume_baixo", "bruno"), ("overlap_fala", "fabio")}
+    assert all(topic == FEEDBACK_TOPIC and to == ["ana"] for topic, _, to in pub.sent)
+    feedback = [d for kind, d in pub.records if kind == "feedback"]
+    assert [d["payload"] for d in feedback] == [json.loads(text) for _, text, _ in pub.sent]
+    assert all(set(d["payload"]) == PAYLOAD_KEYS and d["recipients"] == ["ana"] for d in feedback)
+    low = next(d["payload"] for d in feedback if d["payload"]["type"] == "volume_baixo")
+    assert low["message"].startswith("Bruno:") and low["metadata"]["rmsDbfs"] < -40
+    assert profile.summary()["by_type"] == {"volume_baixo": 1, "overlap_fala": 1}
+
+    async with tenant_connection(db_pool, org_id) as conn:
+        rows = await conn.fetch("SELECT payload, recipients FROM feedback_events WHERE meeting_id = 'RM_profile'")
+        snapshots = await conn.fetchval("SELECT count(DISTINCT participant_id) FROM feedback_snapshots")
+        prosody = await conn.fetch("SELECT DISTINCT participant_id FROM prosody_results")
+    assert sorted(r["payload"]["id"] for r in rows) == sorted(d["payload"]["id"] for d in feedback)
+    assert all(
+        r["payload"] == next(d["payload"] for d in feedback if d["payload"]["id"] == r["payload"]["id"]) for r in rows
+    )
+    assert all(r["recipients"] == ["ana"] for r in rows)
+    assert snapshots == 4  # the host's levels are shown in the debug view too; only feedback skips hosts
+    assert {r["participant_id"] for r in prosody} <= {"bruno", "eva", "fabio"}  # never about the host
+
+    # Seed 002's egress layout: each participant's track as WAV segments of 5 s, plus the flush log.
+    folder = tmp_path / "storage" / "egress" / "audio" / "RM_profile"
+    for who in live_meeting.tracks:
+        files = sorted(folder.glob(f"*_Meet-room_{who}_TR_{who}.wav"))
+        total = 0.0
+        for f in files:
+            with wave.open(str(f)) as w:
+                assert w.getframerate() == 16000 and w.getnchannels() == 1
+                total += w.getnframes() / 16000
+        offset = 0.5 if who == "bruno" else 0.0
+        assert len(files) == 5 and abs(total - (LIVE_LENGTH - offset)) < 0.05, (who, len(files), total)
+    log = (tmp_path / "storage" / "pipeline-logs" / "RM_profile.log").read_text().splitlines()
+    assert len(log) == 20 and profile.stats["segments"] == 20
+
+
+async def test_without_a_host_events_are_recorded_and_nothing_is_sent(live_meeting: Meeting) -> None:
+    pub = Recorder()
+    settings = make_settings(coach_silence_seconds=300.0)
+    profile = await run_profile(live_meeting, context(settings, pub, None, None), {})
+    assert pub.sent == []
+    feedback = [d for kind, d in pub.records if kind == "feedback"]
+    assert {(d["payload"]["type"], d["payload"]["participantId"]) for d in feedback} == {
+        ("volume_baixo", "bruno"),
+        ("overlap_fala", "fabio"),
+    }
+    assert all(d["recipients"] == [] for d in feedback)
+    assert profile.summary()["sent"] == 0
+
+
+async def test_a_host_is_never_the_subject(live_meeting: Meeting) -> None:
+    # Bruno (the quiet one) hosts with Ana: nothing about him, and both hosts receive the overlap.
+    pub = Recorder()
+    profile = await run_profile(
+        live_meeting, context(make_settings(coach_silence_seconds=300.0), pub, None, None), {"ana": HOST, "bruno": HOST}
+    )
+    assert [(json.loads(t)["type"], json.loads(t)["participantId"], to) for _, t, to in pub.sent] == [
+        ("overlap_fala", "fabio", ["ana", "bruno"])
+    ]
+    assert profile.summary()["feedback"] == 1
+
+
+async def test_prosody_is_hume_only_with_the_organizations_own_key() -> None:
+    async def has_key(provider: str) -> str:
+        assert provider == "hume"
+        return "hume-org-key"
+
+    async def no_key(provider: str) -> str:
+        raise MissingCredentialError(uuid.uuid4(), provider)
+
+    hume = await choose_prosody(make_settings(), has_key)
+    assert isinstance(hume, HumeProsody) and hume.api_key == "hume-org-key"
+    await hume.aclose()
+    assert isinstance(await choose_prosody(make_settings(), no_key), LocalProsody)
+    assert isinstance(await choose_prosody(make_settings(coach_prosody_provider="hume"), no_key), LocalProsody)
+    assert isinstance(await choose_prosody(make_settings(), None), LocalProsody)  # no organization: local
+    assert await choose_prosody(make_settings(coach_prosody_provider="off"), has_key) is None
+
+
+def test_escuta_replay_prints_the_feedback_events_as_json_lines(live_meeting: Meeting, tmp_path: Path) -> None:
+    path = multichannel(live_meeting, ["ana", "bruno", "eva", "fabio"], tmp_path / "live4.wav")
+    done = subprocess.run(
+        [sys.executable, "-m", "escuta.cli", "replay", str(path), "--profile", "meeting_coach", "--speakers", "4"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    events = [x for x in lines if x["event"] == "feedback"]
+    # Channels are participants speaker-1..4 (Ana, Bruno, Eva, Fábio); a replay has no tokens, so no hosts.
+    assert {(e["payload"]["type"], e["payload"]["participantId"]) for e in events} == {
+        ("volume_baixo", "speaker-2"),
+        ("overlap_fala", "speaker-4"),
+    }
+    assert all(set(e["payload"]) == PAYLOAD_KEYS and e["recipients"] == [] for e in events)
+    assert lines[-1]["event"] == "summary" and lines[-1]["profile"] == "meeting_coach"
+    assert lines[-1]["by_type"] == {"volume_baixo": 1, "overlap_fala": 1} and lines[-1]["sent"] == 0
+    assert np.isfinite(lines[-1]["audio_seconds"]) and lines[-1]["audio_seconds"] == pytest.approx(
+        LIVE_LENGTH, abs=0.05
+    )

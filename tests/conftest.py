@@ -1,0 +1,83 @@
+"""Shared fixtures: a real PostgreSQL database per run, a clean state per test, the control API app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from control_api.app import create_app
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from escuta.settings import Settings
+from tests.pg import admin_dsn, create_database, drop_database, truncate_all
+
+# The LiveKit test server fixture (`livekit_server`), usable from any test; see tests/livekit_sim/README.md.
+pytest_plugins = ["tests.livekit_sim.fixtures"]
+
+TEST_LK_KEY = "devkey"
+TEST_LK_SECRET = "test-secret-0123456789abcdef0123456789"
+TEST_ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    dsn, embedded = admin_dsn()
+    yield dsn
+    # An embedded server is stopped by its watchdog when this process exits.
+    del embedded
+
+
+@pytest.fixture(scope="session")
+async def database_url(pg_admin_dsn: str) -> AsyncIterator[str]:
+    """A fresh database for this test run, with every migration applied."""
+    dsn = await create_database(pg_admin_dsn)
+    await migrate_dsn(dsn)
+    yield dsn
+    await drop_database(pg_admin_dsn, dsn)
+
+
+@pytest.fixture(scope="session")
+async def _session_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def db_pool(_session_pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
+    """The run's pool, with every table emptied before the test (tests can run in any order)."""
+    async with _session_pool.acquire() as conn:
+        await truncate_all(conn)
+    yield _session_pool
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "livekit_api_key": TEST_LK_KEY,
+        "livekit_api_secret": TEST_LK_SECRET,
+        "admin_token": TEST_ADMIN_TOKEN,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+async def client(settings: Settings, db_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, pool=db_pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}

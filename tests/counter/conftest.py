@@ -1,0 +1,19 @@
+"""Fixtures for the counter tests: the sample catalog's index and a fresh local assistant."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.counter.assistant import CounterAssistant
+from agents.counter.catalog import CatalogIndex, load_sample_catalog
+from agents.counter.recommender import LocalRecommender
+
+
+@pytest.fixture(scope="session")
+def index() -> CatalogIndex:
+    return CatalogIndex(load_sample_catalog())
+
+
+@pytest.fixture
+def assistant(index: CatalogIndex) -> CounterAssistant:
+    return CounterAssistant(index, LocalRecommender(index), atendente="Carla")

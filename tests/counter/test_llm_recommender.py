@@ -1,0 +1,127 @@
+"""The LLM recommender through livekit-plugins-openai against an OpenAI-compatible stub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agents.counter.assistant import CounterAssistant
+from agents.counter.catalog import CatalogIndex
+from agents.counter.conversation import Role
+from agents.counter.recommender import LocalRecommender
+from agents.counter.recommender.llm import LLMRecommender, build_llm
+from tests.counter.helpers import say
+from tests.counter.openai_stub import ChatStub
+
+HEADACHE_PREGNANT: tuple[Role, str] = ("cliente", "Estou grávida e com dor de cabeça, o que posso tomar?")
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[ChatStub]:
+    server = ChatStub()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def llm_assistant(
+    index: CatalogIndex, stub: ChatStub, *, provider: str = "openai", timeout: float = 2.0
+) -> CounterAssistant:
+    llm = build_llm(provider, api_key="sk-test-stub", model="stub-model", base_url=stub.base_url, timeout=timeout)  # type: ignore[arg-type]
+    rec = LLMRecommender(llm, LocalRecommender(index), provider=provider, timeout=timeout)  # type: ignore[arg-type]
+    return CounterAssistant(index, rec, atendente="Carla")
+
+
+async def test_structured_answer_is_used(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, HEADACHE_PREGNANT)
+    await assistant.aclose()
+    assert len(out) == 1
+    rec = out[0].recommendation
+    assert rec.provider == "openai" and rec.model == "stub-model" and rec.fallback_reason is None
+    assert rec.explanation == "Indicado para o que o cliente relatou."
+    assert rec.prompt_tokens and rec.completion_tokens == 20
+    assert "gravidez" not in index.by_id[rec.product.id].contraindications
+    # The request the plugin sent: streamed, strict JSON schema, a bounded prompt.
+    body = stub.requests[0]
+    assert body["stream"] is True and body["model"] == "stub-model"
+    schema = body["response_format"]["json_schema"]
+    assert body["response_format"]["type"] == "json_schema" and schema["strict"] is True
+    ids = schema["schema"]["properties"]["produto"]["enum"]
+    assert ids[-1] == "nenhum" and 1 < len(ids) <= 6
+    prompt = body["messages"][-1]["content"]
+    assert "Estou grávida" in prompt and "gravidez" in prompt
+    assert prompt.count("\np") == len(ids) - 1, "only the candidates, never the whole catalog"
+    assert stub.auth_headers[0] == "Bearer sk-test-stub"
+
+
+async def test_model_may_decline(index: CatalogIndex, stub: ChatStub) -> None:
+    stub.pick = "nenhum"
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, HEADACHE_PREGNANT)
+    await assistant.aclose()
+    assert out == [] and len(stub.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [("malformed", "malformed JSON"), ("truncated", "malformed JSON"), ("invented", "unknown product id")],
+)
+async def test_bad_answers_fall_back_to_local(index: CatalogIndex, stub: ChatStub, mode: str, reason: str) -> None:
+    stub.mode = mode
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, HEADACHE_PREGNANT)
+    await assistant.aclose()
+    assert len(out) == 1
+    rec = out[0].recommendation
+    assert rec.provider == "local" and rec.fallback_reason == reason
+    assert "gravidez" not in index.by_id[rec.product.id].contraindications
+
+
+async def test_http_error_falls_back_to_local(index: CatalogIndex, stub: ChatStub) -> None:
+    stub.mode = "error"
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, HEADACHE_PREGNANT)
+    await assistant.aclose()
+    assert len(out) == 1 and out[0].recommendation.provider == "local"
+    assert out[0].recommendation.fallback_reason is not None
+    assert "500" in out[0].recommendation.fallback_reason or "Error" in out[0].recommendation.fallback_reason
+
+
+async def test_timeout_falls_back_to_local(index: CatalogIndex, stub: ChatStub) -> None:
+    stub.mode = "slow"
+    stub.delay = 5.0
+    assistant = llm_assistant(index, stub, timeout=0.3)
+    out = await say(assistant, HEADACHE_PREGNANT)
+    await assistant.aclose()
+    assert len(out) == 1
+    assert out[0].recommendation.provider == "local" and out[0].recommendation.fallback_reason == "timeout"
+
+
+async def test_no_candidates_no_call(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, ("cliente", "Bom dia, aceita pix?"), ("cliente", "Quero sildenafila"))
+    await assistant.aclose()
+    assert out == [] and stub.requests == []
+
+
+async def test_xai_through_with_x_ai(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub, provider="xai")
+    out = await say(assistant, ("cliente", "Tô com tosse seca, sem catarro"))
+    await assistant.aclose()
+    assert len(out) == 1 and out[0].recommendation.provider == "xai"
+    assert json.loads(json.dumps(stub.requests[0]["response_format"]))["json_schema"]["strict"] is True
+
+
+async def test_called_only_when_a_suggestion_is_due(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub)
+    out = await say(
+        assistant,
+        ("cliente", "Tô com dor de cabeça"),
+        ("cliente", "é, dor de cabeça mesmo"),  # nothing new: no call
+        ("atendente", "Bom dia, próximo!"),  # small talk: no call
+    )
+    await assistant.aclose()
+    assert len(out) == 1 and len(stub.requests) == 1

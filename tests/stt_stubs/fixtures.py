@@ -1,0 +1,45 @@
+"""pytest fixture and helpers for the provider stubs (import `stt_stub` into a conftest to use it)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from livekit.agents import utils
+
+from escuta.settings import Settings
+from tests.conftest import make_settings
+
+from .server import SttStubServer
+
+
+@pytest.fixture
+async def stt_stub() -> AsyncIterator[SttStubServer]:
+    stub = await SttStubServer().start()
+    # Plugins that use aiohttp need livekit's http context outside a job.
+    async with utils.http_context.open():
+        yield stub
+    await stub.stop()
+
+
+def stub_settings(stub: SttStubServer, **overrides: Any) -> Settings:
+    """Settings whose cloud providers all point at the stub; short timeouts, no cooldown."""
+    values: dict[str, Any] = {
+        "stt_openai_base_url": f"{stub.http_url}/v1",
+        "stt_openai_compatible_base_url": f"{stub.http_url}/v1",
+        "stt_elevenlabs_base_url": f"{stub.http_url}/v1",
+        "stt_assemblyai_base_url": stub.ws_url,
+        "stt_language": "en",
+        "stt_attempt_timeout_seconds": 2.0,
+        "stt_cooldown_seconds": 0.0,
+    }
+    values.update(overrides)
+    return make_settings(**values)
+
+
+def stub_resolver(stub: SttStubServer) -> Callable[[str], Awaitable[str]]:
+    async def resolve(credential: str) -> str:
+        return stub.keys[credential]
+
+    return resolve

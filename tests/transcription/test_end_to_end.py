@@ -1,0 +1,215 @@
+"""End to end through the LiveKit test server: `escuta worker` transcribes a live room.
+
+The control API mints the token (its dispatch metadata chooses the transcription profile), the
+worker is the real `escuta worker` subprocess, participants are real SDK clients, and the sessions
+come from the test server's webhooks. What the test server cannot confirm is listed in
+tests/livekit_sim/README.md ("What differs"); for this test in particular: media is relayed by
+aiortc (so no latency or audio-quality claim is made here), and data packets carry the identities
+the SDK put in them (an agent's on-behalf identity kept, as livekit-server does), so this proves
+what Escuta sends, not LiveKit's own attribution logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from livekit import rtc
+
+from agents.audio.frames import frames_from_array
+from control_api.app import create_app
+from escuta.settings import Settings
+from tests.accounts.helpers import put_solution, register, token_body
+from tests.conftest import make_settings
+from tests.livekit_sim.client import connect
+from tests.livekit_sim.fixtures import LiveKitServer
+from tests.livekit_sim.workers import running_agent_worker
+from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, SR, recording, wer
+
+pytestmark = pytest.mark.livekit
+
+
+@contextlib.asynccontextmanager
+async def api_on_veth(server: LiveKitServer, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The control API on our veth address, so the test server's webhooks reach it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((server.host_ip, 0))
+    uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://{server.host_ip}:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        await task
+        sock.close()
+
+
+@dataclass
+class Heard:
+    sender: str
+    text: str
+    attributes: dict[str, str]
+
+
+@dataclass
+class Frontend:
+    room: rtc.Room
+    heard: list[Heard] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def listen(self) -> None:
+        async def read(reader: rtc.TextStreamReader, sender: str) -> None:
+            self.heard.append(Heard(sender, await reader.read_all(), dict(reader.info.attributes or {})))
+
+        def handler(reader: rtc.TextStreamReader, sender: str) -> None:
+            task = asyncio.ensure_future(read(reader, sender))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self.room.register_text_stream_handler("lk.transcription", handler)
+
+
+async def speak(room: rtc.Room, audio: np.ndarray[Any, np.dtype[np.int16]]) -> str:
+    """Publish `audio` as a microphone track at real-time pace; returns the track sid."""
+    source = rtc.AudioSource(SR, 1)
+    track = rtc.LocalAudioTrack.create_audio_track("mic", source)
+    pub = await room.local_participant.publish_track(
+        track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+    )
+
+    async def play() -> None:
+        for frame in frames_from_array(audio, SR, 20):
+            await source.capture_frame(frame)  # paces at real time (bounded queue)
+        await source.wait_for_playout()
+
+    task = asyncio.create_task(play())
+    _keep.add(task)
+    task.add_done_callback(_keep.discard)
+    return pub.sid
+
+
+_keep: set[asyncio.Task[None]] = set()
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool], within: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = check()
+        if await result if asyncio.iscoroutine(result) else result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"waited {within:.0f}s for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def test_worker_transcribes_every_participant_of_a_live_room(
+    livekit_server: LiveKitServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    agent = f"escuta-e2e-{secrets.token_hex(3)}"
+    settings = make_settings(
+        livekit_api_key=livekit_server.api_key,
+        livekit_api_secret=livekit_server.api_secret,
+        livekit_url=livekit_server.url,
+        database_url=database_url,
+        agent_name=agent,
+    )
+    speaker_rec, guest_rec = recording(SCRIPT_EN[:3]), recording(SCRIPT_B)
+    worker_env = {
+        "ESCUTA_DATABASE_URL": database_url,
+        "ESCUTA_AGENT_NAME": agent,
+        "ESCUTA_STT_PROVIDERS": '["local"]',
+        "ESCUTA_STT_LANGUAGE": "en",
+        "ESCUTA_WORKER_HTTP_PORT": "0",
+        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",  # a busy 2-core box must not make it refuse the job
+        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
+        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
+    }
+    argv = [sys.executable, "-m", "escuta.cli", "worker"]
+    async with (
+        api_on_veth(livekit_server, settings, db_pool) as base,
+        httpx.AsyncClient(base_url=base) as http,
+        running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=worker_env),
+    ):
+        livekit_server.set_webhook_urls([f"{base}/livekit/webhook"])
+        try:
+            org = await register(http, "Org E2E")
+            await put_solution(http, org, "Meet", "transcription")
+            minted = await http.post("/token", json=token_body(org.org_id, "Meet", "ana"), headers=org.headers)
+            assert minted.status_code == 200, minted.text
+            body = minted.json()
+            room_name, speaker_identity = body["room"], body["identity"]
+
+            # The speaker's join creates the room, so the token's dispatch brings the worker.
+            speaker = rtc.Room()
+            await speaker.connect(livekit_server.url, body["token"])
+            frontend = Frontend(await connect(livekit_server, "frontend", room_name))
+            frontend.listen()
+            speaker_track = await speak(speaker, speaker_rec.audio)
+
+            # Attributed by the transcribed track, as LiveKit's frontend components do.
+            def of(track: str) -> list[Heard]:
+                return [h for h in frontend.heard if h.attributes.get("lk.transcribed_track_id") == track]
+
+            await until(lambda: len(of(speaker_track)) >= 1, 90, "the first transcript")
+            # A third participant joins mid-session and is heard too.
+            guest = await connect(livekit_server, "guest", room_name)
+            guest_track = await speak(guest, guest_rec.audio)
+            await until(lambda: len(of(speaker_track)) >= len(speaker_rec.texts), 120, "the speaker's transcripts")
+            await until(lambda: len(of(guest_track)) >= len(guest_rec.texts), 120, "the guest's transcripts")
+
+            agents = [
+                p.identity
+                for p in frontend.room.remote_participants.values()
+                if p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+            ]
+            assert len(agents) == 1
+            for who, track, rec in ((speaker_identity, speaker_track, speaker_rec), ("guest", guest_track, guest_rec)):
+                mine = of(track)
+                assert len(mine) == len(rec.texts)
+                for h in mine:
+                    # The agent publishes on behalf of the speaker, as livekit-agents does: the
+                    # frontend sees the speaker as the sender (livekit-server keeps an agent's
+                    # sender identity; so does the test server).
+                    assert h.sender == who
+                    assert h.attributes["lk.transcription_final"] == "true"
+                    assert h.attributes["lk.segment_id"].startswith("SG_")
+                assert wer(rec.texts, [h.text for h in mine]) < 0.25
+            meeting_id = await speaker.sid
+            await asyncio.gather(guest.disconnect(), speaker.disconnect(), frontend.room.disconnect())
+
+            async def stored() -> bool:
+                async with db_pool.acquire() as c:
+                    n = await c.fetchval("SELECT count(*) FROM transcripts WHERE meeting_id = $1", meeting_id)
+                    s = await c.fetchrow("SELECT status, org_id FROM sessions WHERE meeting_id = $1", meeting_id)
+                return bool(n == len(SCRIPT_EN[:3]) + len(SCRIPT_B) and s is not None and s["status"] == "ENDED")
+
+            await until(stored, 60, "the session and its transcripts in the database")
+        finally:
+            livekit_server.set_webhook_urls([])
+
+    async with db_pool.acquire() as c:
+        session = await c.fetchrow("SELECT * FROM sessions WHERE meeting_id = $1", meeting_id)
+        rows = await c.fetch("SELECT * FROM transcripts WHERE meeting_id = $1 ORDER BY start_s", meeting_id)
+    assert session is not None and str(session["org_id"]) == org.org_id
+    assert {r["participant_identity"] for r in rows} == {speaker_identity, "guest"}
+    assert all(r["status"] == "ok" and str(r["org_id"]) == org.org_id and r["provider"] == "local" for r in rows)
+    # The API serves it to the organization, as JSON and WebVTT.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, pool=db_pool)), base_url="http://t"
+    ) as api_client:
+        vtt = await api_client.get(f"/sessions/{meeting_id}/transcript?format=vtt", headers=org.headers)
+    assert vtt.status_code == 200 and vtt.text.count(" --> ") == len(rows)
