@@ -19,6 +19,7 @@ import asyncpg
 from livekit.protocol import models, webhook
 
 from db.pool import Conn
+from db.tenancy import APP_ROLE
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class IngestResult:
     event: str
     duplicate: bool
     meeting_id: str | None
+    org_id: UUID | None  # the organization the room was minted for (None: nobody minted it)
 
 
 def _ts(seconds: int | float) -> datetime:
@@ -59,18 +61,24 @@ def event_id(ev: webhook.WebhookEvent, raw_body: bytes) -> str:
 
 
 async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) -> IngestResult:
-    """Store the event once and fold it into the session tables: one call, one transaction.
+    """Store the event once, under its room's organization, and fold it into the session tables.
 
-    The folding itself is the SQL function ``escuta_ingest_livekit_event`` (migration 0001): webhooks
-    are the hottest write path, and one round trip instead of six keeps ingestion cheap.
+    Webhooks are the hottest write path, so this is one statement, one round trip, its own implicit
+    transaction (call it outside an explicit one): the materialized CTE looks up the organization the
+    room was minted for (a ``SECURITY DEFINER`` function: the tenant is not known yet) and scopes the
+    transaction to it as ``escuta_app``, exactly as :func:`db.tenancy.scope_to_org` does, before the
+    outer row calls ``escuta_ingest_livekit_event`` (migration 0001) under row-level security.
     """
     eid = event_id(ev, raw_body)
     at = _event_time(ev)
     meeting_id = (ev.room.sid or (f"name:{ev.room.name}" if ev.room.name else None)) if ev.room else None
     p, t = ev.participant, ev.track
-    stored = await conn.fetchval(
-        "SELECT escuta_ingest_livekit_event($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11, $12, $13,"
-        " $14, $15, $16, $17)",
+    row = await conn.fetchrow(
+        "WITH o AS MATERIALIZED (SELECT escuta_room_org($18) AS org_id),"
+        " s AS MATERIALIZED (SELECT org_id, set_config('role', $19, true),"
+        "  set_config('app.org_id', coalesce(org_id::text, ''), true) FROM o)"
+        " SELECT s.org_id, escuta_ingest_livekit_event($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11,"
+        " $12, $13, $14, $15, $16, $17) AS stored FROM s",
         eid,
         ev.event,
         ev.room.name,
@@ -88,8 +96,11 @@ async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) ->
         models.TrackType.Name(t.type),
         models.TrackSource.Name(t.source),
         t.name,
+        ev.room.name or "",
+        APP_ROLE,
     )
-    return IngestResult(eid, ev.event, not stored, meeting_id)
+    assert row is not None  # the CTE always yields one row
+    return IngestResult(eid, ev.event, not row["stored"], meeting_id, row["org_id"])
 
 
 # --- reads ---------------------------------------------------------------------------------------------

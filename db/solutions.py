@@ -62,9 +62,3 @@ async def register_room(conn: Conn, org_id: UUID, room: str, solution: str, prof
         solution,
         profile,
     )
-
-
-async def room_org(conn: Conn, room: str) -> UUID | None:
-    """The organization a room was minted for, if any: a cross-tenant read for webhook ingestion."""
-    org: UUID | None = await conn.fetchval("SELECT escuta_room_org($1)", room)
-    return org

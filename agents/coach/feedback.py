@@ -96,6 +96,11 @@ class Feedback:
             return round((clock_origin + t) * 1000)
 
         ts = round(sent_at * 1000) if sent_at is not None else ms(self.detected_at)
+        # The window is on the participant's audio clock, anchored to wall time when the track started;
+        # frames the network delivers in a burst can put that clock a few ms ahead of the wall clock
+        # (CI once saw the end 7 ms after `ts`). A window cannot end after the event about it was sent.
+        end = min(ms(self.window_end), ts)
+        start = min(ms(self.window_start), end)
         return {
             "id": self.id,
             "type": self.type,
@@ -103,7 +108,7 @@ class Feedback:
             "ts": ts,
             "meetingId": self.meeting_id,
             "participantId": self.participant_id,
-            "window": {"start": ms(self.window_start), "end": ms(self.window_end)},
+            "window": {"start": start, "end": end},
             "message": self.message,
             "tips": list(self.tips),
             "metadata": dict(self.metadata),

@@ -17,8 +17,6 @@ from control_api.deps import AppSettings, Metrics, Pool
 from control_api.errors import ApiError
 from control_api.video_egress import start_video_egress, wants_video_egress
 from db.sessions import ingest_event
-from db.solutions import room_org
-from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["livekit"])
 log = logging.getLogger("escuta.api.webhook")
@@ -60,12 +58,11 @@ async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, m
         metrics.webhook_events.labels("unknown", "rejected").inc()
         log.warning("webhook rejected: %s", type(exc).__name__)
         raise ApiError(401, "invalid_signature", "webhook signature does not match the body") from None
-    # Scoped to the room's organization (from the /token room registry; None for rooms nobody minted), so
-    # ingestion writes under row-level security like every other application transaction.
-    async with tenant_connection(pool, None) as conn:
-        org_id = await room_org(conn, event.room.name) if event.room.name else None
-    async with tenant_connection(pool, org_id) as conn:
+    # Stored under the room's organization (from the /token room registry; None for rooms nobody minted)
+    # with row-level security on, like every other application write: one statement, see ingest_event.
+    async with pool.acquire() as conn:
         result = await ingest_event(conn, event, raw)
+    org_id = result.org_id
     outcome = "duplicate" if result.duplicate else "stored"
     metrics.webhook_events.labels(result.event or "unknown", outcome).inc()
     # Issue 9: a meeting's video tracks are recorded by LiveKit's Egress service (once: not on a retry).

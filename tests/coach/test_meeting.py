@@ -61,6 +61,19 @@ def test_payload_is_seed_002s(problem: Replayed) -> None:
     assert re.search(r"volume baixo|volume alto|ao mesmo tempo|Silêncio prolongado|sem pausa", messages)
 
 
+def test_a_window_never_ends_after_the_event_was_sent(problem: Replayed) -> None:
+    # The audio clock can run a few ms ahead of the wall clock (frames delivered in a burst): sent
+    # "early" by that clock, the payload's window is clamped to `ts`, never after it.
+    origin = 1_731_368_500.0
+    d = problem.out.deliveries[0].feedback
+    early = origin + d.window_end - 0.007
+    p = d.payload(origin, sent_at=early)
+    assert p["ts"] == round(early * 1000) and p["window"]["end"] == p["ts"]
+    assert p["window"]["start"] == round((origin + d.window_start) * 1000) < p["window"]["end"]
+    on_time = d.payload(origin, sent_at=origin + d.window_end + 0.5)
+    assert on_time["window"]["end"] == round((origin + d.window_end) * 1000) < on_time["ts"]
+
+
 def test_only_the_host_receives_and_is_never_the_subject(problem: Replayed) -> None:
     assert problem.out.deliveries
     for d in problem.out.deliveries:
