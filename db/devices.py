@@ -90,14 +90,16 @@ async def create_api_key(
     return key, key_id
 
 
-async def list_devices(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
+async def list_devices(conn: Conn, org_id: UUID, device_id: UUID | None = None) -> list[dict[str, Any]]:
+    """The organization's devices (only ``device_id``, when given: an empty list if it is not theirs)."""
     rows = await conn.fetch(
         """
         SELECT d.id, d.name, d.created_at, d.revoked_at, k.prefix, k.last_used_at
         FROM devices d LEFT JOIN api_keys k ON k.device_id = d.id
-        WHERE d.org_id = $1 ORDER BY d.created_at, d.id
+        WHERE d.org_id = $1 AND ($2::uuid IS NULL OR d.id = $2) ORDER BY d.created_at, d.id
         """,
         org_id,
+        device_id,
     )
     return [
         {
@@ -130,9 +132,13 @@ async def revoke_device(conn: Conn, org_id: UUID, device_id: UUID) -> list[str] 
     return [r["prefix"] for r in rows]
 
 
-async def list_publishable_keys(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
+async def list_publishable_keys(conn: Conn, org_id: UUID, key_id: UUID | None = None) -> list[dict[str, Any]]:
+    """The organization's publishable keys (only ``key_id``, when given: an empty list if it is not theirs)."""
     rows = await conn.fetch(
-        "SELECT * FROM api_keys WHERE org_id = $1 AND kind = 'publishable' ORDER BY created_at, id", org_id
+        "SELECT * FROM api_keys WHERE org_id = $1 AND kind = 'publishable' AND ($2::uuid IS NULL OR id = $2)"
+        " ORDER BY created_at, id",
+        org_id,
+        key_id,
     )
     return [
         {

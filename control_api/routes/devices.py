@@ -25,6 +25,12 @@ def _not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no such {what}")
 
 
+def _only(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    if not items:
+        raise _not_found(what)
+    return items[0]
+
+
 @router.get("/devices")
 async def list_devices(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
     assert admin.org_id is not None
@@ -36,11 +42,7 @@ async def list_devices(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
 async def get_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
     assert admin.org_id is not None
     async with tenant_connection(pool, admin.org_id) as conn:
-        items = await devices.list_devices(conn, admin.org_id)
-    for item in items:
-        if item["id"] == str(device_id):
-            return item
-    raise _not_found("device")
+        return _only(await devices.list_devices(conn, admin.org_id, device_id), "device")
 
 
 @router.delete("/devices/{device_id}")
@@ -93,11 +95,7 @@ async def list_publishable_keys(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
 async def get_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
     assert admin.org_id is not None
     async with tenant_connection(pool, admin.org_id) as conn:
-        items = await devices.list_publishable_keys(conn, admin.org_id)
-    for item in items:
-        if item["id"] == str(key_id):
-            return item
-    raise _not_found("key")
+        return _only(await devices.list_publishable_keys(conn, admin.org_id, key_id), "key")
 
 
 @router.delete("/keys/publishable/{key_id}")

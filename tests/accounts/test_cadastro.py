@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 
 import asyncpg
 import httpx
@@ -123,6 +124,9 @@ async def test_device_keys_listed_and_revoked(client: httpx.AsyncClient, admin_h
     assert item["id"] == device["balcao_id"] and item["keyPrefix"] == device["api_key"][:15]
     assert item["lastUsedAt"] is not None and item["revokedAt"] is None
     assert device["api_key"] not in str(listed)
+    assert (await client.get(f"/devices/{device['balcao_id']}", headers=owner.headers)).json() == item
+    missing = await client.get(f"/devices/{uuid.uuid4()}", headers=owner.headers)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
     assert (await client.delete(f"/devices/{device['balcao_id']}", headers=owner.headers)).status_code == 200
     r = await client.post("/token", json=token_body(owner.org_id), headers=key_headers)

@@ -43,6 +43,7 @@ async def test_other_tenant_objects_are_404(client: httpx.AsyncClient) -> None:
     for method, path in (
         ("GET", f"/devices/{objs['device']}"),
         ("DELETE", f"/devices/{objs['device']}"),
+        ("GET", f"/keys/publishable/{objs['key']}"),
         ("DELETE", f"/keys/publishable/{objs['key']}"),
         ("GET", f"/sessions/{objs['session']}"),
         ("GET", "/solutions/AiHelper"),

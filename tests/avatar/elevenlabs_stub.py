@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from tests.avatar.openai_stub import tone
+from tests.local_http import serve
 
 
 @dataclass
@@ -32,13 +33,7 @@ class ElevenLabsVoices:
         app = web.Application()
         app.router.add_get("/v1/voices/{voice_id}", self._voice)
         app.router.add_post("/v1/text-to-speech/{voice_id}/stream", self._speech)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:

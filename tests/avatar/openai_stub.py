@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.local_http import serve
+
 
 def tone(seconds: float, rate: int = 24000) -> bytes:
     n = int(seconds * rate)
@@ -42,13 +44,7 @@ class OpenAIStub:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/audio/speech", self._speech)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:

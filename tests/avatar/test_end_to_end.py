@@ -28,11 +28,10 @@ from escuta.avatar.triggers import MEDIA_TOPIC
 from tests.accounts.helpers import put_solution, register
 from tests.avatar.conftest import STUB_AVATAR, STUB_KEY
 from tests.avatar.openai_stub import OpenAIStub
-from tests.conftest import make_settings
+from tests.e2e import api_on_veth, room_settings
 from tests.liveavatar_stub import LiveAvatarStub
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.livekit_sim.workers import running_agent_worker
-from tests.transcription.test_end_to_end import api_on_veth
 
 pytestmark = pytest.mark.livekit
 OPENAI_KEY = "sk-org-e2e-openai-0123456789"
@@ -58,13 +57,7 @@ async def avatar_stack(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The control API (receiving the server's webhooks) and the real `escuta worker`, both on the stubs."""
     agent_name = f"escuta-avatar-{secrets.token_hex(3)}"
-    settings = make_settings(
-        livekit_api_key=livekit_server.api_key,
-        livekit_api_secret=livekit_server.api_secret,
-        livekit_url=livekit_server.url,
-        database_url=database_url,
-        agent_name=agent_name,
-    )
+    settings = room_settings(livekit_server, database_url, agent_name)
     env = {
         "ESCUTA_DATABASE_URL": database_url,
         "ESCUTA_AGENT_NAME": agent_name,

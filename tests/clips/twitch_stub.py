@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.local_http import serve
+
 
 def _ts(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -81,13 +83,7 @@ class TwitchStub:
         app = web.Application()
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_get("/helix/clips", self._clips)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, port = await serve(app, access_log=None)
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 

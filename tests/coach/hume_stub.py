@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from aiohttp import WSMsgType, web
 
+from tests.local_http import serve
+
 API_KEY = "stub-hume-key"
 SPEECH_RMS = 300.0
 END_SILENCE_MS = 300.0
@@ -51,11 +53,7 @@ class HumeStub:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/v1/expression/audio/realtime", self._ws)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.runner, port = await serve(app)
         self.url = f"ws://127.0.0.1:{port}/v1/expression/audio/realtime"
         return self.url
 

@@ -35,10 +35,9 @@ from db import feedback as repo
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import put_solution, register, token_body
 from tests.coach.meetings import LIVE, LIVE_LENGTH, NAMES, Meeting, build
-from tests.conftest import make_settings
+from tests.e2e import api_on_veth, room_settings, until
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.livekit_sim.workers import running_agent_worker
-from tests.transcription.test_end_to_end import api_on_veth, until
 
 pytestmark = pytest.mark.livekit
 
@@ -91,13 +90,7 @@ async def test_only_the_host_is_coached_in_a_live_meeting(
     tmp_path: Path,
 ) -> None:
     agent = f"escuta-coach-{secrets.token_hex(3)}"
-    settings = make_settings(
-        livekit_api_key=livekit_server.api_key,
-        livekit_api_secret=livekit_server.api_secret,
-        livekit_url=livekit_server.url,
-        database_url=database_url,
-        agent_name=agent,
-    )
+    settings = room_settings(livekit_server, database_url, agent)
     storage = tmp_path / "storage"
     worker_env = {
         "ESCUTA_DATABASE_URL": database_url,

@@ -23,6 +23,7 @@ from db import feedback as repo
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import put_solution, register, token_body
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET, make_settings
+from tests.local_http import serve
 from tests.webhook_signing import event_body, sign
 
 ROUTE = "/twirp/livekit.Egress/StartTrackEgress"
@@ -61,11 +62,7 @@ async def egress_stub() -> AsyncIterator[EgressStub]:
 
     app = web.Application()
     app.router.add_post(ROUTE, start)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(app)
     stub.url = f"http://127.0.0.1:{port}"
     try:
         yield stub

@@ -25,14 +25,13 @@ from livekit import rtc
 
 from agents.counter.events import EVENT_FIELDS, FEEDBACK_RPC_METHOD, RECOMMENDATION_TOPIC
 from tests.accounts.helpers import device_for_org, put_solution, register, token_body
-from tests.conftest import make_settings
 from tests.counter.speech import ScriptedTranscripts, record_dialogue, recorded_dialogue
+from tests.e2e import api_on_veth, room_settings, speak, until
 from tests.livekit_sim.client import connect, on_text
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.livekit_sim.workers import running_agent_worker
 from tests.stt_stubs import SttStubServer
 from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  # the fixture
-from tests.transcription.test_end_to_end import api_on_veth, speak, until
 
 pytestmark = pytest.mark.livekit
 
@@ -52,13 +51,7 @@ async def test_counter_room_events_reach_only_the_device_and_rpc_feedback_is_sto
     tmp_path: Path,
 ) -> None:
     agent = f"escuta-counter-{secrets.token_hex(3)}"
-    settings = make_settings(
-        livekit_api_key=livekit_server.api_key,
-        livekit_api_secret=livekit_server.api_secret,
-        livekit_url=livekit_server.url,
-        database_url=database_url,
-        agent_name=agent,
-    )
+    settings = room_settings(livekit_server, database_url, agent)
     # A longer lead: the agent subscribes to the tracks after they are published.
     recording = record_dialogue(recorded_dialogue().dialogue, lead=2.0)
     script = ScriptedTranscripts(recording.lines)

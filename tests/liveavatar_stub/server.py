@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.local_http import serve
+
 SAMPLE_RATE = 24000
 
 
@@ -76,13 +78,7 @@ class LiveAvatarStub:
         app.router.add_post("/v1/sessions/start", self._start)
         app.router.add_post("/v1/sessions/stop", self._stop)
         app.router.add_get("/v1/ws/{session_id}", self._ws)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import uvicorn
 from aiohttp import web
 from livekit import api
 
-from control_api.app import create_app
 from tests.conftest import make_settings
+from tests.e2e import api_on_veth, server_keys, until
+from tests.local_http import serve
 
 from .client import Tone, connect
 from .fixtures import LiveKitServer
@@ -33,43 +32,11 @@ async def raw_receiver(host: str) -> AsyncIterator[tuple[str, list[tuple[dict[st
 
     app = web.Application()
     app.router.add_post("/hook", record)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await serve(app, host)
     try:
         yield f"http://{host}:{port}/hook", got
     finally:
         await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
-async def escuta_api(server: LiveKitServer, pool: asyncpg.Pool, database_url: str) -> AsyncIterator[str]:
-    """Escuta's control API, served by uvicorn on our veth address so the server can reach it."""
-    settings = make_settings(
-        livekit_api_key=server.api_key, livekit_api_secret=server.api_secret, database_url=database_url
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((server.host_ip, 0))
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
-    task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://{server.host_ip}:{sock.getsockname()[1]}/livekit/webhook"
-    finally:
-        uv.should_exit = True
-        await task
-        sock.close()
-
-
-async def poll(predicate: Callable[[], Awaitable[bool]], within: float = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.1)
 
 
 async def test_signed_webhooks_record_the_session(
@@ -78,9 +45,11 @@ async def test_signed_webhooks_record_the_session(
     name = livekit_server.room_name("hooks")
     async with (
         raw_receiver(livekit_server.host_ip) as (raw_url, got),
-        escuta_api(livekit_server, db_pool, database_url) as escuta_url,
+        api_on_veth(
+            livekit_server, make_settings(**server_keys(livekit_server), database_url=database_url), db_pool
+        ) as escuta_base,
     ):
-        livekit_server.set_webhook_urls([raw_url, escuta_url])
+        livekit_server.set_webhook_urls([raw_url, f"{escuta_base}/livekit/webhook"])
         try:
             # departure_timeout=1: the room closes (room_finished) a second after the last one leaves.
             cfg = api.RoomConfiguration(departure_timeout=1)
@@ -99,14 +68,14 @@ async def test_signed_webhooks_record_the_session(
             async def finished() -> bool:
                 return any('"room_finished"' in b and name in b for b in events())
 
-            await poll(finished)
+            await until(finished, 15, "room_finished")
 
             async def recorded() -> bool:
                 async with db_pool.acquire() as c:
                     status = await c.fetchval("SELECT status FROM sessions WHERE room_name = $1", name)
                 return bool(status == "ENDED")
 
-            await poll(recorded)
+            await until(recorded, 15, "the ENDED session")
         finally:
             livekit_server.set_webhook_urls([])
 

@@ -34,6 +34,8 @@ from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
+from tests.local_http import serve
+
 FailureMode = Literal["http500", "timeout", "close", "stall"]
 FAILURE_MODES: tuple[FailureMode, ...] = ("http500", "timeout", "close", "stall")
 Provider = Literal["elevenlabs", "elevenlabs_realtime", "openai", "assemblyai"]
@@ -70,13 +72,7 @@ class SttStubServer:
         app.router.add_get("/v1/speech-to-text/realtime", self._elevenlabs_realtime)
         app.router.add_post("/v1/audio/transcriptions", self._openai)
         app.router.add_get("/v3/ws", self._assemblyai)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        self._runner, self.port = await serve(app, handle_signals=False, shutdown_timeout=0.5)
         return self
 
     async def stop(self) -> None:

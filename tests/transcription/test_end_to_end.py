@@ -12,50 +12,25 @@ what Escuta sends, not LiveKit's own attribution logic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
-import numpy as np
 import pytest
-import uvicorn
 from livekit import rtc
 
-from agents.audio.frames import frames_from_array
 from control_api.app import create_app
-from escuta.settings import Settings
 from tests.accounts.helpers import put_solution, register, token_body
-from tests.conftest import make_settings
+from tests.e2e import api_on_veth, room_settings, speak, until
 from tests.livekit_sim.client import connect
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.livekit_sim.workers import running_agent_worker
-from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, SR, recording, wer
+from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, recording, wer
 
 pytestmark = pytest.mark.livekit
-
-
-@contextlib.asynccontextmanager
-async def api_on_veth(server: LiveKitServer, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
-    """The control API on our veth address, so the test server's webhooks reach it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((server.host_ip, 0))
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
-    task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://{server.host_ip}:{sock.getsockname()[1]}"
-    finally:
-        uv.should_exit = True
-        await task
-        sock.close()
 
 
 @dataclass
@@ -83,50 +58,11 @@ class Frontend:
         self.room.register_text_stream_handler("lk.transcription", handler)
 
 
-async def speak(room: rtc.Room, audio: np.ndarray[Any, np.dtype[np.int16]]) -> str:
-    """Publish `audio` as a microphone track at real-time pace; returns the track sid."""
-    source = rtc.AudioSource(SR, 1)
-    track = rtc.LocalAudioTrack.create_audio_track("mic", source)
-    pub = await room.local_participant.publish_track(
-        track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
-    )
-
-    async def play() -> None:
-        for frame in frames_from_array(audio, SR, 20):
-            await source.capture_frame(frame)  # paces at real time (bounded queue)
-        await source.wait_for_playout()
-
-    task = asyncio.create_task(play())
-    _keep.add(task)
-    task.add_done_callback(_keep.discard)
-    return pub.sid
-
-
-_keep: set[asyncio.Task[None]] = set()
-
-
-async def until(check: Callable[[], Awaitable[bool] | bool], within: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if await result if asyncio.iscoroutine(result) else result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"waited {within:.0f}s for {what}")
-        await asyncio.sleep(0.2)
-
-
 async def test_worker_transcribes_every_participant_of_a_live_room(
     livekit_server: LiveKitServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     agent = f"escuta-e2e-{secrets.token_hex(3)}"
-    settings = make_settings(
-        livekit_api_key=livekit_server.api_key,
-        livekit_api_secret=livekit_server.api_secret,
-        livekit_url=livekit_server.url,
-        database_url=database_url,
-        agent_name=agent,
-    )
+    settings = room_settings(livekit_server, database_url, agent)
     speaker_rec, guest_rec = recording(SCRIPT_EN[:3]), recording(SCRIPT_B)
     worker_env = {
         "ESCUTA_DATABASE_URL": database_url,

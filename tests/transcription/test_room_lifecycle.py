@@ -15,11 +15,11 @@ import pytest
 from livekit import api, rtc
 
 from agents.audio.frames import frames_from_array
+from tests.e2e import until
 from tests.livekit_sim.client import connect
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.livekit_sim.workers import running_agent_worker
 from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, SR, espeak, recording
-from tests.transcription.test_end_to_end import until
 
 pytestmark = pytest.mark.livekit
 

@@ -1,0 +1,89 @@
+"""What the end-to-end tests through the LiveKit test server share: Escuta's control API where the
+server's webhooks reach it, settings that point at the server, a microphone, and waiting on a condition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import numpy as np
+import uvicorn
+from livekit import rtc
+
+from agents.audio.frames import frames_from_array
+from control_api.app import create_app
+from escuta.settings import Settings
+from tests.conftest import make_settings
+from tests.livekit_sim.fixtures import LiveKitServer
+from tests.transcription.speech import SR
+
+
+def server_keys(server: LiveKitServer) -> dict[str, str]:
+    """The settings that point Escuta at ``server``."""
+    return {"livekit_api_key": server.api_key, "livekit_api_secret": server.api_secret, "livekit_url": server.url}
+
+
+def room_settings(server: LiveKitServer, database_url: str, agent_name: str, **overrides: Any) -> Settings:
+    """Escuta's settings for a test against ``server``: its URL and keys, this run's database, this agent."""
+    return make_settings(
+        **server_keys(server),
+        database_url=database_url,
+        agent_name=agent_name,
+        **overrides,
+    )
+
+
+@contextlib.asynccontextmanager
+async def api_on_veth(server: LiveKitServer, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The control API on our veth address, so the test server's webhooks reach it; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((server.host_ip, 0))
+    uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://{server.host_ip}:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        await task
+        sock.close()
+
+
+async def speak(room: rtc.Room, audio: np.ndarray[Any, np.dtype[np.int16]]) -> str:
+    """Publish `audio` (16 kHz mono) as a microphone track at real-time pace; returns the track sid."""
+    source = rtc.AudioSource(SR, 1)
+    track = rtc.LocalAudioTrack.create_audio_track("mic", source)
+    pub = await room.local_participant.publish_track(
+        track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+    )
+
+    async def play() -> None:
+        for frame in frames_from_array(audio, SR, 20):
+            await source.capture_frame(frame)  # paces at real time (bounded queue)
+        await source.wait_for_playout()
+
+    task = asyncio.create_task(play())
+    _keep.add(task)
+    task.add_done_callback(_keep.discard)
+    return pub.sid
+
+
+_keep: set[asyncio.Task[None]] = set()
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool], within: float, what: str) -> None:
+    """Wait for a condition (sync or async); a timeout names what never happened."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = check()
+        if await result if asyncio.iscoroutine(result) else result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"waited {within:.0f}s for {what}")
+        await asyncio.sleep(0.2)
