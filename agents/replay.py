@@ -151,6 +151,7 @@ async def replay(
     try:
         async with utils.http_context.open():
             prof = profile_cls()
+            prof.configure_audio(settings)
             resolve = None
             if pool is not None and org_id is not None:
                 from db.credentials import resolve_credential

@@ -5,14 +5,18 @@ more machines) are how Escuta scales. The token service (`/token`) puts `{"profi
 "solution"}` in the dispatch metadata; the job prepares that profile for that organization (its
 providers, its credentials) *before* joining, so a job that cannot work (unknown profile, missing
 credential) ends with one clear log line and the room never sees a broken agent. Models (the VAD,
-the local Whisper model when configured) are loaded once per job process in the setup hook.
+the local Whisper model when configured) are loaded once per job process in the setup hook. The load
+the worker reports is the host's CPU (livekit-agents' default) or its running jobs against a fixed
+capacity (`ESCUTA_WORKER_LOAD_MEASURE`).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +88,7 @@ async def start_profile(dispatch: Dispatch, ctx: ProfileContext) -> Profile:
     if cls is None:
         raise JobRefused(f"unknown profile {dispatch.profile!r}")
     profile = cls()
+    profile.configure_audio(ctx.settings)
     try:
         await profile.start(ctx)
     except MissingCredentialError as exc:
@@ -101,7 +106,9 @@ def prewarm(proc: JobProcess) -> None:
     """Once per job process, before any job: the models every job shares."""
     settings = get_settings()
     proc.userdata["settings"] = settings
-    proc.userdata["vad"] = load_silero(AudioChainConfig().silero_backend)
+    # The configured Silero runtime (`ESCUTA_AUDIO_SILERO_BACKEND`); none when every chain uses webrtcvad.
+    audio = AudioChainConfig.from_settings(settings)
+    proc.userdata["vad"] = load_silero(audio.silero_backend) if audio.vad != "webrtc" else None
     orders = [settings.stt_providers, *settings.stt_providers_by_org.values()]
     if any("local" in order for order in orders):
         from agents.stt.local_whisper import load_whisper
@@ -110,6 +117,10 @@ def prewarm(proc: JobProcess) -> None:
             load_whisper(settings.stt_local_model, settings.stt_local_compute_type, settings.stt_local_threads)
         except LocalModelUnavailable as exc:
             log.error("local speech-to-text unavailable: %s", exc)  # jobs that need it will say so too
+    # What is loaded by now lives as long as the process: keep it out of the collector's reach, since a full
+    # collection over livekit-agents' and the models' objects stalls every participant's audio (~100 ms).
+    gc.collect()
+    gc.freeze()
 
 
 async def entrypoint(ctx: JobContext) -> None:
@@ -186,12 +197,29 @@ def _profile_context(
     return ProfileContext(session, settings, RoomPublisher(ctx.room), pool, resolve)
 
 
+def jobs_load(max_jobs: int) -> Callable[[AgentServer], float]:
+    """Load as running jobs / `max_jobs`, in [0, 1]: a fixed capacity per worker, whatever else the host runs."""
+
+    def load(server: AgentServer) -> float:
+        return min(1.0, max(0.0, len(server.active_jobs) / max_jobs))
+
+    return load
+
+
+def load_function(settings: Settings) -> Callable[[AgentServer], float] | None:
+    """The worker's load report; None is livekit-agents' default (the host's CPU, averaged)."""
+    if settings.worker_load_measure == "jobs":
+        return jobs_load(settings.worker_max_jobs)
+    return None
+
+
 def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
         load_threshold=settings.worker_load_threshold,
+        load_fnc=load_function(settings),
         num_idle_processes=settings.worker_num_idle_processes,
         port=settings.worker_http_port,
         max_retry=RETRY_FOREVER,
@@ -230,4 +258,14 @@ def run_worker(settings: Settings) -> None:
     )
 
 
-__all__: list[Any] = ["Dispatch", "JobRefused", "build_server", "entrypoint", "parse_dispatch", "run_worker"]
+__all__: list[Any] = [
+    "Dispatch",
+    "JobRefused",
+    "build_server",
+    "entrypoint",
+    "jobs_load",
+    "load_function",
+    "parse_dispatch",
+    "prewarm",
+    "run_worker",
+]

@@ -4,12 +4,13 @@
 
 Every participant has its own audio chain (Silero VAD, levels) fed 20 ms frames on the wall clock, as a
 room delivers them, and the coach runs with local prosody on. Reported: CPU per participant (% of one
-core, process time over wall time / participants), the share of it the coach and prosody cost, and the
-feedback latency p50/p95 from the end of the triggering audio window to the send's completion (goal
-< 1.5 s), through the profile's own `QueuedOutputs` (queue hop off the frame loop, payload, send). The
-send here is a stand-in for the LiveKit text stream (no room: a LiveKit server cannot run here, and the
-test server's aiortc relay says nothing about latency); tests/coach/test_live.py prints the figures of
-real text-stream sends through the test server.
+core, process time over wall time / participants), the share of it the coach and prosody cost, that CPU
+against the worker issue's budget (>= 50 participants per core, i.e. <= 2 % of one core each; printed as
+a ratio, <= 1 is within it), and the feedback latency p50/p95 from the end of the triggering audio window
+to the send's completion (goal < 1.5 s), through the profile's own `QueuedOutputs` (queue hop off the
+frame loop, payload, send). The send here is a stand-in for the LiveKit text stream (no room: a LiveKit
+server cannot run here, and the test server's aiortc relay says nothing about latency);
+tests/coach/test_live.py prints the figures of real text-stream sends through the test server.
 The recording is the tests' problem meeting (quiet, shouting, overlap, monologue, silence) plus four
 well-behaved participants, built with espeak-ng and sox.
 """
@@ -45,6 +46,9 @@ EXTRA: Plan = {
     "joao": [(132.0, "Alguém tem mais alguma pergunta?", "pt-br+m1", -23.0)],
 }
 LENGTH = PROBLEM_LENGTH + 12.0
+# The worker issue's (issue 6) goal: at least 50 participants per core, i.e. at most 2 % of one core each.
+PARTICIPANTS_PER_CORE = 50
+BUDGET_PERCENT = 100 / PARTICIPANTS_PER_CORE
 
 
 async def run(seconds: float, speed: float, prosody: bool) -> None:
@@ -88,8 +92,15 @@ async def run(seconds: float, speed: float, prosody: bool) -> None:
     cpu = time.process_time() - cpu0
     lat = [ms / 1000 for ms in out.latencies_ms]
     print(f"participants: {n}, audio: {min(seconds, meeting.length):.0f} s each, wall: {wall:.1f} s, speed x{speed}")
-    print(f"CPU per participant: {100 * cpu / wall / n:.2f} % of one core (all stages)")
+    per = 100 * cpu / wall / n
+    print(f"CPU per participant: {per:.2f} % of one core (all stages)")
     print(f"  of which coach + local prosody: {100 * coach_cpu / wall / n:.3f} % of one core")
+    ratio = per / BUDGET_PERCENT
+    print(
+        f"CPU budget (worker issue: >= {PARTICIPANTS_PER_CORE} participants per core = {BUDGET_PERCENT:.1f} % of"
+        f" one core each): {per:.2f} % = {ratio:.2f} x the budget ({'ok' if ratio <= 1 else 'OVER'});"
+        f" {f'{100 / per:.0f}' if per > 0 else 'unbounded'} participants per core at this rate"
+    )
     print(f"feedback events: {len(lat)} ({', '.join(sorted({str(p['type']) for _, p in sent}))})")
     if lat:
         p50, p95 = np.percentile(lat, [50, 95])

@@ -6,6 +6,7 @@ ciphertext moved to another row does not decrypt. Reads for the API return only 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +17,20 @@ from db.tenancy import tenant_connection
 from escuta.crypto import decrypt_secret, encrypt_secret
 from escuta.settings import PROVIDERS, Settings, get_settings
 
+log = logging.getLogger("escuta.credentials")
+
+NEVER_PLATFORM_DEFAULT: frozenset[str] = frozenset({"liveavatar"})
+"""Providers that resolve only from the organization's own credentials, whatever the settings say.
+
+Seed 000's rule for the avatar: no LiveAvatar key of its own, no avatar. A platform LiveAvatar key
+would make every organization's avatar sessions (and their cost) run on the platform's account.
+"""
+
+_warned_ignored_defaults: set[str] = set()
+
 
 class MissingCredentialError(LookupError):
-    """The organization has no key for this provider (and no platform default is enabled for it)."""
+    """The organization has no key for this provider (and no platform default is enabled and allowed for it)."""
 
     def __init__(self, org_id: UUID | str, provider: str) -> None:
         super().__init__(
@@ -96,12 +108,15 @@ async def resolve_credential(
     provider: str,
     *,
     settings: Settings | None = None,
+    allow_platform_default: bool = True,
 ) -> str:
     """The organization's own key for ``provider``, decrypted: what the agents call before a provider.
 
     Raises :class:`MissingCredentialError` when the organization has none, unless the platform default
-    for that provider is explicitly enabled (``ESCUTA_PLATFORM_DEFAULT_PROVIDERS``). Given a pool, the
-    read runs in a tenant-scoped transaction; given a connection, it is filtered by ``org_id`` as is.
+    for that provider is explicitly enabled (``ESCUTA_PLATFORM_DEFAULT_PROVIDERS``) and allowed: never
+    with ``allow_platform_default=False``, never for a provider in :data:`NEVER_PLATFORM_DEFAULT`. Given
+    a pool, the read runs in a tenant-scoped transaction; given a connection, it is filtered by
+    ``org_id`` as is.
     """
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
@@ -115,7 +130,29 @@ async def resolve_credential(
         blob = await conn_or_pool.fetchval(query, org, provider)
     if blob is not None:
         return decrypt_secret(bytes(blob), s, aad=_aad(org, provider))
-    default = s.platform_default_keys.get(provider)
-    if provider in s.platform_default_providers and default is not None:
-        return default.get_secret_value()
+    if allow_platform_default and platform_default_allowed(provider, s):
+        default = s.platform_default_keys.get(provider)
+        if default is not None:
+            return default.get_secret_value()
     raise MissingCredentialError(org, provider)
+
+
+def platform_default_allowed(provider: str, settings: Settings) -> bool:
+    """Whether the settings enable a platform key for ``provider`` and the rule lets them.
+
+    A provider in :data:`NEVER_PLATFORM_DEFAULT` listed in ``ESCUTA_PLATFORM_DEFAULT_PROVIDERS`` is
+    ignored, with a warning once per process (the setting is a mistake, not a choice to honour).
+    """
+    if provider not in settings.platform_default_providers:
+        return False
+    if provider in NEVER_PLATFORM_DEFAULT:
+        if provider not in _warned_ignored_defaults:
+            _warned_ignored_defaults.add(provider)
+            log.warning(
+                "ESCUTA_PLATFORM_DEFAULT_PROVIDERS lists %r, which never falls back to a platform key "
+                "(seed 000: each organization uses its own %s key); the setting is ignored for it",
+                provider,
+                provider,
+            )
+        return False
+    return True

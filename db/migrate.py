@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+from asyncpg import ServerVersion
 
 from db.pool import Conn
 
@@ -66,10 +67,18 @@ CREATE TABLE IF NOT EXISTS escuta_migrations (
 """
 
 
-async def check_server_version(conn: Conn) -> None:
-    version = conn.get_server_version()
+def require_supported(version: ServerVersion) -> None:
+    """Refuse a server older than PostgreSQL 14 (the decision alone, so it can be tested for any version)."""
     if version.major < MIN_SERVER_VERSION:
-        raise MigrationError(f"PostgreSQL {version.major} is not supported; Escuta needs {MIN_SERVER_VERSION} or newer")
+        # asyncpg splits "13.14" into major 13, micro 14 (minor is only used before PostgreSQL 10).
+        parts = (version.major, version.micro) if version.major >= 10 else (version.major, version.minor, version.micro)
+        shown = ".".join(map(str, parts))
+        raise MigrationError(f"PostgreSQL {shown} is not supported; Escuta needs {MIN_SERVER_VERSION} or newer")
+
+
+async def check_server_version(conn: Conn) -> None:
+    """Refuse to migrate on a server older than :data:`MIN_SERVER_VERSION` (called by :func:`migrate`)."""
+    require_supported(conn.get_server_version())
 
 
 async def migrate(conn: Conn, migrations: list[Migration] | None = None) -> list[Migration]:

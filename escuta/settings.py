@@ -92,7 +92,22 @@ class Settings(BaseSettings):
         description="Name the worker registers with; tokens dispatch this name. Empty = automatic dispatch.",
     )
     worker_load_threshold: float = Field(
-        0.75, gt=0, description="Load (0..1) above which the worker reports itself unavailable."
+        0.75,
+        gt=0,
+        description="Load (0..1, see `ESCUTA_WORKER_LOAD_MEASURE`) at which the worker stops taking new jobs; "
+        "above 1 it never does (tests use that; livekit-agents warns about it).",
+    )
+    worker_load_measure: Literal["cpu", "jobs"] = Field(
+        "cpu",
+        description="How the worker reports its load to LiveKit. `cpu`: livekit-agents' default, the host's CPU "
+        "use averaged over 2.5 s, for a worker that has its host to itself. `jobs`: running jobs / "
+        "`ESCUTA_WORKER_MAX_JOBS`, a fixed capacity per worker process whatever else runs on the host (shared hosts, "
+        "several workers per machine); with a threshold of 1 the worker takes exactly that many jobs.",
+    )
+    worker_max_jobs: int = Field(
+        8,
+        ge=1,
+        description="Jobs (rooms) one worker process runs at full load when `ESCUTA_WORKER_LOAD_MEASURE=jobs`.",
     )
     worker_num_idle_processes: int = Field(
         1, ge=0, description="Job processes kept warm (models loaded) ahead of dispatch."

@@ -9,6 +9,7 @@ SIGTERM stops the children first, then the database, so no process is left behin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -34,7 +35,11 @@ class Child:
     restarts: list[float] = field(default_factory=list)
 
     def start(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(self.argv, env=env, preexec_fn=_die_with_parent)
+        # Each child leads its own process group: Ctrl-C in the terminal then reaches `escuta run` only,
+        # which sends every child exactly one SIGTERM. Sharing the terminal's group, the worker got the
+        # terminal's SIGINT and then our SIGTERM, and livekit-agents takes a second signal as "exit now",
+        # cutting short the jobs it was closing (open utterances not flushed).
+        self.proc = subprocess.Popen(self.argv, env=env, preexec_fn=_die_with_parent, process_group=0)
         log.info("started %s (pid %d)", self.name, self.proc.pid)
 
 
@@ -70,7 +75,8 @@ def _stop_children(children: list[Child]) -> None:
             c.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             log.warning("%s did not stop in %.0f s; killing it", c.name, STOP_GRACE_SECONDS)
-            c.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(c.proc.pid, signal.SIGKILL)  # its group: the worker's job processes too
             c.proc.wait()
 
 

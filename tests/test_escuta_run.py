@@ -1,20 +1,25 @@
-"""`escuta run` with no database URL: embedded PostgreSQL that persists, and is cleaned up after a crash."""
+"""`escuta run`: its children (API, worker, job scheduler); embedded PostgreSQL that persists and is cleaned up."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from escuta.settings import Settings
+from escuta.supervisor import child_commands
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
 from tests.webhook_signing import event_body, sign
 
@@ -88,10 +93,44 @@ def _wait_gone(pid: int, timeout: float = 20) -> bool:
 
 
 @pytest.fixture
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    # Outside any home directory: pgserver, as root, opens up the parent folders of its data dir.
-    base = tmp_path_factory.mktemp("escuta-run")
+def run_dir() -> Iterator[Path]:
+    # Outside any home directory: pgserver, as root, opens up the parent folders of its data dir. Not
+    # under pytest's basetemp either: another pytest session closes that back to 0700 (and prunes old
+    # runs), after which PostgreSQL, running as its own user, can no longer reach its data directory.
+    base = Path(tempfile.mkdtemp(prefix="escuta-run-"))
     yield base / "state"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_run_starts_the_job_scheduler_as_a_child() -> None:
+    children = {c.name: c.argv for c in child_commands(with_worker=True)}
+    assert list(children) == ["api", "worker", "jobs"]
+    assert children["jobs"] == [sys.executable, "-m", "escuta.cli", "jobs"]
+    assert [c.name for c in child_commands(with_worker=False)] == ["api", "jobs"]
+    # ESCUTA_SCHEDULER_ENABLED=false is the only way to leave it out; by default ingestion runs every 180 s.
+    fields = Settings.model_fields
+    assert fields["scheduler_enabled"].default is True
+    assert fields["clips_ingestion_interval_seconds"].default == 180
+    assert [c.name for c in child_commands(with_worker=False, with_jobs=False)] == ["api"]
+
+
+def _parent_pid(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after its ")".
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _wait_scheduler(port: int, timeout: float = 60) -> dict[str, Any]:
+    """`/health/worker` once `escuta run`'s scheduler heartbeats and has run the ingestion job once."""
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        r = httpx.get(f"http://127.0.0.1:{port}/health/worker", timeout=2)
+        body = r.json()
+        jobs = {j["name"]: j for j in body["jobs"]}
+        if r.status_code == 200 and jobs.get("clips.ingest", {}).get("last_status") in ("ok", "error"):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"escuta run's job scheduler did not report in: {body}")
 
 
 def test_embedded_database_persists_and_survives_a_crash(run_dir: Path) -> None:
@@ -109,11 +148,19 @@ def test_embedded_database_persists_and_survives_a_crash(run_dir: Path) -> None:
         assert pg_pid is not None and _alive(pg_pid)
         r = httpx.post(f"http://127.0.0.1:{port}/livekit/webhook", content=body, headers=headers)
         assert r.status_code == 200, r.text
+        # The job scheduler runs inside `escuta run` (a child process), ingestion every 180 s by default.
+        health = _wait_scheduler(port)
+        assert health["scheduler"]["alive"] is True
+        leader_pid = int(health["scheduler"]["leader"].split(":")[1])  # instance ids are host:pid:nonce
+        assert _parent_pid(leader_pid) == proc.pid
+        ingest = next(j for j in health["jobs"] if j["name"] == "clips.ingest")
+        assert ingest["interval_seconds"] == 180
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
     assert _wait_gone(pg_pid), "a clean stop stops the embedded server"
+    assert not _alive(leader_pid), "the scheduler child stops with escuta run"
 
     # Restart: the session written before is still there.
     proc = _start(run_dir, port)

@@ -8,8 +8,17 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from asyncpg.serverversion import split_server_version_string
 
-from db.migrate import MigrationError, load_migrations, migrate, migrate_dsn
+from db.migrate import (
+    MIN_SERVER_VERSION,
+    MigrationError,
+    check_server_version,
+    load_migrations,
+    migrate,
+    migrate_dsn,
+    require_supported,
+)
 from tests.pg import create_database, drop_database
 
 
@@ -90,5 +99,35 @@ async def test_failed_migration_leaves_nothing_behind(empty_db: str) -> None:
             await migrate(conn, [*migrations, bad])
         assert await conn.fetchval("SELECT to_regclass('x') IS NULL")
         assert await conn.fetchval("SELECT count(*) FROM escuta_migrations") == len(migrations)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize(
+    ("reported", "shown"),
+    [("13.14", "13.14"), ("13.0 (Debian 13.0-1.pgdg110+1)", "13.0"), ("12.22", "12.22"), ("9.6.24", "9.6.24")],
+)
+def test_servers_older_than_14_are_refused(reported: str, shown: str) -> None:
+    # Parsed the way asyncpg parses the `server_version` a real server reports at connection start.
+    version = split_server_version_string(reported)
+    with pytest.raises(MigrationError) as exc:
+        require_supported(version)
+    assert str(exc.value) == f"PostgreSQL {shown} is not supported; Escuta needs {MIN_SERVER_VERSION} or newer"
+
+
+@pytest.mark.parametrize("reported", ["14.0", "14.12 (Ubuntu 14.12-1)", "15.20", "16.4", "17.2", "18beta1"])
+def test_servers_from_14_on_are_accepted(reported: str) -> None:
+    assert MIN_SERVER_VERSION == 14
+    require_supported(split_server_version_string(reported))  # no error
+
+
+async def test_real_server_version_is_checked_and_accepted(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
+    try:
+        reported = await conn.fetchval("SHOW server_version")
+        assert conn.get_server_version() == split_server_version_string(reported)
+        assert conn.get_server_version().major >= MIN_SERVER_VERSION
+        await check_server_version(conn)  # the call `migrate` makes before taking the lock
+        assert [m.version for m in await migrate(conn)] == [m.version for m in load_migrations()]
     finally:
         await conn.close()

@@ -2,9 +2,9 @@
 
 | method | payload | effect |
 |---|---|---|
-| `avatar.interrupt` | `{}` (or empty) | stops what the avatar is saying |
+| `avatar.interrupt` | `{}` (or empty) | stops what the avatar is saying (even a non-interruptible `say`) |
 | `avatar.say` | `{"text": "...", "interruptible": true}` | the avatar says exactly that text |
-| `avatar.pause_listening` | `{}` | the agent stops hearing the visitor (microphone input off) |
+| `avatar.pause_listening` | `{}` | the agent stops hearing the visitor's microphone (typed text still works) |
 | `avatar.resume_listening` | `{}` | hearing again |
 | `avatar.end_session` | `{"reason": "..."}` (optional) | says goodbye is over: the session ends gracefully |
 
@@ -86,9 +86,10 @@ class SessionCommands:
         return _ok(speechId=self.last_speech.id)
 
     def _set_listening(self, enabled: bool) -> None:
+        """Detaches the session's audio input: the room's input (RoomIO) then drops the visitor's frames,
+        so nothing is transcribed, answered or interrupts the avatar. Typed `lk.chat` text still is."""
         self.listening = enabled
-        # No audio input (text-only sessions) means there is nothing to switch; the flag still answers.
-        if self.session.input.audio is not None:
+        if self.session.input.audio_enabled != enabled:
             self.session.input.set_audio_enabled(enabled)
 
     async def pause_listening(self, caller: Speaker, payload: str) -> str:

@@ -49,7 +49,7 @@ from agents.stt.fallback import livekit_fallback
 from db import credits as credits_repo
 from db.credentials import MissingCredentialError, resolve_credential
 from db.tenancy import tenant_connection
-from escuta.avatar.credits import seconds_of_credit
+from escuta.avatar.credits import Usage, seconds_of_credit
 from escuta.avatar.triggers import TriggerMatcher
 from escuta.settings import Settings
 
@@ -73,6 +73,11 @@ class Prepared:
     session: AgentSession[Any]
 
 
+SPOKEN_TTS_PROVIDERS = ("elevenlabs", "openai")
+"""The voices the avatar speaks with. Hume is refused (`unsupported_tts_provider`): its livekit plugin is
+not installed and no stub tests it, so a Hume voice would only fail once a visitor is talking."""
+
+
 def build_tts(config: AvatarConfig, settings: Settings, key: str) -> tts.TTS[Any]:
     if config.tts_provider == "elevenlabs":
         # PCM at 24 kHz: what LiveAvatar takes, so no decoding and no resampling on the way.
@@ -84,7 +89,7 @@ def build_tts(config: AvatarConfig, settings: Settings, key: str) -> tts.TTS[Any
             voice=config.voice_id, api_key=key, base_url=settings.avatar_openai_base_url, response_format="pcm"
         )
     raise AvatarUnavailable(
-        "unsupported_voice", f"text-to-speech provider {config.tts_provider!r} is not supported yet"
+        "unsupported_tts_provider", f"text-to-speech provider {config.tts_provider!r} is not supported yet"
     )
 
 
@@ -93,12 +98,19 @@ async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any
     config, triggers = await load_config(pool, org_id)
     if config is None:
         raise AvatarUnavailable("not_configured", "the organization has not configured its avatar")
+    if config.tts_provider not in SPOKEN_TTS_PROVIDERS:  # refused at configuration; an older row may remain
+        raise AvatarUnavailable(
+            "unsupported_tts_provider", f"text-to-speech provider {config.tts_provider!r} is not supported yet"
+        )
 
     async def resolve(provider: str) -> str:
         return await resolve_credential(pool, org_id, provider, settings=settings)
 
     try:
-        liveavatar_key = await resolve("liveavatar")
+        # The organization's own LiveAvatar key or no avatar: never a platform key, whatever the settings.
+        liveavatar_key = await resolve_credential(
+            pool, org_id, "liveavatar", settings=settings, allow_platform_default=False
+        )
         llm_key = await resolve("openai")
         tts_key = await resolve(config.tts_provider)
         stt_providers = await build_providers(settings, org_id, resolve)
@@ -115,6 +127,33 @@ async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any
     )
     matcher = TriggerMatcher(triggers, default_cooldown=settings.avatar_media_cooldown_seconds)
     return Prepared(config, matcher, liveavatar_key, session)
+
+
+async def record_session_usage(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    info: SessionInfo,
+    org_id: UUID,
+    session: AgentSession[Any],
+    *,
+    started_at: datetime,
+    avatar_seconds: float,
+) -> Usage:
+    """Records what the session consumed (livekit-agents' usage counters) and charges it, once per session."""
+    usage = session_usage(session, avatar_seconds=avatar_seconds)
+    async with tenant_connection(pool, org_id) as conn:
+        await credits_repo.record_usage(
+            conn,
+            org_id=org_id,
+            meeting_id=info.meeting_id,
+            room_name=info.room_name,
+            started_at=started_at,
+            ended_at=datetime.now(UTC),
+            usage=usage,
+            credits=usage.credits(settings),
+            source="agent",
+        )
+    return usage
 
 
 def rpc_handler(
@@ -212,20 +251,11 @@ async def run_avatar_job(ctx: JobContext, settings: Settings, info: SessionInfo,
             session.shutdown(drain=True)  # finishes the current sentence, then closes
 
     async def record(reason: str) -> None:
-        usage = session_usage(session, avatar_seconds=time.monotonic() - started)
+        seconds = time.monotonic() - started
         await watcher.drain()
-        async with tenant_connection(pool, org_id) as conn:
-            await credits_repo.record_usage(
-                conn,
-                org_id=org_id,
-                meeting_id=info.meeting_id,
-                room_name=info.room_name,
-                started_at=started_at,
-                ended_at=datetime.now(UTC),
-                usage=usage,
-                credits=usage.credits(settings),
-                source="agent",
-            )
+        usage = await record_session_usage(
+            settings, pool, info, org_id, session, started_at=started_at, avatar_seconds=seconds
+        )
         log.info("job %s: avatar usage recorded (%s)", ctx.job.id, json.dumps(usage.as_json()))
 
     await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -99,8 +100,18 @@ class ParticipantHandler(ABC):
 
 class Profile(ABC):
     name: ClassVar[str]
-    audio: ClassVar[AudioChainConfig] = AudioChainConfig()
-    """The audio stages this profile needs (VAD, denoise, levels...)."""
+    audio_overrides: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """What this profile needs different from the `ESCUTA_AUDIO_*` settings (e.g. no level snapshots)."""
+    audio: AudioChainConfig = AudioChainConfig()
+    """The audio stages every listener of this session runs; set by :meth:`configure_audio`."""
+
+    def configure_audio(self, settings: Settings) -> AudioChainConfig:
+        """The session's audio chain: the `ESCUTA_AUDIO_*` settings, then this profile's overrides.
+
+        The room glue and replay call it before `start`, so both run the configured chain.
+        """
+        self.audio = AudioChainConfig.from_settings(settings, **self.audio_overrides)
+        return self.audio
 
     @abstractmethod
     async def start(self, ctx: ProfileContext) -> None:

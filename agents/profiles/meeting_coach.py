@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
-from agents.audio import AudioChainConfig, AudioEvent
+from agents.audio import AudioEvent
 from agents.audio.frames import SAMPLE_RATE, FrameEntrance
 from agents.coach.config import CoachThresholds
 from agents.coach.engine import MeetingCoach
@@ -136,8 +136,8 @@ class _Recorder:
 @register
 class MeetingCoachProfile(Profile):
     name = "meeting_coach"
-    # Silero VAD for utterances (volume, overlap, turns) and level snapshots (coverage, debug view).
-    audio = AudioChainConfig()
+    # The configured VAD for utterances (volume, overlap, turns) and level snapshots (coverage, debug
+    # view): the defaults, no overrides.
 
     def __init__(self) -> None:
         self.ctx: ProfileContext | None = None

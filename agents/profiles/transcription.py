@@ -11,11 +11,13 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
-from agents.audio import AudioChainConfig, AudioEvent, SpeechEnded
+from agents.audio import AudioEvent, SpeechEnded
 from agents.audio.frames import SAMPLE_RATE, write_wav
 from agents.profiles.base import ParticipantHandler, Profile, ProfileContext, Speaker, register
 from agents.stt import FallbackTranscriber, Outcome, build_providers
@@ -29,7 +31,7 @@ log = logging.getLogger("escuta.transcription")
 class TranscriptionProfile(Profile):
     name = "transcription"
     # VAD and segmentation only: level snapshots are not used here, so they are not computed.
-    audio = AudioChainConfig(levels=False)
+    audio_overrides: ClassVar[Mapping[str, Any]] = MappingProxyType({"levels": False})
 
     def __init__(self) -> None:
         self.ctx: ProfileContext | None = None

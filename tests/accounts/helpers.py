@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 PASSWORD = "correct horse battery staple"
 
@@ -66,3 +69,15 @@ async def device_for_org(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
 
 def token_body(org_id: str, solution: str = "AiHelper", user: str = "Daniel") -> dict[str, str]:
     return {"solution": solution, "clientId": org_id, "userId": user}
+
+
+@asynccontextmanager
+async def from_address(app: FastAPI, ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app`` whose requests arrive from ``ip`` (the ASGI ``client``, what the limits key on).
+
+    The app takes the source from the connection, not from ``X-Forwarded-For`` (uvicorn's proxy-header
+    settings decide that in production), so varying the connection's address is the honest way.
+    """
+    transport = httpx.ASGITransport(app=app, client=(ip, 40_000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -10,7 +10,8 @@ import jwt
 import pytest
 
 from escuta.settings import Settings
-from tests.accounts.helpers import PASSWORD, register
+from tests.accounts.helpers import PASSWORD, from_address, register
+from tests.conftest import make_settings
 
 
 async def test_full_cycle(client: httpx.AsyncClient) -> None:
@@ -102,6 +103,54 @@ async def test_login_rate_limited(client: httpx.AsyncClient) -> None:
     assert statuses[10] == 429
     assert int(r.headers["retry-after"]) >= 1
     assert r.json()["error"]["code"] == "rate_limited"
+
+
+async def test_login_limited_per_source_address(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """A different e-mail on every try (credential stuffing from one address) still hits the address limit."""
+    from control_api.app import create_app
+
+    app = create_app(make_settings(database_url=database_url, rate_limit_login="3/hour"), pool=db_pool)
+    emails = [f"victim-{i}@example.com" for i in range(5)]
+    async with from_address(app, "198.51.100.7") as c:
+        statuses = []
+        for email in emails[:4]:
+            r = await c.post("/auth/login", json={"email": email, "password": "guess"})
+            statuses.append(r.status_code)
+        assert statuses == [401, 401, 401, 429]
+        assert r.json()["error"]["code"] == "rate_limited" and 1 <= int(r.headers["retry-after"]) <= 3600
+        # A fifth, never-tried e-mail is refused too, and a forged X-Forwarded-For buys no fresh budget.
+        r = await c.post("/auth/login", json={"email": emails[4], "password": "guess"})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        forged = {"X-Forwarded-For": "203.0.113.50"}
+        r = await c.post("/auth/login", json={"email": emails[4], "password": "guess"}, headers=forged)
+        assert r.status_code == 429
+    async with from_address(app, "198.51.100.8") as c:
+        # The same e-mails from another address are judged normally: the limit was the address's.
+        r = await c.post("/auth/login", json={"email": emails[3], "password": "guess"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+
+
+async def test_login_limited_per_email(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """One account attacked from many addresses (each trying once) hits the per-e-mail limit."""
+    from control_api.app import create_app
+
+    app = create_app(make_settings(database_url=database_url, rate_limit_login="3/hour"), pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        org = await register(c)
+    statuses = []
+    for i in range(1, 5):
+        async with from_address(app, f"203.0.113.{i}") as c:
+            r = await c.post("/auth/login", json={"email": org.email, "password": "wrong-password"})
+            statuses.append(r.status_code)
+    assert statuses == [401, 401, 401, 429]
+    assert 1 <= int(r.headers["retry-after"]) <= 3600
+    async with from_address(app, "203.0.113.5") as c:
+        # Keyed on the e-mail whatever its case: even the right password waits from a fresh address...
+        r = await c.post("/auth/login", json={"email": org.email.upper(), "password": PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        # ...while that address may still log in to another account.
+        r = await c.post("/auth/login", json={"email": "someone-else@example.com", "password": "x"})
+        assert r.status_code == 401
 
 
 async def test_passwords_are_argon2(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:

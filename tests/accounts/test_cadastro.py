@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.accounts.helpers import new_client_org, register, register_device, token_body
+from tests.accounts.helpers import from_address, new_client_org, register, register_device, token_body
 from tests.conftest import make_settings
 
 
@@ -107,6 +107,95 @@ async def test_brute_force_throttled_and_logged(
     refused = [rec for rec in caplog.records if "link code refused" in rec.getMessage()]
     assert len(refused) == 5
     assert all(g not in rec.getMessage() for rec in refused for g in guesses)  # codes are masked in logs
+
+
+def _balcao(code: str, name: str = "B") -> dict[str, str]:
+    return {"nome_balcao": name, "user_codigo": code}
+
+
+def _throttle_scopes(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The limit named by each "link code throttled (<scope>)" warning, in order."""
+    found = [re.search(r"link code throttled \(([^)]+)\)", rec.getMessage()) for rec in caplog.records]
+    return [m.group(1) for m in found if m]
+
+
+async def test_link_code_failures_limited_per_code(
+    db_pool: asyncpg.Pool, database_url: str, admin_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One wrong code tried from many addresses (each failing once) is stopped by the per-code limit."""
+    from control_api.app import create_app
+
+    app = create_app(make_settings(database_url=database_url, rate_limit_link_code_failures="3/hour"), pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        code = await new_client_org(c, admin_headers)
+    wrong, other_wrong = (f"{(int(code) + i) % 1_000_000:06d}" for i in (1, 2))
+    statuses = []
+    with caplog.at_level(logging.INFO, logger="escuta.api.cadastro"):
+        for i in range(1, 6):
+            async with from_address(app, f"198.51.100.{i}") as c:
+                r = await c.post("/cadastro/balcao", json=_balcao(wrong))
+                statuses.append(r.status_code)
+                if r.status_code == 429:
+                    assert r.json()["error"]["code"] == "rate_limited"
+                    assert 1 <= int(r.headers["retry-after"]) <= 3600
+        # No address reached its own budget of 3 failures: it is the code value that is locked.
+        assert statuses == [400, 400, 400, 429, 429]
+        assert _throttle_scopes(caplog) == ["linkcode:fail:code"] * 2
+        async with from_address(app, "198.51.100.5") as c:
+            # The same address is still heard for another code, and the real code still registers.
+            r = await c.post("/cadastro/balcao", json=_balcao(other_wrong))
+            assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_link_code"
+            assert (await c.post("/cadastro/balcao", json=_balcao(code))).status_code == 200
+    refused = [rec.getMessage() for rec in caplog.records if "link code refused" in rec.getMessage()]
+    assert len(refused) == 4 and all(wrong not in m and other_wrong not in m for m in refused)
+    assert any("198.51.100.3" in m for m in refused)  # the source is logged with each failure
+
+
+async def test_link_code_failures_limited_platform_wide(
+    db_pool: asyncpg.Pool, database_url: str, admin_headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Distributed guessing (every address and every code fresh) is bounded by the platform-wide limit."""
+    from control_api.app import create_app
+
+    settings = make_settings(database_url=database_url, rate_limit_link_code_global_failures="4/hour")
+    app = create_app(settings, pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        code = await new_client_org(c, admin_headers)
+    guesses = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, 7)]
+    statuses = []
+    with caplog.at_level(logging.INFO, logger="escuta.api.cadastro"):
+        for i, guess in enumerate(guesses, start=1):
+            async with from_address(app, f"203.0.113.{i}") as c:
+                r = await c.post("/cadastro/balcao", json=_balcao(guess))
+                statuses.append(r.status_code)
+        assert statuses == [400] * 4 + [429] * 2  # each address and each code failed at most once
+        assert 1 <= int(r.headers["retry-after"]) <= 3600
+        # While the platform budget is spent, even the right code from a fresh address waits.
+        async with from_address(app, "203.0.113.99") as c:
+            r = await c.post("/cadastro/balcao", json=_balcao(code))
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert _throttle_scopes(caplog) == ["linkcode:fail:global"] * 3
+
+
+async def test_link_code_attempts_limited_per_source(
+    db_pool: asyncpg.Pool, database_url: str, admin_headers: dict[str, str]
+) -> None:
+    """Registrations per address are limited too, right code or not; other addresses are unaffected."""
+    from control_api.app import create_app
+
+    app = create_app(make_settings(database_url=database_url, rate_limit_link_code="2/hour"), pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        code = await new_client_org(c, admin_headers)
+    async with from_address(app, "192.0.2.10") as c:
+        await register_device(c, code, "Balcão 1")
+        await register_device(c, code, "Balcão 2")
+        r = await c.post("/cadastro/balcao", json=_balcao(code, "Balcão 3"))
+        assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 3600
+        # X-Forwarded-For from a direct client is not believed: it cannot buy a fresh budget.
+        r = await c.post("/cadastro/balcao", json=_balcao(code, "Balcão 3"), headers={"X-Forwarded-For": "192.0.2.77"})
+        assert r.status_code == 429
+    async with from_address(app, "192.0.2.11") as c:
+        await register_device(c, code, "Balcão 3")
 
 
 async def test_device_keys_listed_and_revoked(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:

@@ -10,12 +10,13 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import jwt
+from fastapi import FastAPI
 from livekit import api
 
 from control_api.app import create_app
 from control_api.principals import Principal
 from control_api.routes.token import TokenBody, mint, participant_fields
-from tests.accounts.helpers import Org, device_for_org, put_solution, register, token_body
+from tests.accounts.helpers import Org, device_for_org, from_address, put_solution, register, token_body
 from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_SECRET, make_settings
 from tests.webhook_signing import event_body, sign
 
@@ -130,6 +131,45 @@ async def test_token_rate_limited(db_pool: asyncpg.Pool, database_url: str) -> N
         assert statuses == [200, 200, 200, 429]
         r = await client.post("/token", json=token_body(org.org_id), headers=org.headers)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+
+
+async def _org_with_two_devices(app: FastAPI) -> tuple[Org, dict[str, str], dict[str, str]]:
+    async with from_address(app, "10.0.0.1") as c:
+        org = await register(c)
+        await put_solution(c, org)
+        a = await device_for_org(c, org)
+        b = await device_for_org(c, org)
+    return org, {"X-API-Key": a["api_key"]}, {"X-API-Key": b["api_key"]}
+
+
+async def test_token_limited_per_source_address(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """Two device keys behind one address share that address's budget."""
+    app = create_app(make_settings(database_url=database_url, rate_limit_token="3/hour"), pool=db_pool)
+    org, key_a, key_b = await _org_with_two_devices(app)
+    body = token_body(org.org_id)
+    async with from_address(app, "198.51.100.20") as c:
+        statuses = [(await c.post("/token", json=body, headers=h)).status_code for h in (key_a, key_a, key_b)]
+        assert statuses == [200, 200, 200]
+        r = await c.post("/token", json=body, headers=key_b)  # key B's first refusal: it minted only once
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(r.headers["retry-after"]) <= 3600
+    async with from_address(app, "198.51.100.21") as c:
+        # Key A has budget left (2 of 3): from another address it mints again.
+        assert (await c.post("/token", json=body, headers=key_a)).status_code == 200
+
+
+async def test_token_limited_per_key(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """One device key spread over two addresses hits the per-key limit."""
+    app = create_app(make_settings(database_url=database_url, rate_limit_token="3/hour"), pool=db_pool)
+    org, key_a, key_b = await _org_with_two_devices(app)
+    body = token_body(org.org_id)
+    async with from_address(app, "198.51.100.30") as c:
+        assert [(await c.post("/token", json=body, headers=key_a)).status_code for _ in range(3)] == [200] * 3
+    async with from_address(app, "198.51.100.31") as c:
+        r = await c.post("/token", json=body, headers=key_a)  # this address's first request
+        assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 3600
+        # The address itself is not throttled: another key mints from it.
+        assert (await c.post("/token", json=body, headers=key_b)).status_code == 200
 
 
 async def test_cors_by_regex(db_pool: asyncpg.Pool, database_url: str) -> None:

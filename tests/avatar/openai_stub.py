@@ -4,10 +4,12 @@ Chat (``POST /v1/chat/completions``, server-sent events with a usage chunk) answ
 the first key found (case-insensitive) in the last user message picks the reply, else ``default``.
 Speech (``POST /v1/audio/speech``) answers raw PCM s16le mono 24 kHz (``Content-Type: audio/pcm``),
 a 220 Hz tone of 60 ms per character, so the avatar receives real, measurable audio.
+``chunk_delay`` spaces the chat chunks out, so a reply can still be streaming when a test interrupts it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import struct
@@ -29,6 +31,7 @@ def tone(seconds: float, rate: int = 24000) -> bytes:
 class OpenAIStub:
     replies: dict[str, str] = field(default_factory=dict)
     default: str = "Olá! Como posso ajudar?"
+    chunk_delay: float = 0.0
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
     speech_requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
@@ -77,7 +80,13 @@ class OpenAIStub:
 
         await send({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
         for i in range(0, len(content), 16):
-            await send({"choices": [{"index": 0, "delta": {"content": content[i : i + 16]}, "finish_reason": None}]})
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            delta = {"content": content[i : i + 16]}
+            try:
+                await send({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            except ConnectionResetError:  # the client stopped reading: an interrupted reply
+                return resp
         await send({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         usage = {
             "prompt_tokens": 40,

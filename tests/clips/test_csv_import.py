@@ -125,3 +125,16 @@ async def test_dry_run_counts_but_writes_nothing(db_pool: asyncpg.Pool, settings
     report = await _import(db_pool, settings, org, tmp_path, dry_run=True)
     assert (report.streamers_created, report.clips_new, report.bursts_created) == (2, 4, 1)
     assert await _counts(db_pool) == (0, 0, 0, 0)
+
+
+async def test_progress_is_reported_per_chunk(db_pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> None:
+    org = await make_org(db_pool)
+    header = CLIPS.splitlines()[0]
+    rows = [f"p{i},100,2026-05-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z,1,,t,30" for i in range(2500)]
+    calls: list[tuple[str, int, int]] = []
+
+    await _import(
+        db_pool, settings, org, tmp_path, clips="\n".join([header, *rows]) + "\n", progress=lambda *a: calls.append(a)
+    )
+
+    assert calls == [("streamers", 2, 2), ("clips", 1000, 2500), ("clips", 2000, 2500), ("clips", 2500, 2500)]

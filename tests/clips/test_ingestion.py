@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -134,6 +135,48 @@ async def test_a_failure_keeps_stored_clips_and_the_window(
     assert row["last_ingested_at"] == before
     assert "refused" in row["last_ingestion_error"] and STUB_CLIENT_SECRET not in row["last_ingestion_error"]
     assert await _clip_count(db_pool) == 1
+
+
+async def test_a_failing_streamer_is_logged_and_keeps_its_clips(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = clip_settings.model_copy(update={"twitch_max_retries": 1})  # one quick retry of the 500
+    ingestion = ClipIngestion(db_pool, settings)
+    org = await make_org(db_pool)
+    ok_id = await make_streamer(db_pool, org, settings, twitch_user_id="100")
+    failing_id = await make_streamer(db_pool, org, settings, twitch_user_id="200")
+    twitch.add_clip("100", "a1", _recent(10))
+    twitch.add_clip("200", "b1", _recent(10))
+    assert (await ingestion.run())["clips_new"] == 2
+
+    twitch.failing.add("200")  # Helix answers 500 for this broadcaster only
+    twitch.add_clip("100", "a2", _recent(2))
+    twitch.add_clip("200", "b2", _recent(2))
+    caplog.set_level(logging.DEBUG)
+    try:
+        result = await ingestion.run()
+    finally:
+        await ingestion.aclose()
+
+    assert result["failed"] == 1 and result["streamers"] == 1 and result["clips_new"] == 1
+    failures = [r for r in caplog.records if getattr(r, "event", None) == "ingestion_streamer_failed"]
+    assert len(failures) == 1
+    failure = failures[0]
+    assert failure.levelno == logging.WARNING and failure.name == "escuta.clips.ingest"
+    assert vars(failure)["streamer_id"] == str(failing_id)
+    assert "HTTP 500" in vars(failure)["error"]
+    assert f"streamer_id={failing_id}" in failure.getMessage()
+    finished = [r for r in caplog.records if getattr(r, "event", None) == "ingestion_finished"]
+    assert len(finished) == 1 and vars(finished[0])["failed"] == 1
+    # No secret anywhere in what was logged: not the client secret, not an access token.
+    logged = "\n".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
+    assert STUB_CLIENT_SECRET not in logged
+    assert twitch.tokens and not any(token in logged for token in twitch.tokens)
+    # The clips stored before are kept; the other streamer went on; the failure shows on the stream.
+    stored = await db_pool.fetch("SELECT clip_id FROM clips ORDER BY clip_id")
+    assert [r["clip_id"] for r in stored] == ["a1", "a2", "b1"]
+    errors = {r["id"]: r["last_ingestion_error"] for r in await db_pool.fetch("SELECT * FROM streamers")}
+    assert errors[ok_id] is None and "HTTP 500" in errors[failing_id]
 
 
 async def test_organization_credential_is_used_in_shared_mode(

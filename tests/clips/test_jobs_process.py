@@ -1,4 +1,5 @@
-"""`escuta jobs` as real processes: two start, one leads; killing the leader hands ingestion over."""
+"""`escuta jobs` as real processes: two start, one leads; killing the leader hands ingestion over within
+one interval (the settings refuse a lease plus tick that would not allow it: test_scheduler_settings.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.clips.twitch_stub import TwitchStub
 from tests.clips.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+TICK, LEASE, INTERVAL = 0.1, 1.0, 2.0  # seconds; lease + tick < interval, as the settings require
 
 
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -36,9 +38,9 @@ async def test_a_killed_leader_is_replaced(
         "PYTHONPATH": str(ROOT),
         "ESCUTA_DATABASE_URL": database_url,
         "ESCUTA_LOG_FORMAT": "json",
-        "ESCUTA_SCHEDULER_TICK_SECONDS": "0.1",
-        "ESCUTA_SCHEDULER_LEASE_SECONDS": "0.8",
-        "ESCUTA_CLIPS_INGESTION_INTERVAL_SECONDS": "1.5",
+        "ESCUTA_SCHEDULER_TICK_SECONDS": str(TICK),
+        "ESCUTA_SCHEDULER_LEASE_SECONDS": str(LEASE),
+        "ESCUTA_CLIPS_INGESTION_INTERVAL_SECONDS": str(INTERVAL),
         "ESCUTA_TWITCH_API_BASE_URL": twitch.api_base_url,
         "ESCUTA_TWITCH_ID_BASE_URL": twitch.id_base_url,
     }
@@ -66,7 +68,27 @@ async def test_a_killed_leader_is_replaced(
             what="the survivor to take over ingestion",
         )
         assert await db_pool.fetchval("SELECT count(*) FROM clips") == 1
-        assert (await db_pool.fetchval("SELECT holder FROM scheduler_lease")).split(":")[1] == str(survivor.pid)
+        lease = await db_pool.fetchrow("SELECT holder, acquired_at FROM scheduler_lease")
+        assert lease is not None and lease["holder"].split(":")[1] == str(survivor.pid)
+
+        # How fast, from the scheduler's own records (database clock), not from the test's sleeps. In
+        # theory the lease passes at most lease + tick after the kill (< one interval), so the next run
+        # starts when it is due, at most interval + tick after the kill and at most interval + lease + tick
+        # after the dead leader's last run; the bounds leave about a second of room for a loaded machine.
+        runs = await db_pool.fetch(
+            "SELECT run_by, started_at FROM scheduler_runs WHERE job = 'clips.ingest' ORDER BY started_at"
+        )
+        last_before = max(r["started_at"] for r in runs if r["started_at"] <= killed_at)
+        first_after = min(
+            r["started_at"] for r in runs if r["started_at"] > killed_at and r["run_by"] == lease["holder"]
+        )
+        assert (lease["acquired_at"] - killed_at).total_seconds() < INTERVAL, "leader replaced within one interval"
+        assert (first_after - killed_at).total_seconds() < INTERVAL + LEASE, (
+            "the next run was not delayed by more than a lease"
+        )
+        assert (first_after - last_before).total_seconds() < INTERVAL + LEASE + 4 * TICK, (
+            "runs no further apart than interval + lease"
+        )
 
         survivor.send_signal(signal.SIGTERM)  # a clean stop releases the lease and says goodbye
         assert survivor.wait(timeout=60) == 0

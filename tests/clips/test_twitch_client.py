@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +68,22 @@ async def test_expired_token_is_replaced(twitch: TwitchStub, source: TwitchClipS
     assert [c.clip_id for c in await _all(source, "100")] == ["a"]
     assert twitch.token_requests == 2
     assert twitch.status_counts[401] == 1
+
+
+async def test_token_is_renewed_before_it_expires(twitch: TwitchStub, source: TwitchClipSource) -> None:
+    # A 3 s token: the client renews it after half its life (60 s before expiry for real tokens), and the
+    # stub rejects it after 3 s, so a client that waited for the 401 would show one.
+    twitch.token_lifetime = 3
+    twitch.add_clip("100", "a", T0)
+    assert len(await _all(source, "100")) == 1
+    assert len(await _all(source, "100")) == 1
+    assert twitch.token_requests == 1, "a valid token is reused"
+
+    await asyncio.sleep(1.6)  # past the client's renewal point, well before the stub's expiry
+    assert len(await _all(source, "100")) == 1
+
+    assert twitch.token_requests == 2
+    assert twitch.status_counts[401] == 0, "renewed ahead of expiry, not after a rejected request"
 
 
 async def test_empty_bucket_is_waited_for_instead_of_hitting_429(twitch: TwitchStub, source: TwitchClipSource) -> None:

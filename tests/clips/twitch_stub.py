@@ -3,7 +3,8 @@
 `POST /oauth2/token` (client credentials, form body) issues app tokens; `GET /helix/clips` checks both
 `Authorization: Bearer` and `Client-Id` (which must match the token's client), pages with `after`
 cursors (`"pagination": {}` on the last page), reports its token bucket in `Ratelimit-*` headers and
-answers 429 when the bucket is empty. Tests can force 429s and revoke tokens (401) on demand.
+answers 429 when the bucket is empty. Tokens expire after `token_lifetime` seconds (401, as on Twitch).
+Tests can force 429s, revoke tokens (401) and make one broadcaster's requests fail (500) on demand.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ class TwitchStub:
     bucket_limit: int = 800
     bucket_window: float = 60.0
     force_429: int = 0  # answer this many clip requests with 429 regardless of the bucket
+    failing: set[str] = field(default_factory=set)  # broadcasters whose clip requests answer 500
     result_cap: int = 1000  # like Helix, stop paginating after this many results of one query
     url: str = ""
     tokens: dict[str, str] = field(default_factory=dict)  # token -> client_id
+    token_expiry: dict[str, float] = field(default_factory=dict)  # token -> time.monotonic() deadline
     token_requests: int = 0
     clip_requests: Counter[str] = field(default_factory=Counter)  # broadcaster -> requests
     status_counts: Counter[int] = field(default_factory=Counter)
@@ -109,6 +112,7 @@ class TwitchStub:
             return web.json_response({"status": 403, "message": "invalid client secret"}, status=403)
         token = secrets.token_hex(15)
         self.tokens[token] = client_id
+        self.token_expiry[token] = time.monotonic() + self.token_lifetime
         return web.json_response({"access_token": token, "expires_in": self.token_lifetime, "token_type": "bearer"})
 
     def _unauthorized(self, why: str) -> web.Response:
@@ -133,8 +137,9 @@ class TwitchStub:
         client_id = request.headers.get("Client-Id", "")
         if not auth.startswith("Bearer "):
             return self._unauthorized("OAuth token is missing")
-        token_client = self.tokens.get(auth.removeprefix("Bearer "))
-        if token_client is None:
+        token = auth.removeprefix("Bearer ")
+        token_client = self.tokens.get(token)
+        if token_client is None or time.monotonic() >= self.token_expiry.get(token, 0.0):
             return self._unauthorized("Invalid OAuth token")
         if not client_id:
             return self._unauthorized("Client ID is missing")
@@ -160,6 +165,10 @@ class TwitchStub:
             body = {"error": "Bad Request", "status": 400, "message": "Missing required parameter"}
             return web.json_response(body, status=400)
         self.clip_requests[broadcaster] += 1
+        if broadcaster in self.failing:
+            self.status_counts[500] += 1
+            body = {"error": "Internal Server Error", "status": 500, "message": ""}
+            return web.json_response(body, status=500, headers=headers)
         first = min(max(int(q.get("first", "20")), 1), 100)
         items = sorted(self.clips.get(broadcaster, []), key=lambda c: (-c["view_count"], c["id"]))
         if "started_at" in q:

@@ -2,7 +2,7 @@
 
 It checks the `X-Hume-Api-Key` header, sends `session.created`, accepts one `session.update` before the
 first audio frame, and measures binary s16le 16 kHz mono PCM: an utterance is a run of frames louder
-than `SPEECH_RMS`, ended by 300 ms of quiet; it emits `utterance.start`, a `measurement.result` every
+than `speech_rms`, ended by 300 ms of quiet; it emits `utterance.start`, a `measurement.result` every
 `measurement_timer_ms` of utterance audio ("interval") and at its end ("speech_ended"), and
 `utterance.end`. `session.close` is answered with the final results and `session.closed`.
 
@@ -45,6 +45,7 @@ class HumeStub:
     max_frame_bytes: int = 320_000
     rate_limit_frames: set[int] = field(default_factory=set)  # global frame numbers to reject once
     drop_after_frames: int | None = None
+    speech_rms: float = SPEECH_RMS  # frames louder than this are speech (lower it for very quiet voices)
     sessions: list[StubSession] = field(default_factory=list)
     total_frames: int = 0
     runner: web.AppRunner | None = None
@@ -138,7 +139,7 @@ class HumeStub:
                 continue
             sess.frames += 1
             x = np.frombuffer(data, dtype="<i2").astype(np.float64)
-            loud = bool(len(x)) and float(np.sqrt(np.mean(x * x))) > SPEECH_RMS
+            loud = bool(len(x)) and float(np.sqrt(np.mean(x * x))) > self.speech_rms
             for r in utt.add(sess.audio_ms, len(x) / 16.0, loud, timer_ms):
                 await send(r)
             sess.audio_ms += len(x) / 16.0

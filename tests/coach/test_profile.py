@@ -8,7 +8,7 @@ import subprocess
 import sys
 import uuid
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,17 @@ from agents.audio import load_silero
 from agents.audio.frames import frames_from_array
 from agents.coach.feedback import FEEDBACK_TOPIC
 from agents.coach.prosody import LocalProsody
-from agents.coach.prosody.hume import HumeProsody
+from agents.coach.prosody.base import Utterance
+from agents.coach.prosody.hume import HumeProsody, HumeStream
+from agents.coach.store import load_org_config
 from agents.listening import ParticipantFeed
 from agents.profiles import ProfileContext, SessionInfo, Speaker
 from agents.profiles.meeting_coach import MeetingCoachProfile, choose_prosody
 from db import feedback as repo
-from db.credentials import MissingCredentialError
+from db.credentials import MissingCredentialError, resolve_credential
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import register
+from tests.coach.hume_stub import API_KEY, HumeStub
 from tests.coach.meetings import LIVE, LIVE_LENGTH, NAMES, Meeting, build, multichannel
 from tests.conftest import make_settings
 
@@ -151,6 +154,95 @@ async def test_feedback_goes_to_the_host_only_is_stored_and_recorded(
         assert len(files) == 5 and abs(total - (LIVE_LENGTH - offset)) < 0.05, (who, len(files), total)
     log = (tmp_path / "storage" / "pipeline-logs" / "RM_profile.log").read_text().splitlines()
     assert len(log) == 20 and profile.stats["segments"] == 20
+
+
+async def test_an_organization_with_recordings_off_gets_no_wav_files(
+    live_meeting: Meeting, client: httpx.AsyncClient, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    # The platform records by default; this organization has switched its recordings off.
+    org = await register(client, "Unrecorded Org")
+    org_id = uuid.UUID(org.org_id)
+    async with tenant_connection(db_pool, org_id) as conn:
+        await repo.set_coach_settings(conn, org_id, {"silence_seconds": 300.0}, recordings_enabled=False)
+    storage = tmp_path / "storage"
+    settings = make_settings(
+        database_url=database_url, recordings_enabled=True, recordings_dir=storage, recordings_group_seconds=5
+    )
+    other = await register(client, "Default Org")  # no coach_settings row: the platform default applies
+    assert (await load_org_config(db_pool, settings, uuid.UUID(other.org_id)))[1] is True
+    assert (await load_org_config(db_pool, settings, org_id))[1] is False
+
+    pub = Recorder()
+    profile = await run_profile(live_meeting, context(settings, pub, db_pool, org_id), {"ana": HOST})
+    assert profile.recording is None and profile.stats["segments"] == 0
+    assert not storage.exists()  # no WAV segment, no flush log, not even the folders
+    # Only the recording is off: the coaching goes on as usual.
+    got = {(json.loads(text)["type"], json.loads(text)["participantId"]) for _, text, _ in pub.sent}
+    assert got == {("volume_baixo", "bruno"), ("overlap_fala", "fabio")}
+
+
+async def test_hume_results_are_stored_per_utterance_for_the_organization_only(
+    live_meeting: Meeting,
+    client: httpx.AsyncClient,
+    db_pool: asyncpg.Pool,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The organization's own Hume key, through the control API, as an operator would store it.
+    org = await register(client, "Hume Org")
+    org_id = uuid.UUID(org.org_id)
+    put = await client.put("/credentials/hume", json={"secret": API_KEY}, headers=org.headers)
+    assert put.status_code in (200, 201, 204), put.text
+    # The first connection drops 3.8 s into an utterance, after its first 3 s window was measured, so
+    # that window is measured again on the next connection. Bruno's -46 dBFS voice is below the stub's
+    # default speech level: it listens down to -61 dBFS (RMS 30), so every utterance gets measured.
+    stub = HumeStub(drop_after_frames=38, speech_rms=30.0)
+    await stub.start()
+    pushed: list[Utterance] = []
+    push = HumeStream.push
+
+    def spy(self: HumeStream, utterance: Utterance) -> None:
+        pushed.append(utterance)
+        push(self, utterance)
+
+    monkeypatch.setattr(HumeStream, "push", spy)
+    settings = make_settings(database_url=database_url, hume_realtime_url=stub.url, coach_silence_seconds=300.0)
+
+    async def resolve(credential: str) -> str:  # what the worker hands the profile (agents/worker.py)
+        return await resolve_credential(db_pool, org_id, credential, settings=settings)
+
+    ctx = replace(context(settings, Recorder(), db_pool, org_id), resolve_credential=resolve)
+    try:
+        profile = await run_profile(live_meeting, ctx, {"ana": HOST})
+    finally:
+        await stub.stop()
+    assert profile.prosody_name == "hume"
+    assert stub.sessions[0].closed_reason == "dropped" and len(stub.sessions) >= 4  # one per participant + 1
+
+    async with tenant_connection(db_pool, org_id) as conn:
+        rows = await conn.fetch(
+            "SELECT org_id, participant_id, provider, utterance_start, utterance_end, window_start, window_end,"
+            " features FROM prosody_results WHERE meeting_id = 'RM_profile' ORDER BY participant_id, window_start"
+        )
+    measured = sum(m["type"] == "measurement.result" for s in stub.sessions for m in s.messages)
+    assert rows and len(rows) < measured  # the window re-measured after the drop is stored once
+    assert all(r["org_id"] == org_id and r["provider"] == "hume" for r in rows)
+    assert len({(r["participant_id"], r["window_start"], r["window_end"]) for r in rows}) == len(rows)
+    # Per utterance: every utterance the coach handed to Hume has its measurements, tagged with its own
+    # times on the session clock, and every measurement falls inside the audio that was sent for it.
+    utterances = {(u.participant_id, u.start, u.end): u for u in pushed}
+    assert {p for p, _, _ in utterances} == {"bruno", "eva", "fabio"}  # never the host
+    assert {(r["participant_id"], r["utterance_start"], r["utterance_end"]) for r in rows} == set(utterances)
+    for r in rows:
+        u = utterances[(r["participant_id"], r["utterance_start"], r["utterance_end"])]
+        assert u.audio_start - 0.01 <= r["window_start"] < r["window_end"] <= u.end + 0.35
+        assert r["features"]["expressions"][0] == {"name": "interest", "probability": 0.62}
+        assert r["features"]["trigger"] in ("interval", "speech_ended")
+
+    # Tenant-scoped: another organization sees none of them.
+    other = await register(client, "Other Hume Org")
+    async with tenant_connection(db_pool, uuid.UUID(other.org_id)) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM prosody_results") == 0
 
 
 async def test_without_a_host_events_are_recorded_and_nothing_is_sent(live_meeting: Meeting) -> None:

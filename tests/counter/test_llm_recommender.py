@@ -11,7 +11,7 @@ from agents.counter.assistant import CounterAssistant
 from agents.counter.catalog import CatalogIndex
 from agents.counter.conversation import Role
 from agents.counter.recommender import LocalRecommender
-from agents.counter.recommender.llm import LLMRecommender, build_llm
+from agents.counter.recommender.llm import MAX_FIELD_CHARS, MAX_TURN_CHARS, LLMRecommender, build_llm
 from tests.counter.helpers import say
 from tests.counter.openai_stub import ChatStub
 
@@ -125,3 +125,39 @@ async def test_called_only_when_a_suggestion_is_due(index: CatalogIndex, stub: C
     )
     await assistant.aclose()
     assert len(out) == 1 and len(stub.requests) == 1
+
+
+async def test_prompt_is_bounded_on_a_long_conversation(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub)
+    window = 8  # LLMRecommender's default window_turns
+    small_talk: list[tuple[Role, str]] = [
+        ("atendente" if i % 2 else "cliente", f"conversa antiga {i:03d}, tudo bem por aí?") for i in range(150)
+    ]
+    story = "Olha, deixa eu contar como foi a viagem até a praia no fim de semana. " * 80 + "FIM-DA-HISTORIA"
+    out = await say(
+        assistant,
+        *small_talk,
+        ("cliente", story),
+        ("atendente", "Entendi, e o que a senhora precisa hoje?"),
+        ("cliente", "Tô com dor de cabeça desde ontem"),
+    )
+    await assistant.aclose()
+    assert len(out) == 1 and len(stub.requests) == 1, "small talk alone never calls the model"
+    prompt: str = stub.requests[0]["messages"][-1]["content"]
+    conversation = prompt.split("\nCandidatos:")[0].splitlines()[1:]
+    turns = [line for line in conversation if line.startswith(("cliente: ", "atendente: "))]
+
+    # Only the last `window` turns: the 145 older ones are left out.
+    assert len(turns) == window
+    assert turns[-1] == "cliente: Tô com dor de cabeça desde ontem"
+    assert "conversa antiga 144" not in prompt and "conversa antiga 145," in prompt
+    # The long turn is cut to MAX_TURN_CHARS, its tail (and the rest of a 5,600-character story) dropped.
+    long_turn = next(t for t in turns if t.startswith("cliente: Olha"))
+    assert len(long_turn) - len("cliente: ") == MAX_TURN_CHARS and long_turn.endswith("…")
+    assert "FIM-DA-HISTORIA" not in prompt and len(story) > 10 * MAX_TURN_CHARS
+    # So the whole prompt stays bounded whatever the length of the conversation: the window of cut turns,
+    # plus at most max_candidates product lines of bounded fields.
+    per_turn = len("atendente: ") + MAX_TURN_CHARS + 1
+    per_product = 100 + 2 * MAX_FIELD_CHARS + 40  # name, indications and warnings (each cut), separators
+    assert len(prompt) < window * per_turn + 5 * per_product + 300
+    assert prompt.count("\np") <= 5

@@ -3,12 +3,16 @@
 Run as a subprocess (`python -c "from tests.livekit_sim.agent_app import main; main()"`) with LIVEKIT_*
 set and SIM_AGENT_NAME ("" = automatic dispatch). Each job joins the room, subscribes to the first
 participant's audio, measures the tone it hears and sends a text stream (topic `sim.agent`) back to
-that participant with what it heard and the job's dispatch details.
+that participant with what it heard and the job's dispatch details. A job whose dispatch metadata is
+JSON with `"then": "shutdown"` ends itself after replying (so its final job status can be observed).
+
+SIM_LOAD makes the worker report that fixed load instead of its CPU estimate (it never reports FULL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +31,8 @@ server = AgentServer(
     host="127.0.0.1",
     initialize_process_timeout=30,
 )
+if forced_load := os.environ.get("SIM_LOAD"):
+    server.load_fnc = lambda: float(forced_load)
 
 
 @server.rtc_session(agent_name=os.environ.get("SIM_AGENT_NAME", ""))
@@ -50,6 +56,11 @@ async def entrypoint(ctx: JobContext) -> None:
     await ctx.room.local_participant.send_text(
         json.dumps(reply), topic=REPLY_TOPIC, destination_identities=[participant.identity]
     )
+    then: object = None
+    with contextlib.suppress(ValueError, AttributeError):
+        then = json.loads(ctx.job.metadata).get("then")
+    if then == "shutdown":
+        ctx.shutdown("replied")
 
 
 def main() -> None:

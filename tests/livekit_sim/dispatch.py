@@ -45,6 +45,7 @@ class Worker:
     ws: web.WebSocketResponse
     status: agent.WorkerStatus = agent.WS_AVAILABLE
     load: float = 0.0
+    offered: list[str] = field(default_factory=list)  # ids of the jobs offered to it, in order
     answers: dict[str, asyncio.Future[agent.AvailabilityResponse]] = field(default_factory=dict)
 
     async def send(self, msg: agent.ServerMessage) -> None:
@@ -152,6 +153,7 @@ class AgentDispatcher(RoomObserver):
     async def _offer(self, worker: Worker, room: Room, job: agent.Job) -> bool:
         answer: asyncio.Future[agent.AvailabilityResponse] = asyncio.get_running_loop().create_future()
         worker.answers[job.id] = answer
+        worker.offered.append(job.id)
         try:
             await worker.send(agent.ServerMessage(availability=agent.AvailabilityRequest(job=job)))
             resp = await asyncio.wait_for(answer, AVAILABILITY_TIMEOUT)

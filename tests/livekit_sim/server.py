@@ -13,7 +13,7 @@ import logging
 import signal
 
 from aiohttp import web
-from livekit.protocol import models
+from livekit.protocol import agent, models
 
 from .context import CTX, AuthError, SimContext, bearer_token, verify
 from .dispatch import AgentDispatcher
@@ -90,7 +90,13 @@ async def _state(request: web.Request) -> web.Response:
         {
             "rooms": {r.name: {"sid": r.sid, "participants": sorted(r.participants)} for r in ctx.rooms.rooms.values()},
             "workers": [
-                {"id": w.id, "agent_name": w.agent_name, "status": int(w.status), "load": w.load}
+                {
+                    "id": w.id,
+                    "agent_name": w.agent_name,
+                    "status": agent.WorkerStatus.Name(w.status),
+                    "load": w.load,
+                    "offered": w.offered,
+                }
                 for w in ctx.dispatcher.workers.values()
             ],
             "webhooks": ctx.webhooks.urls,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from livekit import api, rtc
+from livekit.agents import AgentServer, JobContext
 
 from .agent_app import REPLY_TOPIC
 from .client import Tone, on_text
@@ -19,6 +21,7 @@ from .workers import agent_worker, running_agent_worker
 pytestmark = pytest.mark.livekit
 
 NAMED = "sim-echo"
+NAMED_LOAD = 0.9  # the load the named worker reports (it never reports FULL)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,8 @@ def worker_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def named_worker(livekit_server: LiveKitServer, worker_logs: Path) -> Iterator[None]:
-    with agent_worker(livekit_server, worker_logs / "named.log", agent_name=NAMED):
+    env = {"SIM_LOAD": str(NAMED_LOAD)}
+    with agent_worker(livekit_server, worker_logs / "named.log", agent_name=NAMED, env=env):
         yield
 
 
@@ -100,3 +104,74 @@ async def test_automatic_dispatch_without_agent_name(livekit_server: LiveKitServ
         finally:
             await tone.aclose()
             await room.disconnect()
+
+
+async def _never_run(ctx: JobContext) -> None:
+    raise AssertionError("a FULL worker got a job")
+
+
+async def test_full_worker_is_skipped_and_job_status_is_recorded(
+    livekit_server: LiveKitServer, named_worker: None, worker_logs: Path
+) -> None:
+    # A second worker for the named agent that reports load 0.5 at a 0.5 threshold, so it says FULL,
+    # while the named worker reports the higher load 0.9 but has no threshold, so it stays AVAILABLE.
+    # Picking by load alone would choose the full one: only its reported status keeps jobs away.
+    # In this process rather than a subprocess: it never runs a job (no job process either), and this
+    # spares the seconds a worker process takes to import livekit-agents on a busy CI box.
+    full_worker = AgentServer(
+        load_fnc=lambda: 0.5,
+        load_threshold=0.5,
+        num_idle_processes=0,
+        port=0,
+        host="127.0.0.1",
+        ws_url=livekit_server.url,
+        api_key=livekit_server.api_key,
+        api_secret=livekit_server.api_secret,
+    )
+    full_worker.rtc_session(agent_name=NAMED)(_never_run)
+    running = asyncio.create_task(full_worker.run())
+    try:
+        # Both workers' status and load reports reach the server.
+        deadline = time.monotonic() + 20
+        while True:
+            workers = [w for w in livekit_server.state()["workers"] if w["agent_name"] == NAMED]
+            reports = sorted((w["status"], round(w["load"], 3)) for w in workers)  # load is a float32
+            if reports == [("WS_AVAILABLE", NAMED_LOAD), ("WS_FULL", 0.5)]:
+                break
+            assert not running.done(), running
+            assert time.monotonic() < deadline, f"worker reports never arrived: {workers}"
+            await asyncio.sleep(0.1)
+        full = next(w["id"] for w in workers if w["status"] == "WS_FULL")
+        available = next(w["id"] for w in workers if w["status"] == "WS_AVAILABLE")
+
+        name = livekit_server.room_name("load")
+        # "then": "shutdown" makes the agent end its job after replying (agent_app.py).
+        dispatch = api.RoomAgentDispatch(agent_name=NAMED, metadata='{"then":"shutdown"}')
+        room, tone, replies = await join_and_listen(livekit_server, "davi", name, 587.0, agents=[dispatch])
+        try:
+            reply = await asyncio.wait_for(replies.get(), 40)
+            assert reply["heard"] == "davi" and abs(reply["frequency"] - 587) <= 5, reply
+            offered = {w["id"]: w["offered"] for w in livekit_server.state()["workers"]}
+            assert offered[full] == [] and reply["job_id"] in offered[available], offered
+
+            # Job status updates: RUNNING once the job process got it (started_at), then SUCCESS when
+            # the job ended by itself, both visible in ListDispatch.
+            async with livekit_server.api() as lk:
+                deadline = time.monotonic() + 15
+                while True:
+                    (d,) = await lk.agent_dispatch.list_dispatch(name)
+                    (job,) = d.state.jobs
+                    if job.state.status in (api.JobStatus.JS_SUCCESS, api.JobStatus.JS_FAILED):
+                        break
+                    assert time.monotonic() < deadline, f"job never finished: {job}"
+                    await asyncio.sleep(0.1)
+            assert job.id == reply["job_id"] and job.state.worker_id == available
+            assert job.state.status == api.JobStatus.JS_SUCCESS, job
+            assert 0 < job.state.started_at <= job.state.ended_at, job
+            assert job.state.participant_identity and not job.state.error, job
+        finally:
+            await tone.aclose()
+            await room.disconnect()
+    finally:
+        await full_worker.aclose()
+        await running

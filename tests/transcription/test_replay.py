@@ -77,6 +77,16 @@ async def test_stereo_file_gives_each_speaker_their_own_transcript(tmp_path: Pat
             assert abs(t["start"] - s) < 0.35 and abs(t["end"] - e) < 0.5
 
 
+async def test_the_audio_settings_choose_replays_chain(english: tuple[Path, list[tuple[float, float]]]) -> None:
+    # Replay runs the configured chain: a 1.5 s maximum utterance splits every sentence of the recording.
+    path, spans = english
+    transcripts, _ = await run(path)
+    assert len(transcripts) == len(spans)
+    short, _ = await run(path, settings=make_settings(stt_language="en", audio_max_utterance_seconds=1.5))
+    assert len(short) > len(spans)
+    assert all(t["end"] - t["start"] <= 1.5 + 0.05 for t in short), [(t["start"], t["end"]) for t in short]
+
+
 async def test_first_provider_failing_the_next_transcribes_and_it_is_stored(
     english: tuple[Path, list[tuple[float, float]]], stt_stub: SttStubServer, db_pool: asyncpg.Pool, database_url: str
 ) -> None:
