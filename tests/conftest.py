@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,6 +34,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("livekit") is not None and item.get_closest_marker("flaky") is None:
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """CLI tests run `escuta` in-process (typer's CliRunner), whose `setup_logging` puts a handler on the
+    runner's (soon closed) stream and lowers the root level: undo both, so no later test depends on it."""
+    root = logging.getLogger()
+    level, before = root.level, list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler not in before:  # not pytest's own handlers
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 TEST_LK_KEY = "devkey"

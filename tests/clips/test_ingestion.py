@@ -153,6 +153,7 @@ async def test_a_failing_streamer_is_logged_and_keeps_its_clips(
     twitch.add_clip("100", "a2", _recent(2))
     twitch.add_clip("200", "b2", _recent(2))
     caplog.set_level(logging.DEBUG)
+    caplog.clear()  # only the failing run's records (an earlier test may have left INFO enabled)
     try:
         result = await ingestion.run()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,17 @@ async def _never_run(ctx: JobContext) -> None:
 async def test_full_worker_is_skipped_and_job_status_is_recorded(
     livekit_server: LiveKitServer, named_worker: None, worker_logs: Path
 ) -> None:
+    # AgentServer.run() exports LIVEKIT_URL/API_KEY/API_SECRET (and more) into os.environ for its job
+    # processes: in this process that would leak into every later test's Settings. Put it all back.
+    saved = dict(os.environ)
+    try:
+        await _full_worker_is_skipped(livekit_server)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def _full_worker_is_skipped(livekit_server: LiveKitServer) -> None:
     # A second worker for the named agent that reports load 0.5 at a 0.5 threshold, so it says FULL,
     # while the named worker reports the higher load 0.9 but has no threshold, so it stays AVAILABLE.
     # Picking by load alone would choose the full one: only its reported status keeps jobs away.
