@@ -279,8 +279,12 @@ class AgentDispatcher(RoomObserver):
             if fut is not None and not fut.done():
                 fut.set_result(m.availability)
         elif which == "update_worker":
+            was = worker.status
             worker.status = m.update_worker.status
             worker.load = m.update_worker.load
+            if was != agent.WS_AVAILABLE and worker.status == agent.WS_AVAILABLE:
+                # A dispatch that found every matching worker FULL waits for capacity, as LiveKit's does.
+                self._retry_unassigned(worker)
         elif which == "update_job":
             job = self._find_job(m.update_job.job_id)
             if job is not None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from livekit import api, rtc
-from livekit.agents import AgentServer, JobContext
+from livekit.agents import AgentServer, JobContext, JobRequest
 
 from .agent_app import REPLY_TOPIC
 from .client import Tone, on_text
@@ -187,3 +188,58 @@ async def _full_worker_is_skipped(livekit_server: LiveKitServer) -> None:
     finally:
         await full_worker.aclose()
         await running
+
+
+async def test_a_dispatch_waits_for_a_full_worker_to_free_up(livekit_server: LiveKitServer) -> None:
+    # The only worker for this agent reports FULL: a dispatch is not offered to it, and is offered as soon
+    # as the worker reports itself AVAILABLE again (it declines the job here: no job process is needed).
+    name = f"escuta-sim-busy-{secrets.token_hex(3)}"
+    load = {"now": 0.9}
+    offered: list[str] = []
+
+    async def decline(request: JobRequest) -> None:
+        offered.append(request.id)
+        await request.reject()
+
+    busy = AgentServer(
+        load_fnc=lambda: load["now"],
+        load_threshold=0.5,
+        num_idle_processes=0,
+        port=0,
+        host="127.0.0.1",
+        ws_url=livekit_server.url,
+        api_key=livekit_server.api_key,
+        api_secret=livekit_server.api_secret,
+    )
+    busy.rtc_session(agent_name=name, on_request=decline)(_never_run)
+    saved = dict(os.environ)  # AgentServer.run() exports LIVEKIT_* for job processes: put them back
+    running = asyncio.create_task(busy.run())
+    try:
+
+        def status() -> str | None:
+            return next((w["status"] for w in livekit_server.state()["workers"] if w["agent_name"] == name), None)
+
+        await _until(lambda: status() == "WS_FULL", "the worker to report FULL", running)
+        room = livekit_server.room_name("busy")
+        async with livekit_server.api() as lk:
+            await lk.room.create_room(api.CreateRoomRequest(name=room, empty_timeout=30))
+            await lk.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(agent_name=name, room=room))
+        await asyncio.sleep(1.0)
+        assert offered == [] and status() == "WS_FULL"
+
+        load["now"] = 0.0
+        await _until(lambda: bool(offered), "the job to be offered once the worker is available", running)
+        assert status() == "WS_AVAILABLE" and len(offered) == 1
+    finally:
+        await busy.aclose()
+        await running
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def _until(check: Callable[[], bool], what: str, running: asyncio.Task[None], within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert not running.done(), running
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
