@@ -36,6 +36,7 @@ from agents.audio.frames import FrameEntrance, Int16Array  # noqa: E402
 from agents.audio.levels import LevelMeter  # noqa: E402
 from agents.audio.segmenter import Segmenter  # noqa: E402
 from agents.audio.vad import CascadeVAD, SileroVAD, WebRTCVAD, load_silero  # noqa: E402
+from bench.capacity import largest_passing, pin_to_one_cpu  # noqa: E402
 from tests.audio_corpus.generate import generate  # noqa: E402
 from tests.audio_corpus.scoring import boundary_errors, frame_mask, median  # noqa: E402
 
@@ -335,26 +336,9 @@ def realtime_baseline(n: int, seconds: float, frames: list[rtc.AudioFrame]) -> t
 
 def max_streams(trial: Callable[[int], tuple[float, float]], start: int, limit: int) -> tuple[int, list[str]]:
     """Largest n with p99 lag < 100 ms: double until failure, then bisect to within ~10 %."""
-    log: list[str] = []
-    lo, hi, n = 0, None, start
-    while True:
-        # Other users share this machine: a failed trial is repeated once and the better run kept.
-        lag, cpu = trial(n)
-        if lag >= LAG_LIMIT_S:
-            lag, cpu = min((lag, cpu), trial(n))
-        log.append(f"{n}:{lag * 1000:.0f}ms/rtf{cpu:.4f}")
-        if lag < LAG_LIMIT_S:
-            lo = n
-        else:
-            hi = n
-        if hi is None:
-            if n >= limit:
-                return lo, log
-            n = min(limit, n * 2)
-        elif hi - lo <= max(2, lo // 10):
-            return lo, log
-        else:
-            n = (lo + hi) // 2
+    # A repeated failed trial keeps the lower lag (tuples (lag, cpu) compare by lag first).
+    n, _, trials = largest_passing(trial, lambda r: r[0] < LAG_LIMIT_S, min, start, limit)
+    return n, [f"{k}:{lag * 1000:.0f}ms/rtf{cpu:.4f}" for k, (lag, cpu) in trials]
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -409,8 +393,7 @@ def main() -> None:
     # scipy's objects stalls every stream for ~100 ms. The worker should do the same after prewarm.
     gc.collect()
     gc.freeze()
-    cpu = sorted(os.sched_getaffinity(0))[-1]
-    os.sched_setaffinity(0, {cpu})  # one core: "streams per core"
+    cpu = pin_to_one_cpu()  # one core: "streams per core"
     secs = 3.0 if args.quick else 6.0
     frames = next(c for c in clips if c.name.startswith("pt_office")).frames
     cfg = AudioChainConfig()

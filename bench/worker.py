@@ -30,7 +30,7 @@ import json
 import os
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,7 @@ from agents.audio.frames import SAMPLE_RATE, frames_from_array
 from agents.listening import ParticipantFeed
 from agents.profiles import ProfileContext, SessionInfo, Speaker, TranscriptionProfile
 from agents.stt import FallbackTranscriber, SpeechToText
+from bench.capacity import largest_passing, pin_to_one_cpu
 from escuta.settings import Settings
 from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, recording
 
@@ -186,36 +187,6 @@ def whisper_rtf() -> dict[str, Any]:
     }
 
 
-def max_participants(
-    trial: Callable[[int], dict[str, Any]], start: int, limit: int
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The trial of the largest N that kept up: N doubles until a trial falls behind, then bisects to ~10 %.
-
-    Other users share this machine: a trial that fell behind is run once more and the better run kept.
-    """
-    trials: list[dict[str, Any]] = []
-    best: dict[str, Any] | None = None
-    lo, hi, n = 0, None, start
-    while True:
-        r = trial(n)
-        if not r["kept_up"]:
-            again = trial(n)
-            r = again if again["kept_up"] or again["feed_lag_p95_ms"] < r["feed_lag_p95_ms"] else r
-        trials.append(r)
-        if r["kept_up"]:
-            lo, best = n, r
-        else:
-            hi = n
-        if hi is None:
-            if n >= limit:
-                return best, trials
-            n = min(limit, n * 2)
-        elif hi - lo <= max(2, lo // 10):
-            return best, trials
-        else:
-            n = (lo + hi) // 2
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--participants", default="10,25,50", help="comma-separated fixed N values ('' for none)")
@@ -232,8 +203,7 @@ def main() -> None:
     lag_limit = args.lag_ms / 1000
     cpu = None
     if not args.no_pin:
-        cpu = sorted(os.sched_getaffinity(0))[-1]
-        os.sched_setaffinity(0, {cpu})  # one core: "participants per core"
+        cpu = pin_to_one_cpu()  # one core: "participants per core"
     audio = speech(max(args.seconds, args.search_seconds))
     load_silero(TranscriptionProfile.audio.silero_backend)
     # As the worker's prewarm does: what is loaded by now is never scanned by the collector again.
@@ -263,7 +233,11 @@ def main() -> None:
             print(json.dumps({"search": True, **r}), flush=True)
             return r
 
-        found, _ = max_participants(trial, args.search_from, args.search_max)
+        def better(first: dict[str, Any], again: dict[str, Any]) -> dict[str, Any]:
+            return again if again["kept_up"] or again["feed_lag_p95_ms"] < first["feed_lag_p95_ms"] else first
+
+        searched = largest_passing(trial, lambda r: bool(r["kept_up"]), better, args.search_from, args.search_max)
+        found = searched[1]
         if found is not None and (best is None or found["participants"] > best["participants"]):
             best = found
     if not args.no_whisper:
