@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from livekit import rtc
+from livekit.agents import AgentSession, UserInputTranscribedEvent
 from livekit.agents.voice import io
 
 from tests.transcription.speech import SR, Int16
@@ -54,3 +56,17 @@ async def wait_until(condition: Callable[[], bool], within: float = 15.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the session")
         await asyncio.sleep(0.05)
+
+
+def listen_with(session: AgentSession[Any]) -> tuple[Microphone, list[str]]:
+    """A `Microphone` as the session's audio input, and the list its final transcripts are appended to."""
+    mic = Microphone()
+    heard: list[str] = []
+
+    def on_transcribed(ev: UserInputTranscribedEvent) -> None:
+        if ev.is_final and ev.transcript:
+            heard.append(ev.transcript)
+
+    session.on("user_input_transcribed", on_transcribed)
+    session.input.audio = mic
+    return mic, heard

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from livekit.agents import AgentSession, UserInputTranscribedEvent
+from livekit.agents import AgentSession
 from livekit.agents.vad import VAD
 from livekit.agents.voice.run_result import RunResult
 from livekit.plugins import openai, silero
@@ -21,7 +21,7 @@ from agents.avatar.commands import SessionCommands
 from agents.avatar.conversation import AvatarAgent, AvatarConfig
 from agents.profiles.base import Speaker
 from agents.stt import build_providers, livekit_fallback
-from tests.avatar.microphone import Microphone, wait_until
+from tests.avatar.microphone import listen_with, wait_until
 from tests.avatar.openai_stub import OpenAIStub
 from tests.stt_stubs.fixtures import stub_resolver, stub_settings
 from tests.stt_stubs.server import SttStubServer
@@ -84,18 +84,10 @@ async def test_pause_stops_hearing_the_visitor_and_resume_hears_again(
 ) -> None:
     settings = stub_settings(stt_stub, stt_providers=["openai"])
     providers = await build_providers(settings, None, stub_resolver(stt_stub))
-    mic = Microphone()
     session: AgentSession[Any] = AgentSession(
         stt=livekit_fallback(providers, vad=vad, attempt_timeout=2.0), llm=make_llm(llm_stub), vad=vad
     )
-    heard: list[str] = []
-
-    def on_transcribed(ev: UserInputTranscribedEvent) -> None:
-        if ev.is_final and ev.transcript:
-            heard.append(ev.transcript)
-
-    session.on("user_input_transcribed", on_transcribed)
-    session.input.audio = mic
+    mic, heard = listen_with(session)
 
     def answers() -> int:
         return sum(1 for i in session.history.items if i.type == "message" and i.role == "assistant")

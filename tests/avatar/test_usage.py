@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from livekit.agents import AgentSession, UserInputTranscribedEvent
+from livekit.agents import AgentSession
 from livekit.agents.metrics.usage import STTModelUsage
 from livekit.plugins import openai, silero
 
@@ -24,7 +24,7 @@ from agents.stt import build_providers, livekit_fallback
 from db.tenancy import tenant_connection
 from escuta.settings import Settings
 from tests.accounts.helpers import register
-from tests.avatar.microphone import Microphone, wait_until
+from tests.avatar.microphone import listen_with, wait_until
 from tests.avatar.openai_stub import OpenAIStub
 from tests.stt_stubs.fixtures import stub_resolver, stub_settings
 from tests.stt_stubs.server import SttStubServer
@@ -50,20 +50,12 @@ async def test_normal_end_records_speech_to_text_seconds(
     stt_settings = stub_settings(stt_stub, stt_providers=["openai"])
     providers = await build_providers(stt_settings, org_id, stub_resolver(stt_stub))
     vad = silero.VAD.load()
-    mic = Microphone()
     session: AgentSession[Any] = AgentSession(
         stt=livekit_fallback(providers, vad=vad, attempt_timeout=2.0),
         llm=openai.LLM(model="stub-model", base_url=llm_stub.base_url, api_key="sk-org-a-openai"),
         vad=vad,
     )
-    heard: list[str] = []
-
-    def on_transcribed(ev: UserInputTranscribedEvent) -> None:
-        if ev.is_final and ev.transcript:
-            heard.append(ev.transcript)
-
-    session.on("user_input_transcribed", on_transcribed)
-    session.input.audio = mic
+    mic, heard = listen_with(session)
     started_at = datetime.now(UTC)
     try:
         async with session:

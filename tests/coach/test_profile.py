@@ -106,14 +106,19 @@ def context(settings: Any, publisher: Recorder, pool: asyncpg.Pool | None, org: 
     return ProfileContext(session, settings, publisher, pool, None)
 
 
+async def coach_org(client: httpx.AsyncClient, pool: asyncpg.Pool, name: str, *, recordings: bool) -> uuid.UUID:
+    """A new organization with its own coach settings: a long silence allowance, recordings on or off."""
+    org = await register(client, name)
+    org_id = uuid.UUID(org.org_id)
+    async with tenant_connection(pool, org_id) as conn:
+        await repo.set_coach_settings(conn, org_id, {"silence_seconds": 300.0}, recordings_enabled=recordings)
+    return org_id
+
+
 async def test_feedback_goes_to_the_host_only_is_stored_and_recorded(
     live_meeting: Meeting, client: httpx.AsyncClient, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
-    org = await register(client, "Coach Profile Org")
-    org_id = uuid.UUID(org.org_id)
-    async with tenant_connection(db_pool, org_id) as conn:
-        # Per-organization thresholds (a long silence allowance) and audio recordings switched on.
-        await repo.set_coach_settings(conn, org_id, {"silence_seconds": 300.0}, recordings_enabled=True)
+    org_id = await coach_org(client, db_pool, "Coach Profile Org", recordings=True)
     settings = make_settings(database_url=database_url, recordings_dir=tmp_path / "storage", recordings_group_seconds=5)
     pub = Recorder()
     # Bruno joins 0.5 s into the session: his track's clock starts there, as a late subscription's would.
@@ -160,10 +165,7 @@ async def test_an_organization_with_recordings_off_gets_no_wav_files(
     live_meeting: Meeting, client: httpx.AsyncClient, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     # The platform records by default; this organization has switched its recordings off.
-    org = await register(client, "Unrecorded Org")
-    org_id = uuid.UUID(org.org_id)
-    async with tenant_connection(db_pool, org_id) as conn:
-        await repo.set_coach_settings(conn, org_id, {"silence_seconds": 300.0}, recordings_enabled=False)
+    org_id = await coach_org(client, db_pool, "Unrecorded Org", recordings=False)
     storage = tmp_path / "storage"
     settings = make_settings(
         database_url=database_url, recordings_enabled=True, recordings_dir=storage, recordings_group_seconds=5

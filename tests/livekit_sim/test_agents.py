@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,38 +113,49 @@ async def _never_run(ctx: JobContext) -> None:
     raise AssertionError("a FULL worker got a job")
 
 
-async def test_full_worker_is_skipped_and_job_status_is_recorded(
-    livekit_server: LiveKitServer, named_worker: None, worker_logs: Path
-) -> None:
-    # AgentServer.run() exports LIVEKIT_URL/API_KEY/API_SECRET (and more) into os.environ for its job
-    # processes: in this process that would leak into every later test's Settings. Put it all back.
-    saved = dict(os.environ)
-    try:
-        await _full_worker_is_skipped(livekit_server)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+@contextlib.asynccontextmanager
+async def in_process_worker(
+    server: LiveKitServer,
+    agent_name: str,
+    load: Callable[[], float],
+    on_request: Callable[[JobRequest], Awaitable[None]] | None = None,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A real livekit-agents AgentServer run in this process, reporting FULL at load >= 0.5; yields its task.
 
-
-async def _full_worker_is_skipped(livekit_server: LiveKitServer) -> None:
-    # A second worker for the named agent that reports load 0.5 at a 0.5 threshold, so it says FULL,
-    # while the named worker reports the higher load 0.9 but has no threshold, so it stays AVAILABLE.
-    # Picking by load alone would choose the full one: only its reported status keeps jobs away.
-    # In this process rather than a subprocess: it never runs a job (no job process either), and this
-    # spares the seconds a worker process takes to import livekit-agents on a busy CI box.
-    full_worker = AgentServer(
-        load_fnc=lambda: 0.5,
+    In this process rather than a subprocess: it never runs a job (no job process either), and this
+    spares the seconds a worker process takes to import livekit-agents on a busy CI box. AgentServer.run()
+    exports LIVEKIT_URL/API_KEY/API_SECRET (and more) into os.environ for its job processes: here that
+    would leak into every later test's Settings, so the environment is put back afterwards.
+    """
+    worker = AgentServer(
+        load_fnc=load,
         load_threshold=0.5,
         num_idle_processes=0,
         port=0,
         host="127.0.0.1",
-        ws_url=livekit_server.url,
-        api_key=livekit_server.api_key,
-        api_secret=livekit_server.api_secret,
+        ws_url=server.url,
+        api_key=server.api_key,
+        api_secret=server.api_secret,
     )
-    full_worker.rtc_session(agent_name=NAMED)(_never_run)
-    running = asyncio.create_task(full_worker.run())
+    worker.rtc_session(agent_name=agent_name, on_request=on_request)(_never_run)
+    saved = dict(os.environ)
+    running = asyncio.create_task(worker.run())
     try:
+        yield running
+    finally:
+        await worker.aclose()
+        await running
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def test_full_worker_is_skipped_and_job_status_is_recorded(
+    livekit_server: LiveKitServer, named_worker: None, worker_logs: Path
+) -> None:
+    # A second worker for the named agent that reports load 0.5 at a 0.5 threshold, so it says FULL,
+    # while the named worker reports the higher load 0.9 but has no threshold, so it stays AVAILABLE.
+    # Picking by load alone would choose the full one: only its reported status keeps jobs away.
+    async with in_process_worker(livekit_server, NAMED, lambda: 0.5) as running:
         # Both workers' status and load reports reach the server.
         deadline = time.monotonic() + 20
         while True:
@@ -185,9 +197,6 @@ async def _full_worker_is_skipped(livekit_server: LiveKitServer) -> None:
         finally:
             await tone.aclose()
             await room.disconnect()
-    finally:
-        await full_worker.aclose()
-        await running
 
 
 async def test_a_dispatch_waits_for_a_full_worker_to_free_up(livekit_server: LiveKitServer) -> None:
@@ -201,20 +210,7 @@ async def test_a_dispatch_waits_for_a_full_worker_to_free_up(livekit_server: Liv
         offered.append(request.id)
         await request.reject()
 
-    busy = AgentServer(
-        load_fnc=lambda: load["now"],
-        load_threshold=0.5,
-        num_idle_processes=0,
-        port=0,
-        host="127.0.0.1",
-        ws_url=livekit_server.url,
-        api_key=livekit_server.api_key,
-        api_secret=livekit_server.api_secret,
-    )
-    busy.rtc_session(agent_name=name, on_request=decline)(_never_run)
-    saved = dict(os.environ)  # AgentServer.run() exports LIVEKIT_* for job processes: put them back
-    running = asyncio.create_task(busy.run())
-    try:
+    async with in_process_worker(livekit_server, name, lambda: load["now"], on_request=decline) as running:
 
         def status() -> str | None:
             return next((w["status"] for w in livekit_server.state()["workers"] if w["agent_name"] == name), None)
@@ -230,11 +226,6 @@ async def test_a_dispatch_waits_for_a_full_worker_to_free_up(livekit_server: Liv
         load["now"] = 0.0
         await _until(lambda: bool(offered), "the job to be offered once the worker is available", running)
         assert status() == "WS_AVAILABLE" and len(offered) == 1
-    finally:
-        await busy.aclose()
-        await running
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 async def _until(check: Callable[[], bool], what: str, running: asyncio.Task[None], within: float = 20) -> None:

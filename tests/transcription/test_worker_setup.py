@@ -21,6 +21,7 @@ from agents.audio.vad.silero import SileroVAD
 from agents.profiles import TranscriptionProfile
 from agents.room import RoomListener
 from agents.stt.local_whisper import WhisperSTT, load_whisper
+from escuta.settings import Settings
 from tests.conftest import make_settings
 from tests.transcription.speech import SCRIPT_B, recording
 from tests.transcription.test_worker_dispatch import StandInJobContext
@@ -76,6 +77,25 @@ def test_max_jobs_must_be_positive() -> None:
         make_settings(worker_max_jobs=0)
 
 
+async def run_transcription_job(
+    monkeypatch: pytest.MonkeyPatch, proc: JobProcess, settings: Settings
+) -> tuple[StandInJobContext, RoomListener]:
+    """The worker's entrypoint on a transcription dispatch in `proc`; returns the job and its room listener."""
+    listeners: list[RoomListener] = []
+
+    class Recorded(RoomListener):
+        def attach(self) -> None:
+            listeners.append(self)
+            super().attach()
+
+    monkeypatch.setattr(worker, "RoomListener", Recorded)
+    ctx = StandInJobContext(json.dumps({"profile": "transcription"}), settings)
+    ctx.proc = proc
+    await worker.entrypoint(ctx)  # type: ignore[arg-type]
+    [listener] = listeners
+    return ctx, listener
+
+
 async def test_prewarm_loads_the_models_once_and_the_job_uses_them(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings(stt_providers=["local"], stt_language="en")
     monkeypatch.setattr(worker, "get_settings", lambda: settings)
@@ -97,19 +117,8 @@ async def test_prewarm_loads_the_models_once_and_the_job_uses_them(monkeypatch: 
         raise AssertionError("the job loaded a VAD instead of using the preloaded one")
 
     monkeypatch.setattr(agents.audio.chain, "load_silero", no_loading)
-    listeners: list[RoomListener] = []
-
-    class Recorded(RoomListener):
-        def attach(self) -> None:
-            listeners.append(self)
-            super().attach()
-
-    monkeypatch.setattr(worker, "RoomListener", Recorded)
-    ctx = StandInJobContext(json.dumps({"profile": "transcription"}), settings)
-    ctx.proc = proc
-    await worker.entrypoint(ctx)  # type: ignore[arg-type]
+    ctx, listener = await run_transcription_job(monkeypatch, proc, settings)
     assert ctx.shutdown_reasons == [] and len(ctx.callbacks) == 1
-    [listener] = listeners
     assert listener.vad_model is vad
     profile = listener.profile
     assert isinstance(profile, TranscriptionProfile) and profile.stt is not None
@@ -159,18 +168,7 @@ async def test_the_audio_settings_choose_the_jobs_chain(monkeypatch: pytest.Monk
     gc.unfreeze()  # (this is the test process, not a job process)
     assert proc.userdata["vad"] is None
 
-    listeners: list[RoomListener] = []
-
-    class Recorded(RoomListener):
-        def attach(self) -> None:
-            listeners.append(self)
-            super().attach()
-
-    monkeypatch.setattr(worker, "RoomListener", Recorded)
-    ctx = StandInJobContext(json.dumps({"profile": "transcription"}), settings)
-    ctx.proc = proc
-    await worker.entrypoint(ctx)  # type: ignore[arg-type]
-    [listener] = listeners
+    _, listener = await run_transcription_job(monkeypatch, proc, settings)
     audio = listener.profile.audio
     assert (audio.vad, audio.min_silence_s, audio.max_utterance_s, audio.levels) == ("webrtc", 0.3, 12.0, False)
     assert audio.silero_backend == settings.audio_silero_backend and audio.denoise_enabled  # auto: on for webrtc
