@@ -78,6 +78,10 @@ SPOKEN_TTS_PROVIDERS = ("elevenlabs", "openai")
 not installed and no stub tests it, so a Hume voice would only fail once a visitor is talking."""
 
 
+def unsupported_tts(provider: str) -> AvatarUnavailable:
+    return AvatarUnavailable("unsupported_tts_provider", f"text-to-speech provider {provider!r} is not supported yet")
+
+
 def build_tts(config: AvatarConfig, settings: Settings, key: str) -> tts.TTS[Any]:
     if config.tts_provider == "elevenlabs":
         # PCM at 24 kHz: what LiveAvatar takes, so no decoding and no resampling on the way.
@@ -88,9 +92,7 @@ def build_tts(config: AvatarConfig, settings: Settings, key: str) -> tts.TTS[Any
         return openai.TTS(
             voice=config.voice_id, api_key=key, base_url=settings.avatar_openai_base_url, response_format="pcm"
         )
-    raise AvatarUnavailable(
-        "unsupported_tts_provider", f"text-to-speech provider {config.tts_provider!r} is not supported yet"
-    )
+    raise unsupported_tts(config.tts_provider)
 
 
 async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any) -> Prepared:
@@ -99,9 +101,7 @@ async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any
     if config is None:
         raise AvatarUnavailable("not_configured", "the organization has not configured its avatar")
     if config.tts_provider not in SPOKEN_TTS_PROVIDERS:  # refused at configuration; an older row may remain
-        raise AvatarUnavailable(
-            "unsupported_tts_provider", f"text-to-speech provider {config.tts_provider!r} is not supported yet"
-        )
+        raise unsupported_tts(config.tts_provider)
 
     async def resolve(provider: str) -> str:
         return await resolve_credential(pool, org_id, provider, settings=settings)
