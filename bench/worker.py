@@ -205,7 +205,8 @@ def main() -> None:
     if not args.no_pin:
         cpu = pin_to_one_cpu()  # one core: "participants per core"
     audio = speech(max(args.seconds, args.search_seconds))
-    load_silero(TranscriptionProfile.audio.silero_backend)
+    # The runtime the trials will use (ESCUTA_AUDIO_SILERO_BACKEND), loaded before any timing starts.
+    load_silero(TranscriptionProfile().configure_audio(Settings(_env_file=None)).silero_backend)  # type: ignore[call-arg]
     # As the worker's prewarm does: what is loaded by now is never scanned by the collector again.
     gc.collect()
     gc.freeze()
