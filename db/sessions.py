@@ -19,7 +19,7 @@ import asyncpg
 from livekit.protocol import models, webhook
 
 from db.pool import Conn
-from db.tenancy import APP_ROLE
+from db.tenancy import APP_ROLE, scope_sql
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,30 @@ def event_id(ev: webhook.WebhookEvent, raw_body: bytes) -> str:
     return ev.id or "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
+# One statement: scope the implicit transaction to the room's organization, then ingest (see ingest_event).
+_INGEST_SQL = (
+    "WITH o AS MATERIALIZED (SELECT escuta_room_org($18) AS org_id),"
+    " s AS MATERIALIZED (SELECT org_id, " + scope_sql("$19", "coalesce(org_id::text, '')") + " FROM o)"
+    " SELECT s.org_id, escuta_ingest_livekit_event($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11,"
+    " $12, $13, $14, $15, $16, $17) AS stored FROM s"
+)
+
+
 async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) -> IngestResult:
     """Store the event once, under its room's organization, and fold it into the session tables.
 
     Webhooks are the hottest write path, so this is one statement, one round trip, its own implicit
     transaction (call it outside an explicit one): the materialized CTE looks up the organization the
     room was minted for (a ``SECURITY DEFINER`` function: the tenant is not known yet) and scopes the
-    transaction to it as ``escuta_app``, exactly as :func:`db.tenancy.scope_to_org` does, before the
-    outer row calls ``escuta_ingest_livekit_event`` (migration 0001) under row-level security.
+    transaction to it as ``escuta_app`` (with :func:`db.tenancy.scope_sql`, like ``scope_to_org``),
+    before the outer row calls ``escuta_ingest_livekit_event`` (migration 0001) under row-level security.
     """
     eid = event_id(ev, raw_body)
     at = _event_time(ev)
     meeting_id = (ev.room.sid or (f"name:{ev.room.name}" if ev.room.name else None)) if ev.room else None
     p, t = ev.participant, ev.track
     row = await conn.fetchrow(
-        "WITH o AS MATERIALIZED (SELECT escuta_room_org($18) AS org_id),"
-        " s AS MATERIALIZED (SELECT org_id, set_config('role', $19, true),"
-        "  set_config('app.org_id', coalesce(org_id::text, ''), true) FROM o)"
-        " SELECT s.org_id, escuta_ingest_livekit_event($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11,"
-        " $12, $13, $14, $15, $16, $17) AS stored FROM s",
+        _INGEST_SQL,
         eid,
         ev.event,
         ev.room.name,

@@ -28,14 +28,18 @@ from db.pool import Conn
 APP_ROLE = "escuta_app"
 
 
+def scope_sql(role: str, org: str) -> str:
+    """The select-list that scopes the current transaction: SQL expressions for the role and the org text.
+
+    set_config('role', ..., true) is SET LOCAL ROLE (same membership check); both settings end with the
+    transaction. Shared so a statement can scope itself in the same round trip (webhook ingestion).
+    """
+    return f"set_config('role', {role}, true), set_config('app.org_id', {org}, true)"
+
+
 async def scope_to_org(conn: Conn, org_id: UUID | str | None) -> None:
     """Inside an open transaction: become the app role and set the organization (None: no tenant)."""
-    # set_config('role', ..., true) is SET LOCAL ROLE (same membership check), in the same round trip.
-    await conn.execute(
-        "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true)",
-        APP_ROLE,
-        str(org_id) if org_id else "",
-    )
+    await conn.execute("SELECT " + scope_sql("$1", "$2"), APP_ROLE, str(org_id) if org_id else "")
 
 
 @asynccontextmanager
@@ -56,9 +60,7 @@ async def tenant_connection(pool: asyncpg.Pool | Conn, org_id: UUID | str | None
             await scope_to_org(pool, org_id)
             yield cast(asyncpg.Connection, pool)
         if outer is not None:
-            await pool.execute(
-                "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true)", outer["r"], outer["o"] or ""
-            )
+            await pool.execute("SELECT " + scope_sql("$1", "$2"), outer["r"], outer["o"] or "")
         return
     async with pool.acquire() as conn, conn.transaction():
         await scope_to_org(conn, org_id)
