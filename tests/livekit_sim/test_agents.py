@@ -16,6 +16,8 @@ import pytest
 from livekit import api, rtc
 from livekit.agents import AgentServer, JobContext, JobRequest
 
+from tests.e2e import until
+
 from .agent_app import REPLY_TOPIC
 from .client import Tone, on_text
 from .fixtures import LiveKitServer
@@ -229,8 +231,10 @@ async def test_a_dispatch_waits_for_a_full_worker_to_free_up(livekit_server: Liv
 
 
 async def _until(check: Callable[[], bool], what: str, running: asyncio.Task[None], within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while not check():
+    """`until`, failing at once if the in-process worker has stopped."""
+
+    def alive_and() -> bool:
         assert not running.done(), running
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
+        return check()
+
+    await until(alive_and, within, what)
