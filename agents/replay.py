@@ -29,7 +29,7 @@ from agents.audio import load_silero
 from agents.audio.frames import SAMPLE_RATE, frames_from_array
 from agents.listening import ParticipantFeed
 from agents.profiles import ProfileContext, SessionInfo, Speaker, get_profile
-from escuta.settings import Settings
+from core.settings import Settings
 
 FRAME_MS = 20
 
@@ -95,22 +95,18 @@ class JsonLinesPublisher:
 
 
 async def _store_session(pool: Any, session: SessionInfo, ended: bool) -> None:
+    from db.sessions import upsert_session
     from db.tenancy import tenant_connection
 
     async with tenant_connection(pool, session.org_id) as conn:
-        await conn.execute(
-            """
-            INSERT INTO sessions (meeting_id, room_name, status, started_at, ended_at, org_id)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (meeting_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
-                updated_at = now()
-            """,
-            session.meeting_id,
-            session.room_name,
-            "ENDED" if ended else "ACTIVE",
-            session.clock_origin,
-            datetime.now(UTC) if ended else None,
-            session.org_id,
+        await upsert_session(
+            conn,
+            meeting_id=session.meeting_id,
+            room_name=session.room_name,
+            status="ENDED" if ended else "ACTIVE",
+            started_at=session.clock_origin,
+            ended_at=datetime.now(UTC) if ended else None,
+            org_id=session.org_id,
         )
 
 
@@ -141,11 +137,11 @@ async def replay(
     )
     pool = None
     if store:
-        if not settings.database_url:
+        if not settings.db.url:
             raise ReplayError("--store needs ESCUTA_DATABASE_URL")
         from db.pool import create_pool
 
-        pool = await create_pool(settings.database_url, settings, min_size=0, max_size=2)
+        pool = await create_pool(settings.db.url, settings, min_size=0, max_size=2)
     publisher = JsonLinesPublisher(out)
     t0 = time.perf_counter()
     try:

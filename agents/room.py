@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from livekit import rtc
+from livekit.agents import AutoSubscribe, JobContext
 from livekit.agents.types import (
     ATTRIBUTE_TRANSCRIPTION_FINAL,
     ATTRIBUTE_TRANSCRIPTION_SEGMENT_ID,
@@ -63,54 +64,31 @@ class RoomPublisher:
         return None  # stored and published already; logs never carry transcripts
 
 
-class _Track:
-    def __init__(self, feed: ParticipantFeed, stream: rtc.AudioStream) -> None:
-        self.feed = feed
-        self.stream = stream
-        self.task: asyncio.Task[None] | None = None
+class RoomEndpoints:
+    """A profile's RPC methods and text-stream topics on the agent's participant.
 
+    Register once connected (the local participant exists only then). A handler's `ProfileRpcError`
+    becomes the caller's RPC error; anything else is logged and answered with a generic error: a bad
+    request never ends the job. Callers are seen as the profile sees speakers (token metadata and
+    attributes from the room), so it checks who may call with the same rules.
+    """
 
-class RoomListener:
-    def __init__(
-        self,
-        room: rtc.Room,
-        profile: Profile,
-        session: SessionInfo,
-        *,
-        vad_model: SileroModel | None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
+    def __init__(self, room: rtc.Room) -> None:
         self.room = room
-        self.profile = profile
-        self.session = session
-        self.vad_model = vad_model
-        origin = session.clock_origin.timestamp()
-        self.clock = clock or (lambda: max(0.0, time.time() - origin))
-        self.tracks: dict[str, _Track] = {}
-        self._ended: list[_Track] = []  # stopped tracks whose last utterances may still be in flight
-        self._background: set[asyncio.Task[None]] = set()
         self._requests: set[asyncio.Task[None]] = set()  # text messages being handled
-        self._closing = False
 
-    def attach(self) -> None:
-        """Register the room handlers; call before `ctx.connect()` so present participants are seen."""
-        self.room.on("track_subscribed", self._on_subscribed)
-        self.room.on("track_unsubscribed", self._on_unsubscribed)
-        self.room.on("track_muted", self._on_muted)
-        self.room.on("track_unmuted", self._on_unmuted)
-        self.room.on("participant_disconnected", self._on_left)
-
-    def register_endpoints(self) -> None:
-        """The profile's RPC methods and text topics; call once connected (the local participant exists
-        only then). A handler's `ProfileRpcError` becomes the caller's RPC error; anything else is
-        logged and answered with a generic error: a bad request never ends the job."""
-        for method, handler in self.profile.rpc_methods().items():
+    def register(
+        self,
+        *,
+        rpc_methods: Mapping[str, RequestHandler] | None = None,
+        text_topics: Mapping[str, RequestHandler] | None = None,
+    ) -> None:
+        for method, handler in (rpc_methods or {}).items():
             self.room.local_participant.register_rpc_method(method, self._rpc(method, handler))
-        for topic, handler in self.profile.text_topics().items():
+        for topic, handler in (text_topics or {}).items():
             self.room.register_text_stream_handler(topic, self._text(topic, handler))
 
     def caller(self, identity: str) -> Speaker:
-        """A caller as the profile sees speakers: its token metadata and attributes from the room."""
         p = self.room.remote_participants.get(identity)
         if p is None:
             return Speaker(identity, None)
@@ -143,6 +121,55 @@ class RoomListener:
             task.add_done_callback(self._requests.discard)
 
         return on_stream
+
+    async def aclose(self) -> None:
+        """Wait for the messages still being handled."""
+        await asyncio.gather(*self._requests, return_exceptions=True)
+
+
+class _Track:
+    def __init__(self, feed: ParticipantFeed, stream: rtc.AudioStream) -> None:
+        self.feed = feed
+        self.stream = stream
+        self.task: asyncio.Task[None] | None = None
+
+
+class RoomListener:
+    def __init__(
+        self,
+        room: rtc.Room,
+        profile: Profile,
+        session: SessionInfo,
+        *,
+        vad_model: SileroModel | None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.room = room
+        self.profile = profile
+        self.session = session
+        self.vad_model = vad_model
+        origin = session.clock_origin.timestamp()
+        self.clock = clock or (lambda: max(0.0, time.time() - origin))
+        self.tracks: dict[str, _Track] = {}
+        self._ended: list[_Track] = []  # stopped tracks whose last utterances may still be in flight
+        self._background: set[asyncio.Task[None]] = set()
+        self.endpoints = RoomEndpoints(room)
+        self._closing = False
+
+    def attach(self) -> None:
+        """Register the room handlers; call before `ctx.connect()` so present participants are seen."""
+        self.room.on("track_subscribed", self._on_subscribed)
+        self.room.on("track_unsubscribed", self._on_unsubscribed)
+        self.room.on("track_muted", self._on_muted)
+        self.room.on("track_unmuted", self._on_unmuted)
+        self.room.on("participant_disconnected", self._on_left)
+
+    def register_endpoints(self) -> None:
+        """The profile's RPC methods and text topics (see `RoomEndpoints`); call once connected."""
+        self.endpoints.register(rpc_methods=self.profile.rpc_methods(), text_topics=self.profile.text_topics())
+
+    def caller(self, identity: str) -> Speaker:
+        return self.endpoints.caller(identity)
 
     # --- events --------------------------------------------------------------------------------------
 
@@ -209,7 +236,7 @@ class RoomListener:
         await asyncio.gather(*(e.task for e in entries if e.task is not None), return_exceptions=True)
         for e in entries:
             await e.feed.close()  # no-op when run() already closed it
-        await asyncio.gather(*self._requests, return_exceptions=True)
+        await self.endpoints.aclose()
 
 
 async def _frames(
@@ -225,3 +252,15 @@ async def _frames(
             f = ev.frame
             feed.restart(max(0.0, clock() - f.samples_per_channel / f.sample_rate))
         yield ev.frame
+
+
+async def listen(
+    job: JobContext, profile: Profile, session: SessionInfo, *, vad_model: SileroModel | None
+) -> Callable[[], Awaitable[None]]:
+    """The listening profiles' room: every participant's microphone through its own audio chain, and the
+    profile's endpoints. Returns what closes it (flushing every open utterance)."""
+    listener = RoomListener(job.room, profile, session, vad_model=vad_model)
+    listener.attach()  # before connecting, so participants already present are seen
+    await job.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+    listener.register_endpoints()
+    return listener.aclose

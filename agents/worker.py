@@ -16,21 +16,21 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from livekit.agents import AgentServer, AutoSubscribe, JobContext, JobProcess
+from livekit.agents import AgentServer, JobContext, JobProcess
 
-from agents.audio import AudioChainConfig, load_silero
+from agents.audio import load_silero
 from agents.profiles import Profile, ProfileContext, SessionInfo, get_profile
-from agents.room import RoomListener, RoomPublisher
-from agents.stt import UnknownProviderError
-from agents.stt.local_whisper import LocalModelUnavailable
-from escuta.settings import Settings, get_settings
+from agents.room import RoomPublisher
+from core.settings import Settings, get_settings
+from stt import UnknownProviderError
+from stt.local_whisper import LocalModelUnavailable
 
 log = logging.getLogger("escuta.worker")
 
@@ -107,14 +107,14 @@ def prewarm(proc: JobProcess) -> None:
     settings = get_settings()
     proc.userdata["settings"] = settings
     # The configured Silero runtime (`ESCUTA_AUDIO_SILERO_BACKEND`); none when every chain uses webrtcvad.
-    audio = AudioChainConfig.from_settings(settings)
+    audio = settings.audio
     proc.userdata["vad"] = load_silero(audio.silero_backend) if audio.vad != "webrtc" else None
-    orders = [settings.stt_providers, *settings.stt_providers_by_org.values()]
+    orders = [settings.stt.providers, *settings.stt.providers_by_org.values()]
     if any("local" in order for order in orders):
-        from agents.stt.local_whisper import load_whisper
+        from stt.local_whisper import load_whisper
 
         try:
-            load_whisper(settings.stt_local_model, settings.stt_local_compute_type, settings.stt_local_threads)
+            load_whisper(settings.stt.local_model, settings.stt.local_compute_type, settings.stt.local_threads)
         except LocalModelUnavailable as exc:
             log.error("local speech-to-text unavailable: %s", exc)  # jobs that need it will say so too
     # What is loaded by now lives as long as the process: keep it out of the collector's reach, since a full
@@ -129,15 +129,12 @@ async def entrypoint(ctx: JobContext) -> None:
     try:
         dispatch = parse_dispatch(ctx.job.metadata)
         session = session_of(ctx, dispatch)
-        if settings.database_url:
+        if settings.db.url:
             from db.pool import create_pool
 
-            pool = await create_pool(settings.database_url, settings, min_size=0, max_size=2)
+            pool = await create_pool(settings.db.url, settings, min_size=0, max_size=2)
         else:
             log.warning("job %s: ESCUTA_DATABASE_URL is not set; results are published but not stored", ctx.job.id)
-        if dispatch.profile == "avatar":  # issue 10: a conversation rather than a listener (agents/avatar/job.py)
-            await _run_avatar(ctx, settings, session, pool)
-            return
         profile = await start_profile(dispatch, _profile_context(ctx, settings, session, pool))
     except JobRefused as exc:
         log.error("job %s ends without joining room %s: %s", ctx.job.id, ctx.job.room.sid, exc)
@@ -146,20 +143,27 @@ async def entrypoint(ctx: JobContext) -> None:
         ctx.shutdown(reason=str(exc))
         return
 
-    listener = RoomListener(ctx.room, profile, session, vad_model=ctx.proc.userdata.get("vad"))
-    listener.attach()
+    closers: list[Callable[[], Awaitable[None]]] = []
+    finished = False
 
     async def _finish(reason: str) -> None:
-        # Every open utterance is closed, transcribed and stored before the process lets go.
-        await listener.aclose()
+        nonlocal finished
+        finished = True
+        # Every open utterance is closed, transcribed and stored (the avatar's usage recorded) before the
+        # process lets go; the pool closes last, since all of that writes through it.
+        for close in closers:
+            await close()
         await profile.aclose()
         log.info("job %s finished (%s): %s", ctx.job.id, reason, json.dumps(profile.summary()))
         if pool is not None:
             await pool.close()
 
     ctx.add_shutdown_callback(_finish)
-    await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-    listener.register_endpoints()  # the profile's RPC methods (e.g. the counter's feedback)
+    close_room = await profile.run_in_room(ctx, session, vad_model=ctx.proc.userdata.get("vad"))
+    if finished:  # the job ended while joining: nothing else will close what just started
+        await close_room()
+        return
+    closers.append(close_room)
     log.info(
         "job %s running profile %s in room %s with %d participant(s)",
         ctx.job.id,
@@ -167,19 +171,6 @@ async def entrypoint(ctx: JobContext) -> None:
         session.meeting_id,
         len(ctx.room.remote_participants),
     )
-
-
-async def _run_avatar(ctx: JobContext, settings: Settings, session: SessionInfo, pool: asyncpg.Pool | None) -> None:
-    from agents.avatar.job import run_avatar_job
-
-    async def _close_pool(reason: str) -> None:
-        if pool is not None:
-            await pool.close()
-
-    try:
-        await run_avatar_job(ctx, settings, session, pool)
-    finally:
-        ctx.add_shutdown_callback(_close_pool)  # after the avatar's own callbacks (they record usage)
 
 
 def _profile_context(
@@ -208,24 +199,24 @@ def jobs_load(max_jobs: int) -> Callable[[AgentServer], float]:
 
 def load_function(settings: Settings) -> Callable[[AgentServer], float] | None:
     """The worker's load report; None is livekit-agents' default (the host's CPU, averaged)."""
-    if settings.worker_load_measure == "jobs":
-        return jobs_load(settings.worker_max_jobs)
+    if settings.worker.load_measure == "jobs":
+        return jobs_load(settings.worker.max_jobs)
     return None
 
 
 def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
-        ws_url=settings.livekit_url,
-        api_key=settings.livekit_api_key,
-        api_secret=settings.livekit_api_secret.get_secret_value(),
-        load_threshold=settings.worker_load_threshold,
+        ws_url=settings.livekit.url,
+        api_key=settings.livekit.api_key,
+        api_secret=settings.livekit.api_secret.get_secret_value(),
+        load_threshold=settings.worker.load_threshold,
         load_fnc=load_function(settings),
-        num_idle_processes=settings.worker_num_idle_processes,
-        port=settings.worker_http_port,
+        num_idle_processes=settings.worker.num_idle_processes,
+        port=settings.worker.http_port,
         max_retry=RETRY_FOREVER,
         setup_fnc=prewarm,
     )
-    server.rtc_session(entrypoint, agent_name=settings.agent_name)
+    server.rtc_session(entrypoint, agent_name=settings.worker.agent_name)
     return server
 
 
@@ -241,17 +232,17 @@ def run_worker(settings: Settings) -> None:
         # Logged from inside the runner: livekit-agents configures logging when it starts.
         log.info(
             "worker registering with LiveKit at %s as agent %r (keeps retrying until the server answers)",
-            settings.livekit_url,
-            settings.agent_name or "(automatic dispatch)",
+            settings.livekit.url,
+            settings.worker.agent_name or "(automatic dispatch)",
         )
 
     _run_worker(
         server,
         proto.CliArgs(
             log_level=settings.log_level,
-            url=settings.livekit_url,
-            api_key=settings.livekit_api_key,
-            api_secret=settings.livekit_api_secret.get_secret_value(),
+            url=settings.livekit.url,
+            api_key=settings.livekit.api_key,
+            api_secret=settings.livekit.api_secret.get_secret_value(),
             log_format="json" if settings.log_format == "json" else "colored",
             dev=False,
         ),

@@ -28,13 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.clips.bursts import detect_bursts
+from core.settings import Settings
 from db.clips import StreamerInput, upsert_streamer
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from db.tenancy import tenant_connection
-from escuta.clips.bursts import detect_bursts
-from escuta.clips.ingest import ClipIngestion
-from escuta.settings import Settings
+from jobs.clips.ingest import ClipIngestion
 from tests.clips.twitch_stub import TwitchStub
 from tests.pg import admin_dsn, create_database, drop_database
 

@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from db.counter_report import Prices, write_report
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from db.tenancy import tenant_connection
-from escuta.settings import Settings
 from tests.pg import admin_dsn, create_database, drop_database
 
 BATCH = 5000
@@ -89,7 +89,7 @@ async def main() -> None:
                 )
             print(f"filled {args.interactions} interactions in {time.perf_counter() - started:.1f} s")
         s = Settings(_env_file=None)  # type: ignore[call-arg]
-        prices = Prices(s.counter_price_stt_per_minute, s.counter_price_llm_per_million_tokens)
+        prices = Prices(s.counter.price_stt_per_minute, s.counter.price_llm_per_million_tokens)
         before = rss_mb()
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "report.xlsx"
@@ -97,7 +97,7 @@ async def main() -> None:
             async with tenant_connection(pool, org) as conn:
                 totals = await write_report(
                     conn, org, start=t0 - timedelta(days=1), end=datetime.now(UTC) + timedelta(days=1),
-                    device_id=None, timezone=s.counter_report_timezone, prices=prices, path=path,
+                    device_id=None, timezone=s.counter.report_timezone, prices=prices, path=path,
                 )  # fmt: skip
             wall = time.perf_counter() - started
             size = path.stat().st_size / 1e6

@@ -25,9 +25,9 @@ import asyncio
 from pathlib import Path
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex, load_sample_catalog
 from agents.counter.quality import QualityReport, evaluate, load_dialogues
 from agents.counter.recommender import LocalRecommender
+from core.counter.catalog import CatalogIndex, load_sample_catalog
 
 TESTS = Path(__file__).resolve().parent.parent / "tests" / "counter"
 # "dialogues" is the labelled set the lexicon was tuned on; "dialogues_holdout" was written after

@@ -44,10 +44,11 @@ from livekit.agents.utils import AudioBuffer
 from agents.audio import load_silero
 from agents.audio.frames import SAMPLE_RATE, frames_from_array
 from agents.listening import ParticipantFeed
-from agents.profiles import ProfileContext, SessionInfo, Speaker, TranscriptionProfile
-from agents.stt import FallbackTranscriber, SpeechToText
+from agents.profiles import ProfileContext, SessionInfo, Speaker
+from agents.transcription.profile import TranscriptionProfile
 from bench.capacity import largest_passing, pin_to_one_cpu
-from escuta.settings import Settings
+from core.settings import Settings
+from stt import FallbackTranscriber, SpeechToText
 from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, recording
 
 FRAME_MS = 20
@@ -164,7 +165,7 @@ async def run_participants(
 
 
 def whisper_rtf() -> dict[str, Any]:
-    from agents.stt.local_whisper import WhisperSTT
+    from stt.local_whisper import WhisperSTT
 
     rec = recording(SCRIPT_EN)
     clips = [rec.audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in rec.spans]

@@ -12,32 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
-from control_api.routes import (
-    auth,
-    avatar,  # issue 10: the avatar (seed 000), with credits below
-    cadastro,
-    clips,
-    compat,
-    credentials,
-    credits,
-    devices,
-    health,
-    livekit_webhook,
-    members,
-    metrics,
-    monitoring,
-    scheduler,
-    sessions,
-    solutions,
-    streams,
-    token,
-    transcripts,
-)
-from control_api.routes import catalog as counter_catalog  # issue 7: the counter assistant
-from control_api.routes import export as counter_export
-from control_api.routes import feedback as coach_feedback  # issue 9: the meeting coach
+from control_api.openapi import build_openapi
+from control_api.routes import ROUTERS
+from core.settings import ConfigError, Settings
 from db.pool import create_pool
-from escuta.settings import ConfigError, Settings
 
 log = logging.getLogger("escuta.api")
 
@@ -52,9 +30,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         if app.state.pool is not None:
             yield
             return
-        if not s.database_url:
+        if not s.db.url:
             raise ConfigError("ESCUTA_DATABASE_URL is not set (use `escuta run` for an embedded database)")
-        app.state.pool = await create_pool(s.database_url, s)
+        app.state.pool = await create_pool(s.db.url, s)
         try:
             yield
         finally:
@@ -76,24 +54,13 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     # Browsers call /token and the account routes; the allowed origins are a regex from settings.
     app.add_middleware(
         CORSMiddleware,
-        allow_origin_regex=s.cors_origin_regex,
+        allow_origin_regex=s.api.cors_origin_regex,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["authorization", "content-type", "x-api-key"],
         max_age=600,
     )
 
-    # /token first: it is the hottest route, and routes are matched in order.
-    for router in (token.router, health.router, metrics.router, livekit_webhook.router, sessions.router):
+    for router in ROUTERS:
         app.include_router(router)
-    for router in (auth.router, cadastro.router, credentials.router, devices.router, members.router, solutions.router):
-        app.include_router(router)
-    for router in (scheduler.router, clips.router, monitoring.router, streams.router):
-        app.include_router(router)
-    app.include_router(transcripts.router)
-    app.include_router(counter_catalog.router)
-    app.include_router(counter_export.router)
-    app.include_router(coach_feedback.router)
-    app.include_router(avatar.router)
-    app.include_router(compat.router)  # seed 000: GET /new, POST /stt
-    app.include_router(credits.router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from control_api.errors import ApiError
 from control_api.metrics import ApiMetrics
 from control_api.principals import (  # accounts (issue 4): who is calling, re-exported for routers
+    AccessTokenAuth,
+    AdminTokenAuth,
     AuthUser,
     CurrentPrincipal,
     CurrentUser,
     OrgAdmin,
     OrgMember,
+    OrgUser,
     Principal,
+    user_from_token,
 )
-from escuta.security.tokens import InvalidToken, verify_access
-from escuta.settings import Settings
+from core.security.tokens import InvalidToken, verify_access
+from core.settings import Settings
 
 
 async def get_settings(request: Request) -> Settings:
@@ -52,12 +57,14 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def require_platform_admin(request: Request, settings: AppSettings) -> None:
+async def require_platform_admin(
+    request: Request, settings: AppSettings, _admin: AdminTokenAuth = None, _token: AccessTokenAuth = None
+) -> None:
     """The platform admin secret (the seeds' ADMIN_SECRET), compared in constant time."""
     token = bearer_token(request)
     if token is None:
         raise ApiError(401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    expected = settings.admin_token.get_secret_value()
+    expected = settings.api.admin_token.get_secret_value()
     if not hmac.compare_digest(token.encode(), expected.encode()):
         # A platform admin user (`escuta admin create-user`) logged in is as good as the secret.
         try:
@@ -70,6 +77,30 @@ async def require_platform_admin(request: Request, settings: AppSettings) -> Non
 
 PlatformAdmin = Annotated[None, Depends(require_platform_admin)]
 
+
+def session_scope(
+    request: Request,
+    settings: AppSettings,
+    _admin: AdminTokenAuth,
+    _token: AccessTokenAuth,
+    org: Annotated[uuid.UUID | None, Query(alias="orgId")] = None,
+) -> uuid.UUID | None:
+    """The organization whose sessions the caller may read (None: unowned sessions, platform only)."""
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    if hmac.compare_digest(token.encode(), settings.api.admin_token.get_secret_value().encode()):
+        return org
+    user = user_from_token(settings, token)
+    if user.platform_admin:
+        return org
+    if user.org_id is None:
+        raise ApiError(403, "forbidden", "this account belongs to no organization")
+    return user.org_id
+
+
+SessionScope = Annotated[uuid.UUID | None, Depends(session_scope)]
+
 __all__ = [
     "AppSettings",
     "AuthUser",
@@ -78,9 +109,11 @@ __all__ = [
     "Metrics",
     "OrgAdmin",
     "OrgMember",
+    "OrgUser",
     "PlatformAdmin",
     "Pool",
     "Principal",
+    "SessionScope",
     "bearer_token",
     "get_metrics",
     "get_pool",

@@ -13,14 +13,16 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from control_api.errors import ApiError
+from core.security.keys import key_matches, parse_key
+from core.security.ratelimit import RateLimited, RateLimiter
+from core.security.tokens import InvalidToken, verify_access
+from core.settings import Settings
+from db import devices as devices_repo
 from db.tenancy import tenant_connection
-from escuta.security.keys import key_matches, parse_key
-from escuta.security.ratelimit import RateLimited, RateLimiter
-from escuta.security.tokens import InvalidToken, verify_access
-from escuta.settings import Settings
 
 log = logging.getLogger("escuta.api.auth")
 
@@ -42,6 +44,46 @@ class AuthUser:
     @property
     def is_org_admin(self) -> bool:
         return self.role in ORG_ADMIN_ROLES
+
+
+@dataclass(frozen=True)
+class OrgUser:
+    """A signed-in member acting in their organization: unlike `AuthUser`, ``org_id`` is never None."""
+
+    user_id: UUID
+    org_id: UUID
+    role: str
+    platform_admin: bool
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role in ORG_ADMIN_ROLES
+
+
+# The credentials, declared for the OpenAPI document (`/docs` has an Authorize button, and each operation
+# lists what it accepts). They never refuse a request themselves (auto_error=False): the dependencies
+# below do, with the API's own error shape.
+ACCESS_TOKEN = HTTPBearer(
+    scheme_name="accessToken",
+    bearerFormat="JWT",
+    description="A user's access token from `POST /auth/login` (`Authorization: Bearer <token>`).",
+    auto_error=False,
+)
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKey",
+    description="A device key (`bk_...`, from `POST /cadastro/balcao`) or a publishable key (`pk_...`, "
+    "from `POST /keys/publishable`, accepted only from its allowed origins).",
+    auto_error=False,
+)
+ADMIN_TOKEN = HTTPBearer(
+    scheme_name="adminToken",
+    description="The platform admin secret (`ESCUTA_ADMIN_TOKEN`, the seeds' ADMIN_SECRET) as a bearer token.",
+    auto_error=False,
+)
+AccessTokenAuth = Annotated[HTTPAuthorizationCredentials | None, Security(ACCESS_TOKEN)]
+ApiKeyAuth = Annotated[str | None, Security(API_KEY)]
+AdminTokenAuth = Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_TOKEN)]
 
 
 @dataclass(frozen=True)
@@ -107,7 +149,7 @@ def user_from_token(settings: Settings, token: str) -> AuthUser:
     return AuthUser(c.user_id, c.org_id, c.role, c.platform_admin)
 
 
-def get_current_user(request: Request) -> AuthUser:
+def get_current_user(request: Request, _declared: AccessTokenAuth = None) -> AuthUser:
     token = _bearer(request)
     if token is None:
         raise _unauthorized("missing bearer token")
@@ -117,22 +159,22 @@ def get_current_user(request: Request) -> AuthUser:
 CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
 
 
-def require_org_admin(user: CurrentUser) -> AuthUser:
-    if user.org_id is None or not user.is_org_admin:
+def require_org_member(user: CurrentUser) -> OrgUser:
+    if user.org_id is None or user.role is None:
+        raise ApiError(403, "forbidden", "this account belongs to no organization")
+    return OrgUser(user.user_id, user.org_id, user.role, user.platform_admin)
+
+
+OrgMember = Annotated[OrgUser, Depends(require_org_member)]
+
+
+def require_org_admin(user: OrgMember) -> OrgUser:
+    if not user.is_org_admin:
         raise ApiError(403, "forbidden", "requires the owner or admin role in an organization")
     return user
 
 
-OrgAdmin = Annotated[AuthUser, Depends(require_org_admin)]
-
-
-def require_org_member(user: CurrentUser) -> AuthUser:
-    if user.org_id is None:
-        raise ApiError(403, "forbidden", "this account belongs to no organization")
-    return user
-
-
-OrgMember = Annotated[AuthUser, Depends(require_org_member)]
+OrgAdmin = Annotated[OrgUser, Depends(require_org_admin)]
 
 
 def _key_cache(request: Request) -> dict[str, _CachedKey]:
@@ -150,7 +192,7 @@ def forget_key(request: Request, prefix: str) -> None:
 
 async def _load_key(pool: asyncpg.Pool, prefix: str) -> _CachedKey | None:
     async with tenant_connection(pool, None) as conn:
-        row = await conn.fetchrow("SELECT * FROM escuta_api_key_lookup($1)", prefix)
+        row = await devices_repo.lookup_api_key(conn, prefix)
     if row is None:
         return None
     return _CachedKey(
@@ -174,7 +216,7 @@ async def principal_from_key(request: Request, key: str) -> Principal:
     settings: Settings = request.app.state.settings
     rl, source = limiter(request), client_address(request)
     try:
-        rl.check(settings.rate_limit_token, "key:fail", source)
+        rl.check(settings.rate_limit.token, "key:fail", source)
     except RateLimited as exc:
         raise rate_limited(exc) from None
     cache = _key_cache(request)
@@ -189,13 +231,13 @@ async def principal_from_key(request: Request, key: str) -> Principal:
             entry.last_used_written = stale.last_used_written
         if entry is None:
             cache.pop(prefix, None)
-            rl.record(settings.rate_limit_token, "key:fail", source)
+            rl.record(settings.rate_limit.token, "key:fail", source)
             raise _unauthorized("invalid API key")
         if len(cache) >= CACHE_MAX_ENTRIES:
             cache.clear()  # crude but bounded: a flood of distinct keys only costs lookups
         cache[prefix] = entry
     if entry.revoked or entry.kind != kind or not key_matches(key, entry.key_hash):
-        rl.record(settings.rate_limit_token, "key:fail", source)
+        rl.record(settings.rate_limit.token, "key:fail", source)
         log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, source)
         raise _unauthorized("invalid or revoked API key")
     if kind == "publishable":
@@ -205,7 +247,7 @@ async def principal_from_key(request: Request, key: str) -> Principal:
     if now - entry.last_used_written > LAST_USED_RESOLUTION:
         entry.last_used_written = now
         async with tenant_connection(request.app.state.pool, entry.org_id) as conn:
-            await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = $1", entry.key_id)
+            await devices_repo.touch_api_key(conn, entry.key_id)
     return Principal(
         kind="device" if kind == "device" else "publishable",
         org_id=entry.org_id,
@@ -215,7 +257,7 @@ async def principal_from_key(request: Request, key: str) -> Principal:
     )
 
 
-async def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request, _token: AccessTokenAuth = None, _key: ApiKeyAuth = None) -> Principal:
     """Any credential that may act for an organization: ``X-API-Key``, or a bearer key or access token."""
     token = request.headers.get("x-api-key") or _bearer(request)
     if token is None:

@@ -155,3 +155,22 @@ async def revoke_refresh(conn: Conn, token_id: UUID) -> bool:
         "UPDATE refresh_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", token_id
     )
     return status == "UPDATE 1"
+
+
+async def member_role(conn: Conn, org_id: UUID, user_id: UUID) -> str | None:
+    role: str | None = await conn.fetchval(
+        "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2", org_id, user_id
+    )
+    return role
+
+
+async def remove_membership(conn: Conn, org_id: UUID, user_id: UUID) -> None:
+    await conn.execute("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", org_id, user_id)
+
+
+async def org_exists(conn: Conn, org_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)", org_id))
+
+
+async def make_platform_admin(conn: Conn, email: str) -> None:
+    await conn.execute("UPDATE users SET is_platform_admin = true WHERE lower(email) = lower($1)", email)

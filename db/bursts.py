@@ -1,4 +1,4 @@
-"""Bursts stored and kept up to date as clips arrive (detection itself is ``escuta.clips.bursts``).
+"""Bursts stored and kept up to date as clips arrive (detection itself is ``core.clips.bursts``).
 
 After new clips of a streamer are stored, :func:`refresh_bursts` recomputes that streamer's bursts from
 ``interval`` seconds before the oldest new clip (or the start of any burst reaching that far) and
@@ -17,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from escuta.clips.bursts import detect_bursts
+from core.clips.bursts import detect_bursts
 
 
 @dataclass

@@ -12,9 +12,9 @@ from uuid import UUID
 
 import asyncpg
 
-from escuta.clips.source import ClipRecord
-from escuta.crypto import decrypt_secret, encrypt_secret
-from escuta.settings import Settings
+from core.clips.source import ClipRecord
+from core.crypto import decrypt_secret, encrypt_secret
+from core.settings import Settings
 
 STREAMER_COLUMNS = """
     id, twitch_user_id, display_name, avatar_url, monitor_preset, monitor_interval_seconds,
@@ -218,3 +218,44 @@ async def upsert_clips(
     )
     new = [r["created_at"] for r in rows if r["inserted"]]
     return UpsertResult(len(new), len(rows) - len(new), min(new) if new else None)
+
+
+async def streamer_active_for_update(conn: asyncpg.Connection, org_id: UUID, twitch_user_id: str) -> bool | None:
+    """Whether the streamer is monitored (None: never added), row-locked until the transaction ends."""
+    active: bool | None = await conn.fetchval(
+        "SELECT deleted_at IS NULL FROM streamers WHERE org_id = $1 AND twitch_user_id = $2 FOR UPDATE",
+        org_id,
+        twitch_user_id,
+    )
+    return active
+
+
+async def ingestion_targets(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every monitored streamer of every organization (org_id, streamer_id, trial_expired): a SECURITY
+    DEFINER function, because the ingestion job runs for all tenants and reads each one scoped after."""
+    return await conn.fetch("SELECT * FROM escuta_clip_ingestion_targets()")
+
+
+async def ingestion_state(conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID) -> asyncpg.Record | None:
+    """What the next ingestion of a streamer starts from (and the database's now); None if deleted."""
+    return await conn.fetchrow(
+        "SELECT twitch_user_id, api_mode, last_ingested_at, now() AS now FROM streamers "
+        "WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+        org_id,
+        streamer_id,
+    )
+
+
+async def mark_ingested(conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID, until: datetime) -> None:
+    await conn.execute(
+        "UPDATE streamers SET last_ingested_at = $3, last_ingestion_error = NULL WHERE org_id = $1 AND id = $2",
+        org_id,
+        streamer_id,
+        until,
+    )
+
+
+async def mark_ingestion_failed(conn: asyncpg.Connection, org_id: UUID, streamer_id: UUID, reason: str) -> None:
+    await conn.execute(
+        "UPDATE streamers SET last_ingestion_error = $3 WHERE org_id = $1 AND id = $2", org_id, streamer_id, reason
+    )

@@ -12,8 +12,8 @@ from uuid import UUID
 
 import asyncpg
 
-from agents.counter.catalog import Product
-from agents.counter.recommender.base import Recommendation
+from core.counter.catalog import Product
+from core.counter.recommendation import Recommendation
 from db.pool import Conn
 
 _COLUMNS = (

@@ -1,6 +1,6 @@
 """Provider credentials per organization (seed 000: each client's own keys, no global fallback).
 
-Stored encrypted (escuta/crypto.py) with the organization and provider as associated data, so a
+Stored encrypted (core/crypto.py) with the organization and provider as associated data, so a
 ciphertext moved to another row does not decrypt. Reads for the API return only a masked hint.
 """
 
@@ -12,10 +12,10 @@ from uuid import UUID
 
 import asyncpg
 
+from core.crypto import decrypt_secret, encrypt_secret
+from core.settings import PROVIDERS, Settings, get_settings
 from db.pool import Conn
 from db.tenancy import tenant_connection
-from escuta.crypto import decrypt_secret, encrypt_secret
-from escuta.settings import PROVIDERS, Settings, get_settings
 
 log = logging.getLogger("escuta.credentials")
 
@@ -131,7 +131,7 @@ async def resolve_credential(
     if blob is not None:
         return decrypt_secret(bytes(blob), s, aad=_aad(org, provider))
     if allow_platform_default and platform_default_allowed(provider, s):
-        default = s.platform_default_keys.get(provider)
+        default = s.credentials.platform_default_keys.get(provider)
         if default is not None:
             return default.get_secret_value()
     raise MissingCredentialError(org, provider)
@@ -143,7 +143,7 @@ def platform_default_allowed(provider: str, settings: Settings) -> bool:
     A provider in :data:`NEVER_PLATFORM_DEFAULT` listed in ``ESCUTA_PLATFORM_DEFAULT_PROVIDERS`` is
     ignored, with a warning once per process (the setting is a mistake, not a choice to honour).
     """
-    if provider not in settings.platform_default_providers:
+    if provider not in settings.credentials.platform_default_providers:
         return False
     if provider in NEVER_PLATFORM_DEFAULT:
         if provider not in _warned_ignored_defaults:

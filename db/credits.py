@@ -14,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
+from core.avatar.credits import Usage
 from db.pool import Conn
-from escuta.avatar.credits import Usage
 
 AVATAR_PROFILE = "avatar"
 
@@ -183,3 +183,8 @@ async def unrecorded_sessions(conn: Conn, *, older_than: datetime, avatar_identi
             AVATAR_PROFILE,
         )
     )
+
+
+async def timezone_exists(conn: Conn, name: str) -> bool:
+    """PostgreSQL knows this time zone (the usage report groups days in it)."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)", name))

@@ -10,9 +10,9 @@ from uuid import UUID
 
 import asyncpg
 
+from core.security.keys import KeyKind, NewKey, key_matches, new_key, parse_key
 from db.pool import Conn
 from db.tenancy import tenant_connection
-from escuta.security.keys import KeyKind, NewKey, key_matches, new_key, parse_key
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -188,3 +188,17 @@ async def verify_api_key(pool: asyncpg.Pool, key: str) -> KeyIdentity | None:
     if row is None or row["revoked"] or row["kind"] != kind or not key_matches(key, bytes(row["key_hash"])):
         return None
     return KeyIdentity(row["id"], row["org_id"], kind, row["device_id"], tuple(row["allowed_origins"]))
+
+
+async def device_exists(conn: Conn, org_id: UUID, device_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM devices WHERE org_id = $1 AND id = $2", org_id, device_id))
+
+
+async def lookup_api_key(conn: Conn, prefix: str) -> asyncpg.Record | None:
+    """The key with this lookup prefix, across organizations (a SECURITY DEFINER function: the caller
+    has no organization yet; it proves one by the key's secret)."""
+    return await conn.fetchrow("SELECT * FROM escuta_api_key_lookup($1)", prefix)
+
+
+async def touch_api_key(conn: Conn, key_id: UUID) -> None:
+    await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = $1", key_id)

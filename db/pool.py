@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
-from escuta.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -28,9 +28,9 @@ async def create_pool(dsn: str, settings: Settings | None = None, **overrides: A
     """A pool with Escuta's codecs. Sizes and timeouts come from settings unless overridden."""
     s = settings or Settings()
     kwargs: dict[str, Any] = {
-        "min_size": s.db_pool_min_size,
-        "max_size": s.db_pool_max_size,
-        "command_timeout": s.db_command_timeout,
+        "min_size": s.db.pool_min_size,
+        "max_size": s.db.pool_max_size,
+        "command_timeout": s.db.command_timeout,
         "init": _init_connection,
     }
     kwargs.update(overrides)

@@ -197,3 +197,46 @@ async def get_session(conn: Conn, meeting_id: str, org_id: UUID | None = None) -
         for p in parts
     ]
     return out
+
+
+async def upsert_session(
+    conn: Conn,
+    *,
+    meeting_id: str,
+    room_name: str,
+    status: str,
+    started_at: datetime,
+    ended_at: datetime | None,
+    org_id: UUID | None,
+) -> None:
+    """A session written directly, not from webhooks (`escuta replay --store`)."""
+    await conn.execute(
+        """
+        INSERT INTO sessions (meeting_id, room_name, status, started_at, ended_at, org_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (meeting_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
+            updated_at = now()
+        """,
+        meeting_id,
+        room_name,
+        status,
+        started_at,
+        ended_at,
+        org_id,
+    )
+
+
+async def session_exists(conn: Conn, meeting_id: str, org_id: UUID | None) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2)",
+            meeting_id,
+            org_id,
+        )
+    )
+
+
+async def room_profile(conn: Conn, room_name: str) -> str | None:
+    """The profile a room was minted for (the room registry of `/token`), None if never minted."""
+    profile: str | None = await conn.fetchval("SELECT profile FROM rooms WHERE room_name = $1", room_name)
+    return profile

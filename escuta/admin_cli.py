@@ -14,8 +14,8 @@ from typing import Annotated
 import asyncpg
 import typer
 
-from db.accounts import create_user
-from escuta.security.passwords import hash_password
+from core.security.passwords import hash_password
+from db.accounts import create_user, make_platform_admin
 
 admin_app = typer.Typer(help="Platform administration (users, organizations).", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ async def create_platform_admin(dsn: str, email: str, password: str, name: str |
         async with conn.transaction():
             user_id = await create_user(conn, email, hash_password(password), name=name, platform_admin=True)
             if user_id is None:
-                await conn.execute("UPDATE users SET is_platform_admin = true WHERE lower(email) = lower($1)", email)
+                await make_platform_admin(conn, email)
             return user_id is not None
     finally:
         await conn.close()

@@ -25,10 +25,10 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 
+from core.logs import setup_logging
+from core.settings import ConfigError, Settings, flat_fields, settings_table_markdown
 from escuta.admin_cli import admin_app
-from escuta.clips.cli import clips_app, jobs_command
-from escuta.logs import setup_logging
-from escuta.settings import ConfigError, Settings, settings_table_markdown
+from escuta.clips_cli import clips_app, jobs_command
 
 app = typer.Typer(
     name="escuta",
@@ -47,14 +47,22 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """The environment variable of a validation error's location (``("api", "port")`` -> ESCUTA_API_PORT)."""
+    path = tuple(str(p) for p in loc)
+    for f in flat_fields().values():
+        if f.path == path[: len(f.path)]:
+            return f.env_names[0]
+    return ".".join(path) or "settings"
+
+
 def load_settings(*, configure_logging: bool = True) -> Settings:
     try:
         settings = Settings()
         settings.check_production()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise fail(f"invalid setting {field}: {first.get('msg')}") from None
+        raise fail(f"invalid setting {env_name(first.get('loc', ()))}: {first.get('msg')}") from None
     except ConfigError as exc:
         raise fail(str(exc)) from None
     if configure_logging:
@@ -77,9 +85,9 @@ def guarded(fn: Callable[[], T]) -> T:
 
 
 def require_database_url(settings: Settings) -> str:
-    if not settings.database_url:
+    if not settings.db.url:
         raise fail("ESCUTA_DATABASE_URL is not set (or use `escuta run`, which starts an embedded database)")
-    return settings.database_url
+    return settings.db.url
 
 
 @app.command()
@@ -126,9 +134,9 @@ def api(
     require_database_url(settings)
     uvicorn.run(
         "control_api.main:app",
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        workers=settings.api_workers,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        workers=settings.api.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
@@ -187,7 +195,7 @@ def show_settings(
 ) -> None:
     """List every setting with its default and description."""
     if update_readme is not None:
-        from escuta.settings import replace_readme_table
+        from core.settings import replace_readme_table
 
         try:
             text = update_readme.read_text(encoding="utf-8")

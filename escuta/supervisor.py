@@ -18,8 +18,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from core.settings import Settings
 from db.migrate import migrate_dsn
-from escuta.settings import Settings
 
 log = logging.getLogger("escuta.run")
 
@@ -82,7 +82,7 @@ def _stop_children(children: list[Child]) -> None:
 
 def run_all(settings: Settings, *, with_worker: bool = True) -> int:
     embedded = None
-    dsn = settings.database_url
+    dsn = settings.db.url
     if not dsn:
         from db.embedded import start_embedded
 
@@ -99,7 +99,7 @@ def run_all(settings: Settings, *, with_worker: bool = True) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
 
-    children = child_commands(with_worker, settings.scheduler_enabled)
+    children = child_commands(with_worker, settings.scheduler.enabled)
     code = 0
     try:
         applied = asyncio.run(migrate_dsn(dsn))
@@ -109,8 +109,8 @@ def run_all(settings: Settings, *, with_worker: bool = True) -> int:
             c.start(env)
         log.info(
             "Escuta is running: API on http://%s:%d (Ctrl-C stops everything)",
-            settings.api_host,
-            settings.api_port,
+            settings.api.host,
+            settings.api.port,
         )
         while not stopping:
             time.sleep(0.5)

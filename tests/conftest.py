@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from control_api.app import create_app
+from core.settings import Settings
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from escuta.settings import Settings
 from tests.pg import admin_dsn, create_database, drop_database, truncate_all
 
 # The LiveKit test server fixture (`livekit_server`), usable from any test; see tests/livekit_sim/README.md.

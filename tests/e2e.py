@@ -17,7 +17,7 @@ from livekit import rtc
 
 from agents.audio.frames import frames_from_array
 from control_api.app import create_app
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.conftest import make_settings
 from tests.livekit_sim.fixtures import LiveKitServer
 from tests.transcription.speech import SR

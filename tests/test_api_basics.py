@@ -10,8 +10,8 @@ import pytest
 from fastapi import APIRouter
 
 from control_api.app import create_app
+from core.settings import Settings
 from db.pool import create_pool
-from escuta.settings import Settings
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
 from tests.pg import create_database, drop_database
 from tests.webhook_signing import event_body, sign

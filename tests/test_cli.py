@@ -57,7 +57,7 @@ def test_invalid_setting_is_one_line() -> None:
     r = escuta("migrate", ESCUTA_API_PORT="not-a-port")
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "api_port" in lines[0]
+    assert len(lines) == 1 and "ESCUTA_API_PORT" in lines[0]
 
 
 def test_prod_refuses_dev_secrets() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from escuta.settings import Settings
+from core.settings import flat_fields
 from escuta.supervisor import child_commands
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
 from tests.webhook_signing import event_body, sign
@@ -108,9 +108,9 @@ def test_run_starts_the_job_scheduler_as_a_child() -> None:
     assert children["jobs"] == [sys.executable, "-m", "escuta.cli", "jobs"]
     assert [c.name for c in child_commands(with_worker=False)] == ["api", "jobs"]
     # ESCUTA_SCHEDULER_ENABLED=false is the only way to leave it out; by default ingestion runs every 180 s.
-    fields = Settings.model_fields
-    assert fields["scheduler_enabled"].default is True
-    assert fields["clips_ingestion_interval_seconds"].default == 180
+    fields = flat_fields()
+    assert fields["scheduler_enabled"].info.default is True
+    assert fields["clips_ingestion_interval_seconds"].info.default == 180
     assert [c.name for c in child_commands(with_worker=False, with_jobs=False)] == ["api"]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from escuta.settings import ConfigError, Settings, replace_readme_table
+from core.settings import ConfigError, Settings, replace_readme_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -17,22 +17,22 @@ def test_livekit_standard_names_and_prefix(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LIVEKIT_API_KEY", "APIabc")
     monkeypatch.setenv("ESCUTA_API_PORT", "9001")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert (s.livekit_url, s.livekit_api_key, s.api_port) == ("wss://lk.example.com", "APIabc", 9001)
+    assert (s.livekit.url, s.livekit.api_key, s.api.port) == ("wss://lk.example.com", "APIabc", 9001)
 
 
 def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ESCUTA_AGENT_NAME", raising=False)
     env = tmp_path / ".env"
     env.write_text("ESCUTA_AGENT_NAME=from-dotenv\n")
-    assert Settings(_env_file=env).agent_name == "from-dotenv"  # type: ignore[call-arg]
+    assert Settings(_env_file=env).worker.agent_name == "from-dotenv"  # type: ignore[call-arg]
 
 
 def test_laptop_defaults_match_livekit_yaml() -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     yaml = (README.parent / "livekit.yaml").read_text()
-    assert f"{s.livekit_api_key}: {s.livekit_api_secret.get_secret_value()}" in yaml
-    assert s.livekit_url.endswith(":7880") and "port: 7880" in yaml
-    assert f"http://127.0.0.1:{s.api_port}/livekit/webhook" in yaml
+    assert f"{s.livekit.api_key}: {s.livekit.api_secret.get_secret_value()}" in yaml
+    assert s.livekit.url.endswith(":7880") and "port: 7880" in yaml
+    assert f"http://127.0.0.1:{s.api.port}/livekit/webhook" in yaml
 
 
 def test_prod_refuses_dev_secrets() -> None:

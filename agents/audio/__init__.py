@@ -6,7 +6,9 @@ Use `AudioChain(config, vad_model=load_silero())`, `chain.push(frame)` and `chai
 
 from __future__ import annotations
 
-from .chain import AudioChain, AudioChainConfig, build_detector, stream_events
+from core.settings.audio import AudioChainConfig
+
+from .chain import AudioChain, build_detector, stream_events
 from .events import AudioEvent, LevelSnapshot, SpeechEnded, SpeechStarted
 from .frames import SAMPLE_RATE, AudioFormatError, FrameEntrance, frames_from_array, frames_from_wav, read_wav
 from .vad import SileroModel, load_silero

@@ -18,12 +18,12 @@ which the real-time benchmark saw as p99 lag.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from livekit import rtc
-from pydantic import BaseModel, ConfigDict, Field
+
+from core.settings.audio import AudioChainConfig
 
 from .denoise import StreamingDenoiser
 from .events import AudioEvent
@@ -32,52 +32,8 @@ from .levels import LevelMeter
 from .segmenter import Segmenter
 from .vad.base import VoiceDetector
 from .vad.cascade import CascadeVAD
-from .vad.silero import SileroBackend, SileroModel, SileroVAD, load_silero
+from .vad.silero import SileroModel, SileroVAD, load_silero
 from .vad.webrtc import WebRTCVAD
-
-DetectorName = Literal["silero", "webrtc", "cascade"]
-# Where the benchmark showed noise reduction raising F1; "auto" turns it on only for these detectors.
-DENOISE_HELPS: frozenset[str] = frozenset({"webrtc"})
-
-
-class AudioChainConfig(BaseModel):
-    """What a profile chooses for its listeners. Defaults come from `bench/audio_core.py`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    vad: DetectorName = "silero"
-    silero_backend: SileroBackend = "native"
-    webrtc_mode: int = Field(3, ge=0, le=3)
-    denoise: Literal["off", "on", "auto"] = "auto"
-    levels: bool = True
-    activation: float = Field(0.5, gt=0, le=1)
-    deactivation: float = Field(0.35, gt=0, le=1)
-    min_speech_s: float = Field(0.05, ge=0)
-    min_silence_s: float = Field(0.55, gt=0)
-    pre_roll_s: float = Field(0.3, ge=0)
-    post_roll_s: float = Field(0.1, ge=0)
-    max_utterance_s: float = Field(30.0, gt=0)  # the segmenter also requires > 2 x min_silence_s
-    trim_tail: bool = True  # end at the last window >= activation; bench: F1 >= the plugin's rule in every row
-    snapshot_interval_s: float = Field(1.0, gt=0)
-    ema_time_constant_s: float = Field(0.5, gt=0)
-    mean_window_s: float = Field(3.0, gt=0)
-    coverage_window_s: float = Field(10.0, gt=0)
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> AudioChainConfig:
-        """Defaults from `escuta.settings.Settings` (`ESCUTA_AUDIO_*`), then a profile's overrides."""
-        base = {
-            "vad": settings.audio_vad,
-            "silero_backend": settings.audio_silero_backend,
-            "denoise": settings.audio_denoise,
-            "min_silence_s": settings.audio_min_silence_seconds,
-            "max_utterance_s": settings.audio_max_utterance_seconds,
-        }
-        return cls(**{**base, **overrides})
-
-    @property
-    def denoise_enabled(self) -> bool:
-        return self.denoise == "on" or (self.denoise == "auto" and self.vad in DENOISE_HELPS)
 
 
 def build_detector(config: AudioChainConfig, vad_model: SileroModel | None = None) -> VoiceDetector:

@@ -1,7 +1,7 @@
 """The avatar's conversation: its persona, and what watches the conversation (media triggers, usage).
 
 Everything here works on a bare `AgentSession` (no room), so livekit-agents' text-mode runs can test
-it; the room glue (`agents.avatar.job`) only adds audio, the avatar and the room's text streams.
+it; the room glue (`agents/avatar/profile.py`) only adds audio, the avatar and the room's text streams.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from livekit.agents import Agent, AgentSession, ConversationItemAddedEvent
 from livekit.agents.metrics.usage import LLMModelUsage, STTModelUsage, TTSModelUsage
 
 from agents.profiles.base import Publisher
+from core.avatar.credits import Usage
+from core.avatar.triggers import MEDIA_TOPIC, Source, Trigger, TriggerMatcher
 from db import avatar as repo
 from db.tenancy import tenant_connection
-from escuta.avatar.credits import Usage
-from escuta.avatar.triggers import MEDIA_TOPIC, Source, Trigger, TriggerMatcher
 
 log = logging.getLogger("escuta.avatar")
 

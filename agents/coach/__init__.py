@@ -7,7 +7,8 @@ docs/meeting-coach.md.
 
 from __future__ import annotations
 
-from .config import CoachThresholds
+from core.settings.coach import CoachThresholds
+
 from .engine import MeetingCoach
 from .feedback import FEEDBACK_TOPIC, FEEDBACK_TYPES, Delivery, Feedback
 from .participants import ParticipantInfo, parse_participant

@@ -4,7 +4,7 @@
 drive it identically. Each participant's `AudioChain` must run with `clock_offset` = that track's
 start on the session clock, so times from different participants compare directly (overlap, silence).
 
-    coach = MeetingCoach("RM_123", CoachThresholds.from_settings(settings, org_overrides))
+    coach = MeetingCoach("RM_123", settings.coach.thresholds_for(org_overrides))
     coach.join("ana", metadata='{"roles":["host"]}')
     for delivery in coach.on_event("bruno", event): send(delivery.feedback, to=delivery.recipients)
 
@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from agents.audio.events import AudioEvent, LevelSnapshot, SpeechEnded, SpeechStarted
+from core.settings.coach import CoachThresholds
 
-from .config import CoachThresholds
 from .feedback import TIPS, Delivery, Feedback, FeedbackType, Severity, message
 from .measure import utterance_level
 from .participants import ParticipantInfo, ParticipantState, parse_participant

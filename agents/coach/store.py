@@ -22,11 +22,11 @@ from uuid import UUID
 import asyncpg
 
 from agents.audio.events import LevelSnapshot
-from db import feedback as repo
+from core.settings import Settings
+from core.settings.coach import CoachThresholds
+from db import coach as repo
 from db.tenancy import tenant_connection
-from escuta.settings import Settings
 
-from .config import CoachThresholds
 from .feedback import Delivery
 from .prosody.base import ProsodyResult
 
@@ -39,11 +39,11 @@ SentFn = Callable[[dict[str, Any], tuple[str, ...]], None]  # (payload as sent, 
 async def load_org_config(pool: asyncpg.Pool, settings: Settings, org_id: UUID | None) -> tuple[CoachThresholds, bool]:
     """An organization's thresholds (settings + its overrides) and whether its audio is recorded."""
     if org_id is None:
-        return CoachThresholds.from_settings(settings), settings.recordings_enabled
+        return settings.coach.thresholds, settings.coach.recordings.enabled
     async with tenant_connection(pool, org_id) as conn:
         overrides, recordings = await repo.coach_settings(conn, org_id)
-    enabled = settings.recordings_enabled if recordings is None else recordings
-    return CoachThresholds.from_settings(settings, overrides), enabled
+    enabled = settings.coach.recordings.enabled if recordings is None else recordings
+    return settings.coach.thresholds_for(overrides), enabled
 
 
 class CoachStore:

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import SAMPLE_CATALOG, CatalogIndex, parse_csv
 from agents.counter.events import encode_event
 from agents.counter.quality import parse_dialogue
 from agents.counter.recommender import LocalRecommender
+from core.counter.catalog import SAMPLE_CATALOG, CatalogIndex, parse_csv
 
 
 async def main() -> int:

@@ -12,10 +12,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from agents.counter.catalog import CatalogIndex
 from agents.counter.conversation import ConversationState, Segment, TurnDelta
 from agents.counter.events import RecommendationEvent, build_recommendation_event
-from agents.counter.recommender.base import Recommendation, RecommendContext, Recommender
+from agents.counter.recommender.base import RecommendContext, Recommender
+from core.counter.catalog import CatalogIndex
+from core.counter.recommendation import Recommendation
 
 
 @dataclass(frozen=True, slots=True)

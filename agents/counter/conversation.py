@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agents.counter.catalog import CatalogIndex
-from agents.counter.lexicon import IMPLIES, INGREDIENT_CLASSES
-from agents.counter.text import BOUNDARY, Match, is_negated, normalize, tokens
+from core.counter.catalog import CatalogIndex
+from core.counter.lexicon import IMPLIES, INGREDIENT_CLASSES
+from core.counter.text import BOUNDARY, Match, is_negated, normalize, tokens
 
 Role = Literal["atendente", "cliente"]
 _ALLERGY_CUES = frozenset({"alergico", "alergica", "alergia", "reacao", "intolerancia"})

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex
 from agents.counter.conversation import Role, Segment
+from core.counter.catalog import CatalogIndex
 
 
 @dataclass(frozen=True)

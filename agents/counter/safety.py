@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from agents.counter.catalog import IndexedProduct
-from agents.counter.lexicon import LABELS
+from core.counter.catalog import IndexedProduct
+from core.counter.lexicon import LABELS
 
 
 def unsafe_reason(item: IndexedProduct, conditions: Collection[str], needs: Collection[str] = ()) -> str | None:

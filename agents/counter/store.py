@@ -18,8 +18,8 @@ from typing import Any, Literal
 import asyncpg
 
 from agents.counter.assistant import RecommendationOutcome
-from agents.counter.catalog import CatalogIndex
 from agents.counter.events import Feedback, parse_feedback
+from core.counter.catalog import CatalogIndex
 from db import counter as repo
 from db.tenancy import tenant_connection
 

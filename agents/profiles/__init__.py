@@ -1,4 +1,9 @@
-"""Agent profiles: what a job does with the participants it hears (see `base.Profile`)."""
+"""Agent profiles: what a job does with the participants it hears (see `base.Profile`).
+
+Each feature keeps its profile in its own package (`agents/transcription/profile.py`,
+`agents/counter/profile.py`, `agents/coach/profile.py`, `agents/avatar/profile.py`); `builtin` imports
+them so they register, and `get_profile` loads it on first use.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +18,15 @@ from .base import (
     get_profile,
     register,
 )
-from .counter import CounterProfile
-from .meeting_coach import MeetingCoachProfile
-from .transcription import TranscriptionProfile
 
 __all__ = [
     "PROFILES",
-    "CounterProfile",
-    "MeetingCoachProfile",
     "ParticipantHandler",
     "Profile",
     "ProfileContext",
     "Publisher",
     "SessionInfo",
     "Speaker",
-    "TranscriptionProfile",
     "get_profile",
     "register",
 ]

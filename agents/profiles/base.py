@@ -1,4 +1,4 @@
-"""The profile framework: what a job does with the participants it hears.
+"""The profile framework: what a job does in its room.
 
 A profile is a small object. It declares the audio stages it needs (an `AudioChainConfig`), prepares
 itself for a session in `start()` (providers, credentials: failing there ends the job before it joins),
@@ -21,10 +21,13 @@ from uuid import UUID
 import asyncpg
 
 from agents.audio import AudioChainConfig, AudioEvent
-from escuta.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from livekit import rtc
+    from livekit.agents import JobContext
+
+    from agents.audio import SileroModel
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Profile(ABC):
 
         The room glue and replay call it before `start`, so both run the configured chain.
         """
-        self.audio = AudioChainConfig.from_settings(settings, **self.audio_overrides)
+        self.audio = settings.audio.updated(**self.audio_overrides)
         return self.audio
 
     @abstractmethod
@@ -131,6 +134,18 @@ class Profile(ABC):
         """Text-stream topics the room glue reads (topic -> handler; the response is ignored)."""
         return {}
 
+    async def run_in_room(
+        self, job: JobContext, session: SessionInfo, *, vad_model: SileroModel | None
+    ) -> Callable[[], Awaitable[None]]:
+        """Join the job's room and do this profile's work there; returns what ends it when the job ends.
+
+        The default listens to every participant (`agents.room.listen`); a conversational profile (the
+        avatar) overrides it.
+        """
+        from agents.room import listen
+
+        return await listen(job, self, session, vad_model=vad_model)
+
     async def aclose(self) -> None:
         return None
 
@@ -144,6 +159,6 @@ def register(cls: type[Profile]) -> type[Profile]:
 
 
 def get_profile(name: str) -> type[Profile] | None:
-    from agents import profiles  # noqa: F401  # registers the built-in profiles
+    from agents.profiles import builtin  # noqa: F401  # registers the built-in profiles
 
     return PROFILES.get(name)

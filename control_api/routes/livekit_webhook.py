@@ -15,7 +15,7 @@ from livekit import api
 
 from control_api.deps import AppSettings, Metrics, Pool
 from control_api.errors import ApiError
-from control_api.video_egress import start_video_egress, wants_video_egress
+from control_api.services.video_egress import start_video_egress, wants_video_egress
 from db.sessions import ingest_event
 
 router = APIRouter(tags=["livekit"])
@@ -26,7 +26,7 @@ def _receiver(request: Request, settings: AppSettings) -> api.WebhookReceiver:
     # Built once per app: TokenVerifier is cheap, but there is no reason to rebuild it per request.
     cached: api.WebhookReceiver | None = getattr(request.app.state, "webhook_receiver", None)
     if cached is None:
-        verifier = api.TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
+        verifier = api.TokenVerifier(settings.livekit.api_key, settings.livekit.api_secret.get_secret_value())
         cached = api.WebhookReceiver(verifier)
         request.app.state.webhook_receiver = cached
     return cached

@@ -7,41 +7,16 @@ no organization minted, or one organization's with ``?orgId=``.
 
 from __future__ import annotations
 
-import hmac
-import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from control_api.deps import AppSettings, Pool, bearer_token
+from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
-from control_api.principals import user_from_token
 from db import sessions as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
-
-
-def session_scope(
-    request: Request,
-    settings: AppSettings,
-    org: Annotated[uuid.UUID | None, Query(alias="orgId")] = None,
-) -> uuid.UUID | None:
-    """The organization whose sessions the caller may read (None: unowned sessions, platform only)."""
-    token = bearer_token(request)
-    if token is None:
-        raise ApiError(401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    if hmac.compare_digest(token.encode(), settings.admin_token.get_secret_value().encode()):
-        return org
-    user = user_from_token(settings, token)
-    if user.platform_admin:
-        return org
-    if user.org_id is None:
-        raise ApiError(403, "forbidden", "this account belongs to no organization")
-    return user.org_id
-
-
-SessionScope = Annotated[uuid.UUID | None, Depends(session_scope)]
 
 
 @router.get("")

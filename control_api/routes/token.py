@@ -11,37 +11,28 @@ room registry are cached here for a few seconds; only a room's first mint writes
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from control_api.deps import Principal
 from control_api.errors import ApiError
 from control_api.principals import CACHE_MAX_ENTRIES, client_address, get_principal, limiter, rate_limited
-from control_api.routes.credits import require_avatar_credit
+from control_api.services.credits import require_avatar_credit
+from control_api.services.tokens import TokenBody, mint
+from core.security.ratelimit import RateLimited
+from core.settings import Settings
 from db import solutions as repo
 from db.credits import AVATAR_PROFILE
 from db.tenancy import tenant_connection
-from escuta.security.ratelimit import RateLimited
-from escuta.settings import Settings
 
 router = APIRouter(tags=["token"])
 SOLUTION_CACHE_SECONDS = 5.0  # a changed profile reaches new tokens within this
 ROOM_REGISTRY_REFRESH = 60.0  # last_minted_at resolution per room
-
-
-class TokenBody(BaseModel):
-    solution: str = Field(pattern=r"^[A-Za-z0-9_.]{1,64}$")
-    clientId: str = Field(min_length=1, max_length=64)
-    userId: str = Field(pattern=r"^[\w.@-]{1,128}$")
 
 
 def _cache(request: Request, name: str) -> dict[Any, Any]:
@@ -51,69 +42,6 @@ def _cache(request: Request, name: str) -> dict[Any, Any]:
         cache = {}
         setattr(state, name, cache)
     return cache
-
-
-def participant_fields(principal: Principal, user_id: str, solution: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Metadata and attributes the agents read: who this participant is, decided by the credential."""
-    attributes = {
-        "escuta.org_id": str(principal.org_id),
-        "escuta.solution": solution,
-        "escuta.principal": principal.kind,
-    }
-    if principal.kind == "user":
-        # An authenticated member of the organization hosts (seed 002: hosts get no feedback on themselves).
-        metadata: dict[str, Any] = {"roles": ["host"], "name": user_id}
-        attributes["escuta.role"] = "host"
-    elif principal.kind == "device":
-        metadata = {"roles": ["device"], "name": user_id, "deviceId": str(principal.device_id)}
-        attributes["escuta.role"] = "device"
-        attributes["escuta.device_id"] = str(principal.device_id)
-    else:
-        metadata = {"roles": ["guest"], "name": user_id}
-        attributes["escuta.role"] = "guest"
-    return metadata, attributes
-
-
-def mint(settings: Settings, principal: Principal, body: TokenBody, room: str, profile: str) -> str:
-    """The LiveKit JWT, with exactly the claims livekit-api's ``AccessToken`` would write.
-
-    Built directly because ``AccessToken.to_jwt`` spends most of its time in ``dataclasses.asdict``;
-    tests/accounts/test_token.py checks claim-for-claim equality with ``AccessToken``'s output.
-    """
-    metadata, attributes = participant_fields(principal, body.userId, body.solution)
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "name": body.userId,
-        "metadata": json.dumps(metadata, separators=(",", ":")),
-        "video": {
-            "roomJoin": True,
-            "room": room,
-            "canPublish": True,
-            "canSubscribe": True,
-            "canPublishData": True,
-            "canUpdateOwnMetadata": False,
-        },
-        "attributes": attributes,
-        "sub": room,
-        "iss": settings.livekit_api_key,
-        "nbf": now,
-        "exp": now + settings.livekit_token_ttl,
-    }
-    if settings.agent_name:
-        dispatch = {"profile": profile, "org_id": str(principal.org_id), "solution": body.solution}
-        claims["roomConfig"] = {"agents": [{"agentName": settings.agent_name, "metadata": json.dumps(dispatch)}]}
-    return sign_hs256(claims, settings.livekit_api_secret.get_secret_value())
-
-
-_JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
-
-
-def sign_hs256(claims: dict[str, Any], secret: str) -> str:
-    """A compact HS256 JWT (RFC 7519), what PyJWT writes, minus its per-call key checks."""
-    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=")
-    signing_input = _JWT_HEADER + b"." + payload
-    signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
-    return (signing_input + b"." + signature.rstrip(b"=")).decode("ascii")
 
 
 async def _profile(request: Request, pool: Any, principal: Principal, solution: str) -> str | None:
@@ -155,8 +83,8 @@ async def token(request: Request) -> JSONResponse:
     pool = request.app.state.pool
     rl = limiter(request)
     try:
-        rl.hit(settings.rate_limit_token, "token:subject", principal.subject)
-        rl.hit(settings.rate_limit_token, "token:source", client_address(request))
+        rl.hit(settings.rate_limit.token, "token:subject", principal.subject)
+        rl.hit(settings.rate_limit.token, "token:source", client_address(request))
     except RateLimited as exc:
         raise rate_limited(exc) from None
     if body.clientId != str(principal.org_id):
@@ -181,7 +109,7 @@ async def token(request: Request) -> JSONResponse:
             "token": signed,
             "room": room,
             "identity": room,
-            "apiKey": settings.livekit_api_key,
-            "url": settings.livekit_url,
+            "apiKey": settings.livekit.api_key,
+            "url": settings.livekit.url,
         }
     )

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.accounts.helpers import PASSWORD, from_address, register
 from tests.conftest import make_settings
 
@@ -79,7 +79,7 @@ async def test_refresh_reuse_revokes_family(client: httpx.AsyncClient, db_pool: 
 async def test_expired_and_tampered_access_tokens(client: httpx.AsyncClient, settings: Settings) -> None:
     org = await register(client)
     claims = jwt.decode(org.access, options={"verify_signature": False})
-    secret = settings.jwt_access_secret.get_secret_value()
+    secret = settings.jwt.access_secret.get_secret_value()
     expired = jwt.encode({**claims, "iat": int(time.time()) - 2000, "exp": int(time.time()) - 1000}, secret)
     header, _payload, signature = org.access.split(".")
     forged_payload = jwt.encode({**claims, "role": "owner", "padm": True}, "x" * 32).split(".")[1]
@@ -174,5 +174,5 @@ def test_seed_002_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWT_REFRESH_TTL", "3600")
     monkeypatch.setenv("JWT_ACCESS_SECRET", "a" * 40)
     s = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert (s.jwt_access_ttl, s.jwt_refresh_ttl) == (120, 3600)
-    assert s.jwt_access_secret.get_secret_value() == "a" * 40
+    assert (s.jwt.access_ttl, s.jwt.refresh_ttl) == (120, 3600)
+    assert s.jwt.access_secret.get_secret_value() == "a" * 40

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from core.crypto import DecryptionError, decrypt_secret, encrypt_secret
+from core.settings import ConfigError, Settings
 from db.credentials import MissingCredentialError, resolve_credential
 from db.tenancy import tenant_connection
-from escuta.crypto import DecryptionError, decrypt_secret, encrypt_secret
-from escuta.settings import ConfigError, Settings
 from tests.accounts.helpers import register
 from tests.conftest import make_settings
 

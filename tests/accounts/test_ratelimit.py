@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from escuta.security.ratelimit import RateLimited, RateLimiter, parse_limit
+from core.security.ratelimit import RateLimited, RateLimiter, parse_limit
 
 
 def test_parse() -> None:
@@ -18,7 +18,7 @@ def test_parse() -> None:
 
 def test_window_slides(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [60 * 16_667 + 20.0]  # 20 s into a minute window
-    monkeypatch.setattr("escuta.security.ratelimit.time.time", lambda: now[0])
+    monkeypatch.setattr("core.security.ratelimit.time.time", lambda: now[0])
     rl = RateLimiter()
     for _ in range(3):
         rl.hit("3/minute", "s", "k")
@@ -36,7 +36,7 @@ def test_window_slides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_check_and_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("escuta.security.ratelimit.time.time", lambda: 1_000_000.0)
+    monkeypatch.setattr("core.security.ratelimit.time.time", lambda: 1_000_000.0)
     rl = RateLimiter()
     rl.check("2/hour", "fail", "x")
     rl.record("2/hour", "fail", "x")

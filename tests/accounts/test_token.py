@@ -15,7 +15,7 @@ from livekit import api
 
 from control_api.app import create_app
 from control_api.principals import Principal
-from control_api.routes.token import TokenBody, mint, participant_fields
+from control_api.services.tokens import TokenBody, mint, participant_fields
 from tests.accounts.helpers import Org, device_for_org, from_address, put_solution, register, token_body
 from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_SECRET, make_settings
 from tests.webhook_signing import event_body, sign
@@ -250,7 +250,7 @@ def test_fast_mint_equals_livekit_access_token() -> None:
                     can_update_own_metadata=False,
                 )
             )
-            .with_ttl(timedelta(seconds=settings.livekit_token_ttl))
+            .with_ttl(timedelta(seconds=settings.livekit.token_ttl))
             .with_metadata(json.dumps(metadata, separators=(",", ":")))
             .with_attributes(attributes)
             .with_room_config(

@@ -125,9 +125,9 @@ def test_default_config_is_valid() -> None:
 
 
 def test_config_from_settings_and_profile_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    from escuta.settings import Settings
+    from core.settings import Settings
 
     monkeypatch.setenv("ESCUTA_AUDIO_VAD", "cascade")
     monkeypatch.setenv("ESCUTA_AUDIO_MIN_SILENCE_SECONDS", "0.4")
-    cfg = AudioChainConfig.from_settings(Settings(), max_utterance_s=12.0)
+    cfg = Settings().audio.updated(max_utterance_s=12.0)
     assert (cfg.vad, cfg.min_silence_s, cfg.max_utterance_s, cfg.denoise) == ("cascade", 0.4, 12.0, "auto")

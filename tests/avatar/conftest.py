@@ -10,7 +10,7 @@ import pytest
 from livekit.agents import utils
 
 from control_api.app import create_app
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.avatar.elevenlabs_stub import ElevenLabsVoices
 from tests.conftest import make_settings
 from tests.liveavatar_stub import LiveAvatarStub

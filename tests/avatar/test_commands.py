@@ -20,7 +20,7 @@ from livekit.plugins import openai, silero
 from agents.avatar.commands import SessionCommands
 from agents.avatar.conversation import AvatarAgent, AvatarConfig
 from agents.profiles.base import Speaker
-from agents.stt import build_providers, livekit_fallback
+from stt import build_providers, livekit_fallback
 from tests.avatar.microphone import listen_with, wait_until
 from tests.avatar.openai_stub import OpenAIStub
 from tests.stt_stubs.fixtures import stub_resolver, stub_settings

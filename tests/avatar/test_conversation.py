@@ -14,7 +14,7 @@ from livekit.plugins import openai
 from agents.avatar.commands import SessionCommands
 from agents.avatar.conversation import AvatarAgent, AvatarConfig, MediaWatcher, session_usage
 from agents.profiles.base import ProfileRpcError, Speaker
-from escuta.avatar.triggers import MEDIA_TOPIC, Trigger, TriggerMatcher
+from core.avatar.triggers import MEDIA_TOPIC, Trigger, TriggerMatcher
 from tests.avatar.openai_stub import OpenAIStub
 
 CONFIG = AvatarConfig(

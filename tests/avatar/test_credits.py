@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from core.avatar.credits import Usage
+from core.settings import Settings
 from db import credits as repo
 from db.tenancy import tenant_connection
-from escuta.avatar.credits import Usage
-from escuta.avatar.reconcile import UsageReconciliation
-from escuta.settings import Settings
+from jobs.avatar_usage import UsageReconciliation
 from tests.accounts.helpers import Org, put_solution, register, token_body
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
 from tests.webhook_signing import event_body, sign
@@ -29,8 +29,8 @@ async def grant(client: httpx.AsyncClient, admin: dict[str, str], org: Org, amou
 
 def test_prices_come_from_settings(settings: Settings) -> None:
     usage = Usage(avatar_seconds=90, stt_seconds=60, llm_tokens=2000, tts_characters=1000)
-    s = settings.model_copy(
-        update={
+    s = settings.replace(
+        **{
             "credit_price_avatar_minute": 1.0,
             "credit_price_stt_second": 0.002,
             "credit_price_llm_1k_tokens": 0.01,
@@ -113,7 +113,7 @@ async def test_crashed_agent_is_reconciled_from_webhooks(
     visitor: dict[str, Any] = {"sid": "PA_v", "identity": room, "joined_at": T0 + 1}
     avatar: dict[str, Any] = {
         "sid": "PA_av",
-        "identity": settings.avatar_participant_identity,
+        "identity": settings.avatar.participant_identity,
         "kind": 4,
         "joined_at": T0 + 5,
     }
@@ -154,11 +154,11 @@ async def test_crashed_agent_is_reconciled_from_webhooks(
 async def test_running_session_is_warned_then_ended_at_zero(
     client: httpx.AsyncClient, db_pool: asyncpg.Pool, admin_headers: dict[str, str], settings: Settings
 ) -> None:
-    from agents.avatar.job import CreditWatch
+    from agents.avatar.prepare import CreditWatch
 
     org = await register(client)
     await grant(client, admin_headers, org, "1")  # one avatar minute at the default price
-    s = settings.model_copy(update={"credit_check_interval_seconds": 0.01, "credit_warning_seconds": 30.0})
+    s = settings.replace(**{"credit_check_interval_seconds": 0.01, "credit_warning_seconds": 30.0})
     spent = [Decimal("0"), Decimal("0.6"), Decimal("0.8"), Decimal("0.9"), Decimal("1.0")]  # cost at each check
     checks = iter(spent)
     calls: list[str] = []

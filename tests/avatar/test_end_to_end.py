@@ -24,7 +24,7 @@ import httpx
 import pytest
 from livekit import rtc
 
-from escuta.avatar.triggers import MEDIA_TOPIC
+from core.avatar.triggers import MEDIA_TOPIC
 from tests.accounts.helpers import put_solution, register
 from tests.avatar.conftest import STUB_AVATAR, STUB_KEY
 from tests.avatar.openai_stub import OpenAIStub

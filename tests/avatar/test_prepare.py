@@ -20,11 +20,14 @@ from livekit.plugins import silero
 from pydantic import SecretStr
 
 from agents.avatar.conversation import REASON_ATTRIBUTE, STATUS_ATTRIBUTE, STATUS_TOPIC, AvatarConfig
-from agents.avatar.job import AvatarUnavailable, build_tts, prepare, run_avatar_job
+from agents.avatar.prepare import AvatarUnavailable, build_tts, prepare
+from agents.avatar.profile import AvatarProfile
+from agents.profiles import ProfileContext, get_profile
 from agents.profiles.base import SessionInfo
+from agents.room import RoomPublisher
+from core.settings import Settings
 from db import credentials
 from db.credentials import MissingCredentialError, resolve_credential
-from escuta.settings import Settings
 from tests.accounts.helpers import Org, register
 from tests.avatar.conftest import ELEVEN_KEY, ELEVEN_VOICE, STUB_AVATAR, STUB_KEY
 from tests.avatar.elevenlabs_stub import ElevenLabsVoices
@@ -60,7 +63,7 @@ async def test_no_liveavatar_key_means_no_avatar_never_another_orgs(
     without = await configured(avatar_client, "B", liveavatar=False)
     for org in (with_key, without):
         await avatar_client.post("/credits/grants", json={"orgId": org.org_id, "amount": "5"}, headers=admin_headers)
-    settings = avatar_settings.model_copy(update={"stt_providers": ["local"]})
+    settings = avatar_settings.replace(**{"stt_providers": ["local"]})
     ready = await prepare(settings, db_pool, uuid.UUID(with_key.org_id), vad)
     assert ready.liveavatar_key == STUB_KEY and ready.config.avatar_id == STUB_AVATAR
     await ready.session.aclose()
@@ -74,7 +77,7 @@ async def test_unconfigured_or_out_of_credit_is_refused(
     avatar_client: httpx.AsyncClient, avatar_settings: Settings, db_pool: asyncpg.Pool, vad: VAD
 ) -> None:
     bare = await register(avatar_client, "C")
-    settings = avatar_settings.model_copy(update={"stt_providers": ["local"]})
+    settings = avatar_settings.replace(**{"stt_providers": ["local"]})
     with pytest.raises(AvatarUnavailable) as refused:
         await prepare(settings, db_pool, uuid.UUID(bare.org_id), vad)
     assert refused.value.code == "not_configured"
@@ -154,8 +157,8 @@ async def test_a_platform_liveavatar_key_is_never_used(
     org = await configured(avatar_client, "P", liveavatar=False)
     await avatar_client.post("/credits/grants", json={"orgId": org.org_id, "amount": "5"}, headers=admin_headers)
     org_id = uuid.UUID(org.org_id)
-    settings = avatar_settings.model_copy(
-        update={
+    settings = avatar_settings.replace(
+        **{
             "stt_providers": ["local"],
             "platform_default_providers": ["liveavatar"],
             "platform_default_keys": {"liveavatar": SecretStr(STUB_KEY)},
@@ -175,7 +178,13 @@ async def test_a_platform_liveavatar_key_is_never_used(
 
     job = FakeJob()
     info = SessionInfo("RM_platform_key", "avatar-room", org_id, "avatar", datetime.now(UTC))
-    await run_avatar_job(cast(JobContext, job), settings, info, db_pool)
+    # The avatar is a registered profile like the others: the worker starts it and runs it in the room.
+    assert get_profile("avatar") is AvatarProfile
+    profile = AvatarProfile()
+    await profile.start(ProfileContext(info, settings, RoomPublisher(cast(Any, job.room)), db_pool))
+    assert profile.unavailable is not None and profile.unavailable.code == "missing_liveavatar_key"
+    close = await profile.run_in_room(cast(JobContext, job), info, vad_model=None)
+    await close()
     local = job.room.local_participant
     for _ in range(100):  # the visitor is told from a task
         if local.texts:

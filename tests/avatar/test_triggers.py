@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from core.avatar.triggers import Trigger, TriggerMatcher, normalize, resolve
 from db.tenancy import tenant_connection
-from escuta.avatar.triggers import Trigger, TriggerMatcher, normalize, resolve
 from tests.accounts.helpers import device_for_org, register
 
 CAFE = Trigger("t1", "café", ("promoção de café", "cafezinho"), "image", "https://cdn.example/cafe.png", "Café", 8)

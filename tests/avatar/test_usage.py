@@ -18,11 +18,11 @@ from livekit.agents.metrics.usage import STTModelUsage
 from livekit.plugins import openai, silero
 
 from agents.avatar.conversation import AvatarAgent, AvatarConfig
-from agents.avatar.job import record_session_usage
+from agents.avatar.prepare import record_session_usage
 from agents.profiles.base import SessionInfo
-from agents.stt import build_providers, livekit_fallback
+from core.settings import Settings
 from db.tenancy import tenant_connection
-from escuta.settings import Settings
+from stt import build_providers, livekit_fallback
 from tests.accounts.helpers import register
 from tests.avatar.microphone import listen_with, wait_until
 from tests.avatar.openai_stub import OpenAIStub

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.clips.twitch_stub import TwitchStub
 
 STUB_CLIENT_ID = "stubclientid0000000000000000"
@@ -24,6 +24,4 @@ async def twitch() -> AsyncIterator[TwitchStub]:
 @pytest.fixture
 def clip_settings(settings: Settings, twitch: TwitchStub) -> Settings:
     """Settings pointing Twitch at the stub."""
-    return settings.model_copy(
-        update={"twitch_api_base_url": twitch.api_base_url, "twitch_id_base_url": twitch.id_base_url}
-    )
+    return settings.replace(**{"twitch_api_base_url": twitch.api_base_url, "twitch_id_base_url": twitch.id_base_url})

@@ -7,9 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from core.settings import Settings
 from db.clips import StreamerInput, upsert_streamer
 from db.tenancy import tenant_connection
-from escuta.settings import Settings
 from tests.clips.conftest import STUB_CLIENT_ID, STUB_CLIENT_SECRET
 
 

@@ -9,12 +9,12 @@ from uuid import UUID
 import asyncpg
 import httpx
 
+from core.clips.source import ClipRecord
+from core.security.tokens import issue_access
+from core.settings import Settings
 from db.bursts import refresh_bursts
 from db.clips import upsert_clips
 from db.tenancy import tenant_connection
-from escuta.clips.source import ClipRecord
-from escuta.security.tokens import issue_access
-from escuta.settings import Settings
 from tests.accounts.helpers import PASSWORD, register
 from tests.clips.factories import make_org, make_streamer
 

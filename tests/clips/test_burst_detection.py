@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from escuta.clips.bursts import BurstSpan, detect_bursts
+from core.clips.bursts import BurstSpan, detect_bursts
 
 
 def spans(times: list[float], interval: float = 60, n: int = 3) -> list[tuple[int, int]]:

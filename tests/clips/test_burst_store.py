@@ -7,11 +7,11 @@ from uuid import UUID
 
 import asyncpg
 
+from core.clips.source import ClipRecord
+from core.settings import Settings
 from db.bursts import BurstChanges, refresh_bursts
 from db.clips import upsert_clips
 from db.tenancy import tenant_connection
-from escuta.clips.source import ClipRecord
-from escuta.settings import Settings
 from tests.clips.factories import make_org, make_streamer
 
 T0 = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)

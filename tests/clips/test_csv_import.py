@@ -9,8 +9,8 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from escuta.clips.csv_import import ImportRejected, ImportReport, import_csv
-from escuta.settings import Settings
+from core.settings import Settings
+from jobs.clips.csv_import import ImportRejected, ImportReport, import_csv
 from tests.clips.factories import make_org
 
 STREAMER_HEADER = (

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from core.settings import Settings
 from db.credentials import put_credential
 from db.pool import create_pool
 from db.tenancy import tenant_connection
-from escuta.clips.ingest import ClipIngestion
-from escuta.scheduler.scheduler import Job, Scheduler
-from escuta.settings import Settings
+from jobs.clips.ingest import ClipIngestion
+from jobs.scheduler import Job, Scheduler
 from tests.clips.conftest import STUB_CLIENT_ID, STUB_CLIENT_SECRET
 from tests.clips.factories import make_org, make_streamer
 from tests.clips.twitch_stub import TwitchStub
@@ -140,7 +140,7 @@ async def test_a_failure_keeps_stored_clips_and_the_window(
 async def test_a_failing_streamer_is_logged_and_keeps_its_clips(
     db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = clip_settings.model_copy(update={"twitch_max_retries": 1})  # one quick retry of the 500
+    settings = clip_settings.replace(**{"twitch_max_retries": 1})  # one quick retry of the 500
     ingestion = ClipIngestion(db_pool, settings)
     org = await make_org(db_pool)
     ok_id = await make_streamer(db_pool, org, settings, twitch_user_id="100")

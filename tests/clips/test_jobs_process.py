@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.clips.conftest import STUB_CLIENT_SECRET
 from tests.clips.factories import make_org, make_streamer
 from tests.clips.twitch_stub import TwitchStub

@@ -10,7 +10,7 @@ import time
 import asyncpg
 
 from db.pool import create_pool
-from escuta.scheduler.scheduler import Job, Scheduler
+from jobs.scheduler import Job, Scheduler
 from tests.clips.waiting import wait_for
 
 

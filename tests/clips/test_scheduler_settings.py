@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from escuta.settings import Settings
+from core.settings import flat_fields
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +55,12 @@ def test_timings_that_keep_the_guarantee_are_accepted(lease: float, tick: float,
     s = make_settings(
         scheduler_lease_seconds=lease, scheduler_tick_seconds=tick, clips_ingestion_interval_seconds=interval
     )
-    assert s.scheduler_lease_seconds + s.scheduler_tick_seconds < s.clips_ingestion_interval_seconds
+    assert s.scheduler.lease_seconds + s.scheduler.tick_seconds < s.clips.ingestion_interval_seconds
 
 
 def test_defaults_keep_the_guarantee() -> None:
     names = ("scheduler_lease_seconds", "scheduler_tick_seconds", "clips_ingestion_interval_seconds")
-    defaults = {name: Settings.model_fields[name].default for name in names}
+    defaults = {name: flat_fields()[name].info.default for name in names}
     assert tuple(defaults.values()) == (30, 5, 180)
     make_settings(**defaults)  # accepted
 

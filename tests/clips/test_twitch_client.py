@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from escuta.clips.source import ClipRecord, ClipSourceError
-from escuta.clips.twitch import TwitchClipSource
+from core.clips.source import ClipRecord, ClipSourceError
+from jobs.clips.twitch import TwitchClipSource
 from tests.clips.conftest import STUB_CLIENT_ID, STUB_CLIENT_SECRET
 from tests.clips.twitch_stub import TwitchStub
 

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from control_api.app import create_app
-from escuta.scheduler.scheduler import Job, Scheduler
+from jobs.scheduler import Job, Scheduler
 from tests.clips.waiting import wait_for
 from tests.conftest import make_settings
 
@@ -43,7 +43,7 @@ async def test_worker_health(db_pool: asyncpg.Pool, database_url: str) -> None:
         jobs_by_name = {j["name"]: j for j in body["jobs"]}
         assert jobs_by_name["test.fails"]["last_status"] == "error"
         assert jobs_by_name["test.fails"]["last_error"] == "RuntimeError"  # public: the kind only
-        admin = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}
+        admin = {"Authorization": f"Bearer {settings.api.admin_token.get_secret_value()}"}
         detailed = (await client.get("/health/worker", headers=admin)).json()
         assert {j["name"]: j["last_error"] for j in detailed["jobs"]}["test.fails"] == "RuntimeError: provider down"
         assert jobs_by_name["test.works"]["last_result"] == {"clips_new": 3}

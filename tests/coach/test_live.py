@@ -31,7 +31,7 @@ from livekit import rtc
 from agents.audio.frames import frames_from_array
 from agents.coach.feedback import FEEDBACK_TOPIC
 from control_api.app import create_app
-from db import feedback as repo
+from db import coach as repo
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import put_solution, register, token_body
 from tests.coach.meetings import LIVE, LIVE_LENGTH, NAMES, Meeting, build

@@ -21,14 +21,14 @@ import pytest
 from agents.audio import load_silero
 from agents.audio.frames import frames_from_array
 from agents.coach.feedback import FEEDBACK_TOPIC
+from agents.coach.profile import MeetingCoachProfile, choose_prosody
 from agents.coach.prosody import LocalProsody
 from agents.coach.prosody.base import Utterance
 from agents.coach.prosody.hume import HumeProsody, HumeStream
 from agents.coach.store import load_org_config
 from agents.listening import ParticipantFeed
 from agents.profiles import ProfileContext, SessionInfo, Speaker
-from agents.profiles.meeting_coach import MeetingCoachProfile, choose_prosody
-from db import feedback as repo
+from db import coach as repo
 from db.credentials import MissingCredentialError, resolve_credential
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import register

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from agents.egress.audio_segments import (
+from agents.coach.recording import (
     MAX_GAIN,
     NORMALIZE_PEAK,
     SegmentInfo,

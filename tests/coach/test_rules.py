@@ -7,10 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from agents.audio.events import SpeechEnded, SpeechStarted
-from agents.coach.config import CoachThresholds
 from agents.coach.engine import MeetingCoach
 from agents.coach.feedback import Delivery
 from agents.coach.participants import parse_participant
+from core.settings.coach import CoachThresholds
 from tests.coach.speech import Int16, espeak, gain_for, read
 from tests.conftest import make_settings
 
@@ -118,9 +118,9 @@ def test_host_roles_come_from_token_metadata() -> None:
 
 def test_organization_overrides_and_hysteresis_validation() -> None:
     settings = make_settings(coach_silence_seconds=12.0)
-    th = CoachThresholds.from_settings(settings, {"monologue_seconds": 90.0})
+    th = settings.coach.thresholds_for({"monologue_seconds": 90.0})
     assert th.silence_seconds == 12.0 and th.monologue_seconds == 90.0 and th.volume_low_dbfs == -36.0
     with pytest.raises(ValidationError):
-        CoachThresholds.from_settings(settings, {"no_such_threshold": 1})
+        settings.coach.thresholds_for({"no_such_threshold": 1})
     with pytest.raises(ValidationError):
         CoachThresholds(volume_low_dbfs=-30.0, volume_low_exit_dbfs=-35.0)  # exit below entry: no hysteresis

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from agents.coach.store import CoachStore, QueuedOutputs, load_org_config
-from db import feedback as repo
+from core.settings import Settings
+from db import coach as repo
 from db.tenancy import tenant_connection
-from escuta.scheduler.feedback_retention import FeedbackRetention
-from escuta.scheduler.jobs import default_jobs
-from escuta.settings import Settings
+from jobs.coach_retention import FeedbackRetention
+from jobs.registry import default_jobs
 from tests.accounts.helpers import register
 from tests.coach.conftest import Replayed
 from tests.conftest import make_settings
@@ -151,7 +151,7 @@ async def test_retention_deletes_exactly_what_is_older_than_the_ttl(db_pool: asy
                 name,
                 created,
             )
-    assert settings.feedback_ttl_days == 14
+    assert settings.coach.feedback_ttl_days == 14
     result = await FeedbackRetention(db_pool, settings).run(now=now)
     assert result == {"ttlDays": 14, "deleted": {"feedback_events": 2, "feedback_snapshots": 2, "prosody_results": 0}}
     async with db_pool.acquire() as conn:
@@ -166,7 +166,7 @@ def test_retention_is_a_scheduled_job_with_the_seeds_ttl(monkeypatch: pytest.Mon
     names = {j.name: j for j in default_jobs(s, None)}  # type: ignore[arg-type]
     assert names["feedback.retention"].interval == 600
     monkeypatch.setenv("FEEDBACK_TTL_DAYS", "3")
-    assert make_settings().feedback_ttl_days == 3  # seed 002's variable name is honoured
+    assert make_settings().coach.feedback_ttl_days == 3  # seed 002's variable name is honoured
 
 
 async def test_organization_coach_settings_round_trip(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:

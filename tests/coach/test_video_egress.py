@@ -19,7 +19,7 @@ from livekit.api.access_token import Claims
 from livekit.protocol import egress, models
 
 from control_api.app import create_app
-from db import feedback as repo
+from db import coach as repo
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import put_solution, register, token_body
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET, make_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex, load_sample_catalog
 from agents.counter.recommender import LocalRecommender
+from core.counter.catalog import CatalogIndex, load_sample_catalog
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from agents.counter.catalog import load_sample_catalog
+from core.counter.catalog import load_sample_catalog
 from tests.accounts.helpers import device_for_org, register
 
 PRODUCT = {

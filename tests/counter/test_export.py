@@ -11,12 +11,12 @@ import httpx
 from openpyxl import load_workbook
 
 from agents.counter.assistant import RecommendationOutcome
-from agents.counter.catalog import Product
 from agents.counter.conversation import Segment
 from agents.counter.events import build_recommendation_event
-from agents.counter.recommender.base import Recommendation
 from agents.counter.store import CounterStore
-from escuta.settings import Settings
+from core.counter.catalog import Product
+from core.counter.recommendation import Recommendation
+from core.settings import Settings
 from tests.accounts.helpers import device_for_org, register
 
 STT_SECONDS = 90.0
@@ -77,8 +77,8 @@ async def test_workbook_totals_match_and_tenants_are_isolated(
     assert all(str(row[5]).startswith("'=") for row in interactions), "no formula injection"
 
     # Totals recomputed from the database with the configured prices.
-    stt_price = settings.counter_price_stt_per_minute["openai"]
-    llm = settings.counter_price_llm_per_million_tokens
+    stt_price = settings.counter.price_stt_per_minute["openai"]
+    llm = settings.counter.price_llm_per_million_tokens
     rows = await db_pool.fetch(
         "SELECT provider, prompt_tokens, completion_tokens FROM counter_recommendations WHERE org_id = $1",
         uuid.UUID(a["org"].org_id),

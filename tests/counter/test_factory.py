@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex
 from agents.counter.recommender import LocalRecommender
 from agents.counter.recommender.factory import recommender_for_org
 from agents.counter.recommender.llm import LLMRecommender
-from escuta.settings import Settings
+from core.counter.catalog import CatalogIndex
+from core.settings import Settings
 from tests.accounts.helpers import register
 from tests.counter.helpers import say
 from tests.counter.openai_stub import ChatStub
@@ -35,8 +35,8 @@ async def test_llm_with_the_organizations_own_key(
     without_key = await register(client, "Sem chave")
     r = await client.put("/credentials/xai", json={"secret": "xai-org-key-123"}, headers=with_key.headers)
     assert r.status_code == 200
-    s = settings.model_copy(
-        update={"counter_recommender": "llm", "counter_llm_provider": "xai", "counter_llm_xai_base_url": stub.base_url}
+    s = settings.replace(
+        **{"counter_recommender": "llm", "counter_llm_provider": "xai", "counter_llm_xai_base_url": stub.base_url}
     )
     rec = await recommender_for_org(s, index, org_id=uuid.UUID(with_key.org_id), pool=db_pool)
     assert isinstance(rec, LLMRecommender) and rec.provider == "xai"
@@ -53,11 +53,11 @@ async def test_llm_with_the_organizations_own_key(
 
 async def test_per_organization_override(db_pool: asyncpg.Pool, settings: Settings, index: CatalogIndex) -> None:
     org = uuid.uuid4()
-    s = settings.model_copy(update={"counter_recommender": "llm", "counter_llm_by_org": {str(org): "local"}})
+    s = settings.replace(**{"counter_recommender": "llm", "counter_llm_by_org": {str(org): "local"}})
     assert type(await recommender_for_org(s, index, org_id=org, pool=db_pool)) is LocalRecommender
-    s = settings.model_copy(update={"counter_llm_by_org": {str(org): "anthropic:claude"}})
-    with pytest.raises(ValueError, match="unknown provider"):
-        await recommender_for_org(s, index, org_id=org, pool=db_pool)
+    # An unknown provider is refused when the settings are read, before any organization's session.
+    with pytest.raises(ValueError, match="ESCUTA_COUNTER_LLM_BY_ORG"):
+        settings.replace(counter_llm_by_org={str(org): "anthropic:claude"})
     assert type(await recommender_for_org(settings, index, org_id=org, pool=db_pool)) is LocalRecommender
 
 
@@ -65,4 +65,4 @@ def test_settings_refuse_unknown_providers() -> None:
     with pytest.raises(ValueError, match="ESCUTA_COUNTER_LLM_BY_ORG"):
         Settings(_env_file=None, counter_llm_by_org={"org": "anthropic:claude"})  # type: ignore[call-arg]
     ok = Settings(_env_file=None, counter_llm_by_org={"org": "xai:grok-4-1-fast-non-reasoning"})  # type: ignore[call-arg]
-    assert ok.counter_llm_by_org == {"org": "xai:grok-4-1-fast-non-reasoning"}
+    assert ok.counter.llm_by_org == {"org": "xai:grok-4-1-fast-non-reasoning"}

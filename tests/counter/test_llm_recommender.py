@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex
 from agents.counter.conversation import Role
 from agents.counter.recommender import LocalRecommender
 from agents.counter.recommender.llm import MAX_FIELD_CHARS, MAX_TURN_CHARS, LLMRecommender, build_llm
+from core.counter.catalog import CatalogIndex
 from tests.counter.helpers import say
 from tests.counter.openai_stub import ChatStub
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from agents.counter.assistant import CounterAssistant
-from agents.counter.catalog import CatalogIndex
 from agents.counter.conversation import Segment
 from agents.counter.quality import evaluate, load_dialogues
 from agents.counter.recommender import LocalRecommender
-from agents.counter.text import normalize, tokens
+from core.counter.catalog import CatalogIndex
+from core.counter.text import normalize, tokens
 from tests.counter.helpers import products, say
 
 HERE = Path(__file__).parent
@@ -217,6 +217,6 @@ async def test_concurrent_segments_never_duplicate(index: CatalogIndex) -> None:
 
 
 def test_every_concept_has_a_label_for_the_clerk() -> None:
-    from agents.counter.lexicon import CONDITIONS, LABELS, NEEDS
+    from core.counter.lexicon import CONDITIONS, LABELS, NEEDS
 
     assert set(NEEDS) | set(CONDITIONS) <= set(LABELS)

@@ -20,10 +20,10 @@ import pytest
 from openpyxl import load_workbook
 
 from agents.counter.events import EVENT_FIELDS, FEEDBACK_RPC_METHOD, FEEDBACK_TOPIC, RECOMMENDATION_TOPIC
+from agents.counter.profile import BalcaoProfile, CounterProfile, device_of
 from agents.profiles import ProfileContext, SessionInfo, Speaker, get_profile
 from agents.profiles.base import ProfileRpcError
-from agents.profiles.counter import BalcaoProfile, CounterProfile, device_of
-from db.transcripts import TranscriptRow
+from db.transcription import TranscriptRow
 from tests.accounts.helpers import device_for_org, register
 from tests.conftest import make_settings
 from tests.counter.openai_stub import ChatStub

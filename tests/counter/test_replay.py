@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agents.counter.events import EVENT_FIELDS, RECOMMENDATION_TOPIC
-from agents.profiles.counter import REPLAY_CLERK_IDENTITY
+from agents.counter.profile import REPLAY_CLERK_IDENTITY
 from tests.counter.speech import CounterRecording, ScriptedTranscripts, recorded_dialogue
 from tests.stt_stubs import SttStubServer
 from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  # the fixture

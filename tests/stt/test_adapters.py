@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from livekit import rtc
 
-from agents.stt import FallbackTranscriber, ProviderFailure, build_providers, provider_order
-from agents.stt.providers import UnknownProviderError
 from db.credentials import MissingCredentialError
+from stt import FallbackTranscriber, ProviderFailure, build_providers, provider_order
+from stt.providers import UnknownProviderError
 from tests.stt.conftest import stub_resolver, stub_settings
 from tests.stt_stubs import SttStubServer
 
@@ -38,13 +38,13 @@ async def test_requests_carry_the_documented_fields(stt_stub: SttStubServer, hel
         await p.transcribe(hello_frame, attempt_timeout=5.0)
         await p.aclose()
     by = {c.provider: c.params for c in stt_stub.calls}
-    assert by["openai"]["model"] == settings.stt_openai_model and by["openai"]["language"] == "en"
+    assert by["openai"]["model"] == settings.stt.openai_model and by["openai"]["language"] == "en"
     assert by["elevenlabs"]["model_id"] == "scribe_v1" and by["elevenlabs"]["language_code"] == "en"
     assert by["elevenlabs_realtime"]["model_id"] == "scribe_v2_realtime"
     assert by["elevenlabs_realtime"]["audio_format"] == "pcm_16000"
     assert by["elevenlabs_realtime"]["commit_strategy"] == "manual"
     assert by["assemblyai"]["sample_rate"] == "16000" and by["assemblyai"]["encoding"] == "pcm_s16le"
-    assert by["assemblyai"]["speech_model"] == settings.stt_assemblyai_model
+    assert by["assemblyai"]["speech_model"] == settings.stt.assemblyai_model
 
 
 async def test_openai_compatible_server_needs_no_credential(
@@ -56,7 +56,7 @@ async def test_openai_compatible_server_needs_no_credential(
     transcript = await provider.transcribe(hello_frame, attempt_timeout=5.0)
     await provider.aclose()
     assert transcript.provider == "openai_compatible"
-    assert stt_stub.calls_of("openai")[0].params["model"] == settings.stt_openai_compatible_model
+    assert stt_stub.calls_of("openai")[0].params["model"] == settings.stt.openai_compatible_model
 
 
 @pytest.mark.parametrize("name", CLOUD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from livekit import rtc
 
-from agents.stt import FallbackTranscriber, build_providers
+from stt import FallbackTranscriber, build_providers
 from tests.stt.conftest import stub_resolver, stub_settings
 from tests.stt_stubs import FAILURE_MODES, FailureMode, SttStubServer
 
@@ -85,7 +85,7 @@ async def test_the_same_providers_as_a_livekit_fallback_adapter(
 ) -> None:
     from livekit.plugins import silero
 
-    from agents.stt import livekit_fallback
+    from stt import livekit_fallback
 
     settings = stub_settings(stt_stub, stt_providers=["openai", "elevenlabs"])
     providers = await build_providers(settings, None, stub_resolver(stt_stub))

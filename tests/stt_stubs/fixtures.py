@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from livekit.agents import utils
 
-from escuta.settings import Settings
+from core.settings import Settings
 from tests.conftest import make_settings
 
 from .server import SttStubServer

@@ -194,8 +194,9 @@ async def test_realtime_replay_paces_the_file_and_transcribes_it(stt_stub: SttSt
 async def test_a_profile_built_on_transcription_gets_every_utterance(
     stt_stub: SttStubServer, english: tuple[Path, list[tuple[float, float]]]
 ) -> None:
-    from agents.profiles import Speaker, TranscriptionProfile, register
-    from db.transcripts import TranscriptRow
+    from agents.profiles import Speaker, register
+    from agents.transcription.profile import TranscriptionProfile
+    from db.transcription import TranscriptRow
 
     seen: list[tuple[str, str | None]] = []
 

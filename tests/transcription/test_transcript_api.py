@@ -10,7 +10,7 @@ import httpx
 import webvtt
 
 from db.tenancy import tenant_connection
-from db.transcripts import TranscriptRow, insert_transcript, to_webvtt
+from db.transcription import TranscriptRow, insert_transcript, to_webvtt
 from tests.accounts.helpers import Org, register
 
 

@@ -16,10 +16,10 @@ from livekit.agents import AutoSubscribe
 from livekit.protocol import agent, models
 
 from agents.worker import JobRefused, entrypoint, parse_dispatch
+from core.settings import Settings
 from db.accounts import create_org
 from db.credentials import put_credential
 from db.tenancy import tenant_connection
-from escuta.settings import Settings
 from tests.conftest import make_settings
 
 

@@ -14,14 +14,15 @@ from livekit import rtc
 from livekit.agents import AgentServer, JobExecutorType, JobProcess
 
 import agents.audio.chain
+import agents.room
 from agents import worker
 from agents.audio import SileroModel, load_silero
 from agents.audio.frames import SAMPLE_RATE, frames_from_array
 from agents.audio.vad.silero import SileroVAD
-from agents.profiles import TranscriptionProfile
 from agents.room import RoomListener
-from agents.stt.local_whisper import WhisperSTT, load_whisper
-from escuta.settings import Settings
+from agents.transcription.profile import TranscriptionProfile
+from core.settings import Settings
+from stt.local_whisper import WhisperSTT, load_whisper
 from tests.conftest import make_settings
 from tests.transcription.speech import SCRIPT_B, recording
 from tests.transcription.test_worker_dispatch import StandInJobContext
@@ -48,7 +49,7 @@ def test_cpu_load_is_livekit_agents_default_and_the_threshold_comes_from_setting
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = build(monkeypatch, worker_load_threshold=0.6)
-    assert make_settings().worker_load_measure == "cpu"  # the default
+    assert make_settings().worker.load_measure == "cpu"  # the default
     # No load function: livekit-agents substitutes its own (the host's CPU, averaged) when the server starts.
     assert server.load_fnc is None
     assert server._load_threshold == 0.6
@@ -88,7 +89,7 @@ async def run_transcription_job(
             listeners.append(self)
             super().attach()
 
-    monkeypatch.setattr(worker, "RoomListener", Recorded)
+    monkeypatch.setattr(agents.room, "RoomListener", Recorded)
     ctx = StandInJobContext(json.dumps({"profile": "transcription"}), settings)
     ctx.proc = proc
     await worker.entrypoint(ctx)  # type: ignore[arg-type]
@@ -171,4 +172,4 @@ async def test_the_audio_settings_choose_the_jobs_chain(monkeypatch: pytest.Monk
     _, listener = await run_transcription_job(monkeypatch, proc, settings)
     audio = listener.profile.audio
     assert (audio.vad, audio.min_silence_s, audio.max_utterance_s, audio.levels) == ("webrtc", 0.3, 12.0, False)
-    assert audio.silero_backend == settings.audio_silero_backend and audio.denoise_enabled  # auto: on for webrtc
+    assert audio.silero_backend == settings.audio.silero_backend and audio.denoise_enabled  # auto: on for webrtc

@@ -8,14 +8,15 @@ per window here) and `onnx` (livekit-plugins-silero's ONNX file through onnxrunt
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+
+from core.settings.audio import SileroBackend
 
 from ..frames import Int16Array
 from .base import VADCapabilities, VoiceDetector
 
-SileroBackend = Literal["native", "onnx"]
 WINDOW = 512  # 32 ms at 16 kHz: the only window the 16 kHz Silero model takes
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escuta.settings import Settings
+from core.settings import Settings
 
 from .base import ProsodyCapabilities, ProsodyProvider, ProsodyResult, ProsodyStream, Utterance
 from .local import LocalProsody
@@ -20,7 +20,7 @@ __all__ = [
 
 def build_prosody(settings: Settings, *, hume_api_key: str | None = None) -> ProsodyProvider | None:
     """The configured provider; `hume` needs the organization's key (the `hume` credential)."""
-    match settings.coach_prosody_provider:
+    match settings.coach.prosody_provider:
         case "off":
             return None
         case "local":
@@ -30,5 +30,5 @@ def build_prosody(settings: Settings, *, hume_api_key: str | None = None) -> Pro
                 raise ValueError("the hume prosody provider needs the organization's `hume` credential")
             from .hume import HumeProsody  # aiohttp only when used
 
-            return HumeProsody(api_key=hume_api_key, url=settings.hume_realtime_url)
-    raise ValueError(settings.coach_prosody_provider)  # pragma: no cover
+            return HumeProsody(api_key=hume_api_key, url=settings.coach.hume_realtime_url)
+    raise ValueError(settings.coach.prosody_provider)  # pragma: no cover

@@ -5,8 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from agents.counter.catalog import IndexedProduct, Product
 from agents.counter.conversation import ConversationState, TurnDelta
+from core.counter.catalog import IndexedProduct
+from core.counter.recommendation import Recommendation
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,19 +18,6 @@ class Candidate:
     score: float
     matched: tuple[str, ...]  # need concepts it treats, most important first
     requested: bool = False  # the customer named one of its ingredients
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    product: Product
-    explanation: str
-    transcript_excerpt: str
-    matched: tuple[str, ...]
-    provider: str  # "local", "openai" or "xai"
-    model: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    fallback_reason: str | None = None  # why an LLM recommender answered with the local result
 
 
 @dataclass

@@ -14,18 +14,18 @@ from typing import cast
 
 import asyncpg
 
-from agents.counter.catalog import CatalogIndex
 from agents.counter.recommender.base import Recommender
 from agents.counter.recommender.local import LocalRecommender
+from core.counter.catalog import CatalogIndex
+from core.settings import Settings
 from db.credentials import MissingCredentialError, resolve_credential
-from escuta.settings import Settings
 
 log = logging.getLogger("escuta.counter")
 
 
 def llm_choice(settings: Settings, org_id: uuid.UUID) -> tuple[str, str] | None:
     """``(provider, model)`` for this organization, or None for the local recommender."""
-    override = settings.counter_llm_by_org.get(str(org_id))
+    override = settings.counter.llm_by_org.get(str(org_id))
     if override is not None:
         if override.strip() == "local":
             return None
@@ -33,11 +33,11 @@ def llm_choice(settings: Settings, org_id: uuid.UUID) -> tuple[str, str] | None:
         provider = provider.strip()
         if provider not in ("openai", "xai"):
             raise ValueError(f"ESCUTA_COUNTER_LLM_BY_ORG: unknown provider {provider!r} for {org_id}")
-    elif settings.counter_recommender == "local":
+    elif settings.counter.recommender == "local":
         return None
     else:
-        provider, model = settings.counter_llm_provider, ""
-    default = settings.counter_llm_xai_model if provider == "xai" else settings.counter_llm_openai_model
+        provider, model = settings.counter.llm_provider, ""
+    default = settings.counter.llm_xai_model if provider == "xai" else settings.counter.llm_openai_model
     return provider, model.strip() or default
 
 
@@ -57,15 +57,15 @@ async def recommender_for_org(
     from agents.counter.recommender.llm import LLMRecommender, Provider, build_llm  # the plugin loads lazily
 
     typed = cast(Provider, provider)
-    base_url = settings.counter_llm_xai_base_url if provider == "xai" else settings.counter_llm_openai_base_url
+    base_url = settings.counter.llm_xai_base_url if provider == "xai" else settings.counter.llm_openai_base_url
     llm = build_llm(
-        typed, api_key=api_key, model=model, base_url=base_url, timeout=settings.counter_llm_timeout_seconds
+        typed, api_key=api_key, model=model, base_url=base_url, timeout=settings.counter.llm_timeout_seconds
     )
     return LLMRecommender(
         llm,
         local,
         provider=typed,
-        timeout=settings.counter_llm_timeout_seconds,
-        max_candidates=settings.counter_llm_max_candidates,
-        window_turns=settings.counter_llm_window_turns,
+        timeout=settings.counter.llm_timeout_seconds,
+        max_candidates=settings.counter.llm_max_candidates,
+        window_turns=settings.counter.llm_window_turns,
     )

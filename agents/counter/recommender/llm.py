@@ -22,10 +22,11 @@ from livekit.agents import APIConnectOptions
 from livekit.agents.llm import ChatContext
 from livekit.plugins import openai
 
-from agents.counter.lexicon import LABELS
-from agents.counter.recommender.base import Candidate, Recommendation, RecommendContext, Recommender
+from agents.counter.recommender.base import Candidate, RecommendContext, Recommender
 from agents.counter.recommender.local import LocalRecommender
 from agents.counter.safety import is_safe
+from core.counter.lexicon import LABELS
+from core.counter.recommendation import Recommendation
 
 log = logging.getLogger("escuta.counter.llm")
 

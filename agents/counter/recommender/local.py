@@ -9,10 +9,11 @@ product with fewer contraindications (safest first), then to the more focused on
 
 from __future__ import annotations
 
-from agents.counter.catalog import CatalogIndex, IndexedProduct
-from agents.counter.lexicon import LABELS
-from agents.counter.recommender.base import Candidate, Recommendation, RecommendContext, Recommender
+from agents.counter.recommender.base import Candidate, RecommendContext, Recommender
 from agents.counter.safety import is_safe
+from core.counter.catalog import CatalogIndex, IndexedProduct
+from core.counter.lexicon import LABELS
+from core.counter.recommendation import Recommendation
 
 MIN_SCORE = 0.9
 RECENT_TURNS = 3  # needs said within the last turns count fully, older ones less

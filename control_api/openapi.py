@@ -1,0 +1,68 @@
+"""The OpenAPI document: FastAPI's, plus the error answers the API really gives.
+
+FastAPI documents a 422 with its own body on every operation; Escuta answers invalid input with 400 and
+``{"error": {...}}`` instead (control_api/errors.py). This replaces the 422s and documents, per
+operation, the errors its shape implies: 400 for any input, 401/403 for any credential, 404 for a path
+with an id, 413 for a request body, 503 when the database is away. Route-specific errors (402, 409,
+429, 502) are declared on the routes with `schemas.common.errors`. The result is checked into
+`docs/openapi.json` (tests/api/test_openapi.py keeps it current).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from control_api.schemas.common import ErrorBody
+
+ERROR_REF = "#/components/schemas/ErrorBody"
+# Operations that never touch the database (so never 503).
+NO_DATABASE = {("get", "/health"), ("get", "/metrics")}
+
+
+def _error(code: int) -> dict[str, Any]:
+    return {"description": HTTPStatus(code).phrase, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}}
+
+
+def implied_errors(method: str, path: str, operation: dict[str, Any]) -> set[int]:
+    codes: set[int] = set()
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.add(400)
+    if operation.get("security"):
+        codes |= {401, 403}
+    if "{" in path:
+        codes.add(404)
+    if operation.get("requestBody"):
+        codes.add(413)
+    if (method, path) not in NO_DATABASE:
+        codes.add(503)
+    return codes
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for nested, definition in components["ErrorBody"].pop("$defs", {}).items():
+        components.setdefault(nested, definition)
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for code in implied_errors(method, path, operation):
+                responses.setdefault(str(code), _error(code))
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,114 @@
+"""Client and device provisioning (seed 001's contract, payloads and answers kept exactly).
+
+Link-code policy: a code is valid for ``ESCUTA_LINK_CODE_TTL`` (24 h) and registers up to
+``ESCUTA_LINK_CODE_MAX_DEVICES`` devices; then it is used up and an org admin issues a new one
+(``POST /cadastro/codigo``). A million codes is a small space, so guessing is throttled three ways:
+attempts per source address, wrong attempts per source and per code value, and wrong attempts
+platform-wide. Every wrong attempt is logged with its source and a masked code.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from control_api.deps import AppSettings, OrgAdmin, PlatformAdmin, Pool
+from control_api.errors import ApiError
+from control_api.principals import client_address, limiter, rate_limited
+from core.security.ratelimit import RateLimited
+from db import accounts, devices
+from db.tenancy import tenant_connection
+
+router = APIRouter(prefix="/cadastro", tags=["cadastro"])
+log = logging.getLogger("escuta.api.cadastro")
+
+
+class ClienteBody(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    razao_social: str = Field(min_length=1, max_length=200)
+    telefone: str = Field(min_length=1, max_length=40)
+
+
+class BalcaoBody(BaseModel):
+    nome_balcao: str = Field(min_length=1, max_length=200)
+    user_codigo: str = Field(pattern=r"^[0-9]{6}$")
+
+
+@router.post("/cliente")
+async def cadastro_cliente(
+    body: ClienteBody, _admin: PlatformAdmin, pool: Pool, settings: AppSettings
+) -> dict[str, str]:
+    """Create a client organization and its first link code (platform admin only)."""
+    org_id = uuid.uuid4()
+    async with tenant_connection(pool, org_id) as conn:
+        await accounts.create_org(conn, org_id, body.razao_social, email=body.email, phone=body.telefone)
+        code = await devices.create_link_code(
+            conn, org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
+        )
+    return {"codigo": code}
+
+
+@router.post("/codigo", status_code=201)
+async def new_link_code(admin: OrgAdmin, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+    """A new link code for the caller's organization (when the first one expired or was used up)."""
+    async with tenant_connection(pool, admin.org_id) as conn:
+        code = await devices.create_link_code(
+            conn, admin.org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
+        )
+    return {"codigo": code, "ttlSeconds": settings.link_code.ttl, "maxDevices": settings.link_code.max_devices}
+
+
+def _masked(code: str) -> str:
+    return code[:2] + "****"
+
+
+@router.post("/balcao")
+async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settings: AppSettings) -> dict[str, str]:
+    """Register a device with a link code; its API key is in this answer and nowhere else, ever."""
+    rl = limiter(request)
+    source = client_address(request)
+    code = body.user_codigo
+    try:
+        rl.hit(settings.rate_limit.link_code, "linkcode:source", source)
+        rl.check(settings.rate_limit.link_code_failures, "linkcode:fail:source", source)
+        rl.check(settings.rate_limit.link_code_failures, "linkcode:fail:code", code)
+        rl.check(settings.rate_limit.link_code_global_failures, "linkcode:fail:global")
+    except RateLimited as exc:
+        log.warning("link code throttled (%s): source=%s code=%s", exc.scope, source, _masked(code))
+        raise rate_limited(exc) from None
+
+    async with tenant_connection(pool, None) as conn:
+        found = await devices.lookup_link_code(conn, code)
+    reason = None
+    if found is None:
+        reason = "unknown"
+    elif found["revoked"]:
+        reason = "revoked"
+    elif found["expires_at"] <= datetime.now(UTC):
+        reason = "expired"
+    elif found["used_count"] >= found["max_devices"]:
+        reason = "used_up"
+    result: dict[str, str] | None = None
+    if found is not None and reason is None:
+        async with tenant_connection(pool, found["org_id"]) as conn:
+            if await devices.claim_link_code(conn, found["id"]):
+                device_id = await devices.create_device(conn, found["org_id"], body.nome_balcao, found["id"])
+                key, _ = await devices.create_api_key(
+                    conn, found["org_id"], "device", body.nome_balcao, device_id=device_id
+                )
+                result = {"api_key": key.key, "balcao_id": str(device_id), "status": "registered"}
+            else:
+                reason = "used_up"  # lost a race for the last registration
+    if result is not None:
+        log.info("device registered: org=%s source=%s", found["org_id"] if found else None, source)
+        return result
+    rl.record(settings.rate_limit.link_code_failures, "linkcode:fail:source", source)
+    rl.record(settings.rate_limit.link_code_failures, "linkcode:fail:code", code)
+    rl.record(settings.rate_limit.link_code_global_failures, "linkcode:fail:global")
+    log.warning("link code refused (%s): source=%s code=%s", reason, source, _masked(code))
+    raise ApiError(400, "invalid_link_code", "link code is wrong, expired or used up")

@@ -1,0 +1,102 @@
+"""Devices and their keys, and publishable browser keys: listed and revoked by org admins.
+
+Keys are shown once, at creation; lists show only the public prefix, name, creation and last use.
+Another organization's device or key answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from control_api.deps import OrgAdmin, Pool
+from control_api.errors import ApiError
+from control_api.principals import forget_key
+from db import devices
+from db.tenancy import tenant_connection
+
+router = APIRouter(tags=["devices"])
+
+
+def _not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"no such {what}")
+
+
+def _only(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    if not items:
+        raise _not_found(what)
+    return items[0]
+
+
+@router.get("/devices")
+async def list_devices(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        return {"items": await devices.list_devices(conn, admin.org_id)}
+
+
+@router.get("/devices/{device_id}")
+async def get_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        return _only(await devices.list_devices(conn, admin.org_id, device_id), "device")
+
+
+@router.delete("/devices/{device_id}")
+async def revoke_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> dict[str, str]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        prefixes = await devices.revoke_device(conn, admin.org_id, device_id)
+    if prefixes is None:
+        raise _not_found("device")
+    for prefix in prefixes:
+        forget_key(request, prefix)
+    return {"status": "revoked"}
+
+
+class PublishableKeyBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    allowedOrigins: list[str] = Field(min_length=1, max_length=50)
+
+
+@router.post("/keys/publishable", status_code=201)
+async def create_publishable_key(body: PublishableKeyBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    """A browser key: mints tokens only for this organization, only from these exact origins."""
+    for origin in body.allowedOrigins:
+        if not origin.startswith(("https://", "http://")) or origin.endswith("/") or origin.count("/") != 2:
+            raise ApiError(
+                400, "invalid_request", f"allowedOrigins: {origin!r} is not an origin (scheme://host[:port])"
+            )
+    async with tenant_connection(pool, admin.org_id) as conn:
+        key, key_id = await devices.create_api_key(
+            conn, admin.org_id, "publishable", body.name, allowed_origins=body.allowedOrigins
+        )
+    return {
+        "id": str(key_id),
+        "key": key.key,
+        "prefix": key.prefix,
+        "name": body.name,
+        "allowedOrigins": body.allowedOrigins,
+    }
+
+
+@router.get("/keys/publishable")
+async def list_publishable_keys(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        return {"items": await devices.list_publishable_keys(conn, admin.org_id)}
+
+
+@router.get("/keys/publishable/{key_id}")
+async def get_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        return _only(await devices.list_publishable_keys(conn, admin.org_id, key_id), "key")
+
+
+@router.delete("/keys/publishable/{key_id}")
+async def revoke_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> dict[str, str]:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        prefix = await devices.revoke_publishable_key(conn, admin.org_id, key_id)
+    if prefix is None:
+        raise _not_found("key")
+    forget_key(request, prefix)
+    return {"status": "revoked"}

@@ -1,0 +1,68 @@
+"""Seed 000's `GET /new`: join a new avatar session.
+
+It acts for the caller's organization only, from the caller's credential (a user access token, a device
+key or a publishable key): the frontend never sends a provider key (seed 000's rule). It mints what
+`/token` would for the organization's avatar solution: the same grants, room naming, room registry,
+rate limit and credit check (402).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from control_api.deps import CurrentPrincipal, Pool
+from control_api.errors import ApiError
+from control_api.principals import limiter, rate_limited
+from control_api.services.credits import require_avatar_credit
+from control_api.services.tokens import TokenBody, mint
+from core.security.ratelimit import RateLimited
+from core.settings import Settings
+from db import solutions as solutions_repo
+from db.credits import AVATAR_PROFILE
+from db.tenancy import tenant_connection
+
+router = APIRouter(tags=["avatar"])
+
+
+@router.get("/new")
+async def new_session(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    request: Request,
+    solution: str | None = Query(None, pattern=r"^[A-Za-z0-9_.]{1,64}$"),
+    userId: str | None = Query(None, pattern=r"^[\w.@-]{1,128}$"),
+) -> JSONResponse:
+    """`{token, room, url, identity, apiKey}` for the organization's avatar solution (or the named one)."""
+    async with tenant_connection(pool, principal.org_id) as conn:
+        solutions = await solutions_repo.list_solutions(conn, principal.org_id)
+    avatars = [s["name"] for s in solutions if s["profile"] == AVATAR_PROFILE]
+    if solution is None:
+        if not avatars:
+            raise ApiError(404, "unknown_solution", "the organization has no avatar solution (PUT /solutions/{name})")
+        solution = avatars[0]
+    elif solution not in avatars:
+        raise ApiError(404, "unknown_solution", f"solution {solution!r} is not an avatar solution of this organization")
+    settings: Settings = request.app.state.settings
+    try:
+        limiter(request).hit(settings.rate_limit.token, "token:subject", principal.subject)
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    await require_avatar_credit(pool, principal.org_id)
+    visitor = userId or f"visitor-{uuid.uuid4().hex[:12]}"
+    body = TokenBody(solution=solution, clientId=str(principal.org_id), userId=visitor)
+    room = f"{solution}-{principal.org_id}-{visitor}"  # the same room naming as /token
+    async with tenant_connection(pool, principal.org_id) as conn:
+        await solutions_repo.register_room(conn, principal.org_id, room, solution, AVATAR_PROFILE)
+    signed = mint(settings, principal, body, room, AVATAR_PROFILE)
+    return JSONResponse(
+        {
+            "token": signed,
+            "room": room,
+            "identity": room,
+            "apiKey": settings.livekit.api_key,
+            "url": settings.livekit.url,
+        }
+    )

@@ -1,0 +1,194 @@
+"""`/catalog`: an organization's products for the counter assistant (seed 001), and the CSV import.
+
+Reads are open to the organization's users and counter devices; writes to its admins. Another
+organization's product answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from control_api.deps import Pool
+from control_api.errors import ApiError
+from control_api.principals import CurrentPrincipal, OrgAdmin, Principal
+from core.counter.catalog import SAMPLE_CATALOG, Product, RowError, parse_csv
+from db import counter as repo
+from db.tenancy import tenant_connection
+
+router = APIRouter(prefix="/catalog", tags=["catalog"])
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+_Item = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ProductBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    sku: str | None = Field(None, min_length=1, max_length=100)
+    active_ingredients: list[_Item] = Field(default_factory=list, max_length=50)
+    indications: list[_Item] = Field(
+        default_factory=list, max_length=50, description="Symptoms and situations, in Portuguese."
+    )
+    contraindications: list[_Item] = Field(
+        default_factory=list, max_length=50, description="Conditions: gravidez, hipertensão, criança, dengue..."
+    )
+    warnings: str = Field("", max_length=2000)
+    prescription_required: bool = Field(False, description="Never recommended when true.")
+    price: Decimal | None = Field(None, ge=0, lt=1_000_000, decimal_places=2)
+    tags: list[_Item] = Field(default_factory=list, max_length=50)
+
+    def to_product(self) -> Product:
+        if not self.indications and not self.active_ingredients:
+            raise ApiError(400, "invalid_request", "indications: a product needs indications or active ingredients")
+        return Product(
+            id="",
+            name=self.name.strip(),
+            active_ingredients=tuple(self.active_ingredients),
+            indications=tuple(self.indications),
+            contraindications=tuple(self.contraindications),
+            warnings=self.warnings,
+            prescription_required=self.prescription_required,
+            price=self.price,
+            tags=tuple(self.tags),
+            sku=self.sku,
+        )
+
+
+def catalog_reader(principal: CurrentPrincipal) -> Principal:
+    """Users of the organization and its counter devices; browser keys only mint tokens."""
+    if principal.kind == "publishable":
+        raise ApiError(403, "forbidden", "publishable keys cannot read the catalog")
+    return principal
+
+
+CatalogReader = Annotated[Principal, Depends(catalog_reader)]
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "no such product")
+
+
+def _conflict() -> ApiError:
+    return ApiError(409, "conflict", "a product with this name or sku already exists")
+
+
+@router.get("/products")
+async def list_products(
+    reader: CatalogReader,
+    pool: Pool,
+    q: Annotated[str | None, Query(max_length=100, description="Matches names and indications.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    async with tenant_connection(pool, reader.org_id) as conn:
+        items, total = await repo.list_products(conn, reader.org_id, query=q, limit=limit, offset=offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/products/{product_id}")
+async def get_product(product_id: uuid.UUID, reader: CatalogReader, pool: Pool) -> dict[str, Any]:
+    async with tenant_connection(pool, reader.org_id) as conn:
+        item = await repo.get_product(conn, reader.org_id, product_id)
+    if item is None:
+        raise _not_found()
+    return item
+
+
+@router.post("/products", status_code=201)
+async def create_product(body: ProductBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    product = body.to_product()
+    try:
+        async with tenant_connection(pool, admin.org_id) as conn:
+            return await repo.create_product(conn, admin.org_id, product)
+    except asyncpg.UniqueViolationError:
+        raise _conflict() from None
+
+
+@router.put("/products/{product_id}")
+async def replace_product(product_id: uuid.UUID, body: ProductBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    product = body.to_product()
+    try:
+        async with tenant_connection(pool, admin.org_id) as conn:
+            item = await repo.update_product(conn, admin.org_id, product_id, product)
+    except asyncpg.UniqueViolationError:
+        raise _conflict() from None
+    if item is None:
+        raise _not_found()
+    return item
+
+
+@router.delete("/products/{product_id}", status_code=204)
+async def delete_product(product_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> None:
+    async with tenant_connection(pool, admin.org_id) as conn:
+        if not await repo.delete_product(conn, admin.org_id, product_id):
+            raise _not_found()
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Spreadsheets saved as CSV on Brazilian Windows machines are usually Windows-1252.
+        return raw.decode("cp1252", errors="replace")
+
+
+def _errors_json(errors: list[RowError]) -> list[dict[str, Any]]:
+    return [{"line": e.line, "field": e.field, "message": e.message} for e in errors]
+
+
+async def _import(
+    pool: asyncpg.Pool, org_id: uuid.UUID, text: str, *, skip_invalid: bool, dry_run: bool
+) -> dict[str, Any]:
+    rows, errors = parse_csv(text)
+    # A header-level note (unknown columns) is a warning; row errors decide whether we import.
+    row_errors = [e for e in errors if e.line > 1 or e.field is not None or not rows]
+    if row_errors and not skip_invalid:
+        raise ApiError(
+            422,
+            "invalid_csv",
+            f"{len(row_errors)} problem(s) in the file; nothing was imported "
+            "(skip_invalid=true imports the valid rows)",
+            details=_errors_json(errors),
+        )
+    created = updated = 0
+    if not dry_run and rows:
+        async with tenant_connection(pool, org_id) as conn:
+            created, updated = await repo.upsert_products(conn, org_id, [p for _line, p in rows])
+    return {
+        "dry_run": dry_run,
+        "valid_rows": len(rows),
+        "created": created,
+        "updated": updated,
+        "errors": _errors_json(errors),
+    }
+
+
+@router.post("/import")
+async def import_csv(
+    request: Request,
+    admin: OrgAdmin,
+    pool: Pool,
+    skip_invalid: Annotated[bool, Query(description="Import the valid rows even if others are invalid.")] = False,
+    dry_run: Annotated[bool, Query(description="Validate only.")] = False,
+) -> dict[str, Any]:
+    """CSV in the request body (``text/csv``); products are matched by name and updated in place.
+
+    Columns: name, sku, active_ingredients, indications, contraindications, warnings,
+    prescription_required (sim/não), price, tags; lists separated by ``|``; Portuguese headers work.
+    """
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise ApiError(413, "payload_too_large", f"the CSV is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
+    return await _import(pool, admin.org_id, _decode(raw), skip_invalid=skip_invalid, dry_run=dry_run)
+
+
+@router.post("/import/sample")
+async def import_sample(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+    """Load the shipped sample catalog (demo pharmacy, 77 products) into this organization."""
+    text = SAMPLE_CATALOG.read_text(encoding="utf-8")
+    return await _import(pool, admin.org_id, text, skip_invalid=False, dry_run=False)

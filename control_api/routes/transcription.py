@@ -1,0 +1,93 @@
+"""Transcription: what was said in a session, and seed 000's one-shot `POST /stt`.
+
+`GET /sessions/{meetingId}/transcript` is tenant-scoped like the session itself: another organization's
+meeting answers 404, as if it did not exist. WebVTT is chosen with `?format=vtt` or `Accept: text/vtt`;
+it holds the transcribed utterances only (failed ones are in the JSON, with their reason).
+
+`POST /stt` transcribes a short audio file with the caller's organization's speech-to-text chain, from
+the caller's own credential: the frontend never sends a provider key (seed 000's rule).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from control_api.deps import AppSettings, CurrentPrincipal, Pool, SessionScope
+from control_api.errors import ApiError
+from control_api.services.audio import STT_RATE, audio_bytes, decode_16k_mono
+from db import sessions as sessions_repo
+from db import transcription as repo
+from db.credentials import MissingCredentialError, resolve_credential
+from db.tenancy import tenant_connection
+
+router = APIRouter(tags=["transcription"])
+
+VTT_MEDIA_TYPE = "text/vtt"
+
+
+@router.get("/sessions/{meeting_id}/transcript", response_model=None)
+async def get_transcript(
+    meeting_id: str,
+    request: Request,
+    pool: Pool,
+    scope: SessionScope,
+    format: Annotated[Literal["json", "vtt"] | None, Query()] = None,
+) -> dict[str, Any] | PlainTextResponse:
+    async with tenant_connection(pool, scope) as conn:
+        items = await repo.list_transcript(conn, meeting_id, scope)
+        known = bool(items) or await sessions_repo.session_exists(conn, meeting_id, scope)
+    if not known:
+        raise ApiError(404, "not_found", f"no session with meetingId {meeting_id!r}")
+    wants_vtt = format == "vtt" or (format is None and VTT_MEDIA_TYPE in request.headers.get("accept", ""))
+    if wants_vtt:
+        return PlainTextResponse(repo.to_webvtt(items), media_type=VTT_MEDIA_TYPE)
+    return {
+        "meetingId": meeting_id,
+        "items": items,
+        "failed": sum(1 for i in items if i["status"] == "failed"),
+    }
+
+
+STT_MAX_BYTES = 10 * 1024 * 1024
+STT_MAX_SECONDS = 60.0
+
+
+@router.post("/stt")
+async def speech_to_text(
+    principal: CurrentPrincipal, pool: Pool, settings: AppSettings, request: Request
+) -> dict[str, Any]:
+    """`{"text", "provider", "seconds"}`: the transcript of a short audio file (≤ 60 s, ≤ 10 MB)."""
+    from livekit import rtc
+
+    from stt import FallbackTranscriber, build_providers
+
+    body = await request.body()
+    if not body:
+        raise ApiError(400, "invalid_request", "audio: the request has no body")
+    if len(body) > STT_MAX_BYTES:
+        raise ApiError(413, "payload_too_large", "audio: at most 10 MB")
+    pcm = await asyncio.to_thread(decode_16k_mono, audio_bytes(body, request.headers.get("content-type", "")))
+    seconds = len(pcm) / STT_RATE
+    if seconds > STT_MAX_SECONDS:
+        raise ApiError(413, "payload_too_large", f"audio: at most {STT_MAX_SECONDS:.0f} seconds")
+
+    async def resolve(provider: str) -> str:
+        return await resolve_credential(pool, principal.org_id, provider, settings=settings)
+
+    try:
+        providers = await build_providers(settings, principal.org_id, resolve)
+    except MissingCredentialError as exc:
+        raise ApiError(400, "missing_credential", f"the organization has no {exc.provider} key") from None
+    frame = rtc.AudioFrame(pcm.tobytes(), STT_RATE, 1, len(pcm))
+    chain = FallbackTranscriber(providers, attempt_timeout=settings.stt.attempt_timeout_seconds, cooldown=0.0)
+    try:
+        outcome = await chain.transcribe(frame)
+    finally:
+        await chain.aclose()
+    if outcome.transcript is None:
+        raise ApiError(502, "stt_unavailable", "no speech-to-text provider could transcribe the audio")
+    return {"text": outcome.transcript.text, "provider": outcome.transcript.provider, "seconds": round(seconds, 3)}

