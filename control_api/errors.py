@@ -11,6 +11,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -83,6 +84,15 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(_status_code_name(exc.status_code), message),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _data(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # PostgreSQL refused a value the request carried (a NUL byte in text, a number or date out of
+        # its range): the client's input, not a server fault. Routes validate what they can first.
+        return JSONResponse(
+            error_body("invalid_request", f"a value in the request cannot be stored ({type(exc).__name__})"),
+            status_code=400,
         )
 
     @app.exception_handler(Exception)

@@ -10,6 +10,7 @@ with an id, 413 for a request body, 503 when the database is away. Route-specifi
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -66,3 +67,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault(str(code), _error(code))
     app.openapi_schema = schema
     return schema
+
+
+def openapi_json() -> str:
+    """The document as checked into `docs/openapi.json`: built from default settings, stable key order."""
+    from control_api.app import create_app
+    from core.settings import Settings
+
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -8,6 +8,7 @@
     escuta jobs      the job scheduler (Twitch clip ingestion, ...); also a child of `escuta run`
     escuta clips     clips and bursts: `escuta clips import` loads seed 004's CSV files
     escuta settings  list every setting (``--markdown`` for the README table)
+    escuta openapi   print the control API's OpenAPI document (``--output docs/openapi.json``)
     escuta admin     platform administration (``admin create-user EMAIL``: a platform admin user)
 
 Failures print one line saying why and exit non-zero; tracebacks are for bugs, not for bad input.
@@ -206,8 +207,25 @@ def show_settings(
     if markdown:
         typer.echo(settings_table_markdown())
         return
-    for name, field in Settings.model_fields.items():
-        typer.echo(f"{name}: {field.description}")
+    for f in flat_fields().values():
+        typer.echo(f"{f.env_names[0]} (settings.{'.'.join(f.path)}): {f.info.description or ''}")
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="Write here instead of printing (docs/openapi.json).")] = None,
+) -> None:
+    """Print the control API's OpenAPI document (the one checked into docs/openapi.json)."""
+    from control_api.openapi import openapi_json
+
+    text = openapi_json()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror}") from None
 
 
 app.add_typer(clips_app)
