@@ -9,14 +9,18 @@ asks its recommender, and returns the events to push to the device, each with wh
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
 from agents.counter.conversation import ConversationState, Segment, TurnDelta
 from agents.counter.events import RecommendationEvent, build_recommendation_event
 from agents.counter.recommender.base import RecommendContext, Recommender
+from agents.counter.safety import Patient, unsafe_reason
 from core.counter.catalog import CatalogIndex
 from core.counter.recommendation import Recommendation
+
+log = logging.getLogger("escuta.counter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class CounterAssistant:
         self._lock = asyncio.Lock()
         self.last_delta = TurnDelta()
         self.last_latency_ms = 0.0
+        self.unsupported_utterances = 0
+        self.blocked = 0  # suggestions the final safety filter stopped (a recommender's bug, or a model's)
 
     def _clerk_name(self) -> str:
         if self.atendente:
@@ -91,11 +97,20 @@ class CounterAssistant:
         self._last_end = segment.end if self._last_end is None else max(self._last_end, segment.end)
         delta = self.state.add(segment)
         self.last_delta = delta
+        if delta.unsupported:
+            self.unsupported_utterances += 1  # counted in the job summary; the text is never logged
         if not delta.changed:
             return []
         ctx = RecommendContext(self.state, delta, dict(self.suggested), self.last_product_id)
         rec = await self.recommender.recommend(ctx)
         if rec is None:
+            return []
+        # The same safety filter after every recommender, whatever it is: the last word before the device.
+        item = self.index.by_id.get(rec.product.id)
+        reason = "not in the catalog" if item is None else unsafe_reason(item, Patient.of(self.state))
+        if reason is not None:
+            self.blocked += 1
+            log.warning("counter: blocked an unsafe suggestion from %s (%s)", rec.provider, reason)
             return []
         previous = self.suggested.get(rec.product.id, frozenset())
         self.suggested[rec.product.id] = previous | frozenset(rec.matched)

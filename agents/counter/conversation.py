@@ -8,29 +8,23 @@ conditions they state are kept: for safety, a mentioned risk is a risk whoever s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agents.counter.utterance import Reading, medicine_keys, read_utterance
 from core.counter.catalog import CatalogIndex
-from core.counter.lexicon import IMPLIES, INGREDIENT_CLASSES
-from core.counter.text import BOUNDARY, Match, is_negated, normalize, tokens
+from core.counter.lexicon import IMPLIES
+from core.counter.patient import PatientContext
+from core.counter.text import Match, is_negated, tokens
 
 Role = Literal["atendente", "cliente"]
-_ALLERGY_CUES = frozenset({"alergico", "alergica", "alergia", "reacao", "intolerancia"})
-_CANT_TAKE = (("nao", "posso", "tomar"), ("nao", "posso", "usar"), ("nao", "pode", "tomar"), ("nao", "tomo"))
 _YES = frozenset({"sim", "tenho", "to", "ta", "isso", "uhum", "aham", "exato", "sou", "estou", "tive", "tomo", "e"})
 _NO = frozenset({"nao", "nem", "negativo", "nada", "nunca"})
 _QUESTION_START = frozenset(
     {"tem", "ta", "vc", "o", "a", "e", "sente", "tomou", "toma", "esta", "ja", "algum", "alguma"}
 )
-_NUMBERS = {
-    "um": 1, "uma": 1, "dois": 2, "dua": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8,
-    "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "quatorze": 14, "catorze": 14, "quinze": 15,
-    "dezesseis": 16, "dezessete": 17,
-}  # fmt: skip
-# "meu filho de 5 anos", "ela tem 8 anos", "de 7 meses": an age, not "faz 2 anos que tenho rinite".
-_AGE = re.compile(r"\b(?:de|tem|com)\s+(\d{1,2}|[a-z]+)\s+(ano|mes|mese|mesinho)\b")
+_AGE_QUESTIONS = {("quanto", "ano"): "ano", ("que", "idade"): "ano", ("qual", "idade"): "ano",
+                  ("quanto", "mes"): "mes"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +45,23 @@ class TurnDelta:
     new_conditions: frozenset[str] = frozenset()
     removed_conditions: frozenset[str] = frozenset()
     new_requests: frozenset[str] = frozenset()
+    # Needs said again in this turn that were active already: worth answering if nothing answered them.
+    restated_needs: frozenset[str] = frozenset()
+    rx_request: bool = False  # the customer asked for a prescription-only product: suggest nothing now
+    new_medicines: frozenset[str] = frozenset()
+    language: str = "pt"
+    unsupported: bool = False  # a language the vocabulary does not cover: reported, never guessed
 
     @property
     def changed(self) -> bool:
         return bool(
-            self.new_needs or self.removed_needs or self.new_conditions or self.removed_conditions or self.new_requests
+            self.new_needs
+            or self.removed_needs
+            or self.new_conditions
+            or self.removed_conditions
+            or self.new_requests
+            or self.restated_needs
+            or self.new_medicines
         )
 
 
@@ -77,7 +83,11 @@ class ConversationState:
         self.conditions: dict[str, int] = {}
         self.denied: set[str] = set()
         self.requests: dict[str, int] = {}  # ingredient key -> turn index
+        self.patient = PatientContext()
+        self.medicines: dict[str, str] = {}  # what the patient takes: ingredient or class key -> words said
+        self.unsupported_turns = 0
         self._pending: _Pending | None = None
+        self._age_question: str | None = None
 
     def window(self) -> list[Segment]:
         return self.turns[-self.window_size :]
@@ -98,43 +108,53 @@ class ConversationState:
             self._trim()
         self.turns.append(seg)
         turn = len(self.turns) - 1
-        toks = tokens(seg.text)
-        needs = self.index.needs_matcher.find(toks)
-        conditions = self.index.conditions_matcher.find(toks)
-        ingredients = self.index.ingredients_matcher.find(toks)
-        allergies = {m for m in ingredients if _allergy_context(toks, m)}
-        # "sou alérgico a dipirona" states a risk, it is not a request for an antiallergic.
-        needs = [n for n in needs if not (n.concept == "alergia" and any(0 <= a.start - n.end <= 2 for a in allergies))]
-        # "tenho gastrite e dor de dente": a word that is both a need and a condition, said next to
-        # another need, is the background (a risk), not what the customer came for.
-        both = [n for n in needs if any(n.start < c.end and c.start < n.end for c in conditions)]
-        if both and len(both) < len(needs):
-            needs = [n for n in needs if n not in both]
-        cond_found = {m.concept: m.negated for m in conditions}
-        for a in allergies:
-            for key in _allergy_keys(a.concept):
-                cond_found["alergia:" + key] = False
-        age = _age_years(normalize(seg.text))
-        if age is not None:
-            cond_found["crianca"] = age >= 12  # "negated" when the person is 12 or older
-
+        age_question, self._age_question = self._age_question, None
+        r = read_utterance(self.index, seg.text, age_question=age_question if seg.role == "cliente" else None)
+        toks, needs, cond_found = r.toks, r.needs, r.conditions
         before_needs, before_conds, before_req = set(self.needs), set(self.conditions), set(self.requests)
+        before_meds = set(self.medicines)
         is_question = seg.text.rstrip().endswith("?") or (bool(toks) and toks[0] in _QUESTION_START and "?" in seg.text)
         if seg.role == "atendente":
             self._on_clerk(needs, cond_found, turn, question=is_question)
+            self._age_question = next((u for k, u in _AGE_QUESTIONS.items() if _has(toks, k)), None)
         else:
-            self._on_customer(toks, needs, cond_found, [m for m in ingredients if m not in allergies], turn)
+            self._on_customer(toks, needs, cond_found, r.requested, turn)
+            self._on_patient(r)
         new_needs = set(self.needs) - before_needs
-        if set(self.conditions) - before_conds and seg.role == "cliente":
-            # "meu filho de 5 anos tá com febre": a need restated with new risk information is a new case.
-            new_needs |= {m.concept for m in needs if not m.negated and m.concept in self.needs}
+        restated: set[str] = set()
+        if seg.role == "cliente":
+            said = {m.concept for m in needs if not m.negated and m.concept in self.needs}
+            restated = said & before_needs
+            if set(self.conditions) - before_conds:
+                # "meu filho de 5 anos tá com febre": a need restated with new risk information is a new case.
+                new_needs |= said
+        unsupported = seg.role == "cliente" and not r.understood
+        self.unsupported_turns += unsupported
         return TurnDelta(
             new_needs=frozenset(new_needs),
             removed_needs=frozenset(before_needs - set(self.needs)),
             new_conditions=frozenset(set(self.conditions) - before_conds),
             removed_conditions=frozenset(before_conds - set(self.conditions)),
             new_requests=frozenset(set(self.requests) - before_req),
+            restated_needs=frozenset(restated - new_needs),
+            rx_request=seg.role == "cliente" and r.rx_request,
+            new_medicines=frozenset(set(self.medicines) - before_meds),
+            language=r.language,
+            unsupported=unsupported,
         )
+
+    def _on_patient(self, r: Reading) -> None:
+        self.patient.update(r.patient)
+        for key, said in r.taken.items():
+            self.medicines.setdefault(key, said)
+        self.patient.medicines = dict(self.medicines)
+
+    def medicine_keys(self) -> frozenset[str]:
+        """What the patient takes, as ingredient and class keys (a catalog's interactions name either)."""
+        out: set[str] = set()
+        for key in self.medicines:
+            out |= medicine_keys(key)
+        return frozenset(out)
 
     def _set(self, table: dict[str, int], concept: str, negated: bool, turn: int) -> None:
         if negated:
@@ -190,33 +210,8 @@ class ConversationState:
         return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def _allergy_context(toks: list[str], m: Match) -> bool:
-    before = toks[max(0, m.start - 4) : m.start]
-    if BOUNDARY in before:
-        before = before[len(before) - before[::-1].index(BOUNDARY) :]
-    if _ALLERGY_CUES & set(before):
-        return True
-    return any(tuple(before[k : k + len(c)]) == c for c in _CANT_TAKE for k in range(len(before)))
+def _has(toks: list[str], words: tuple[str, ...]) -> bool:
+    return all(w in toks for w in words)
 
 
-def _allergy_keys(ingredient: str) -> set[str]:
-    keys = {ingredient}
-    for cls, members in INGREDIENT_CLASSES.items():
-        if normalize(cls) == ingredient:
-            keys.update(normalize(x) for x in members)
-    return keys
-
-
-def _age_years(normalized: str) -> float | None:
-    found = _AGE.search(normalized)
-    # "grávida de cinco meses" is how long the pregnancy is, not someone's age.
-    if not found or normalized[: found.start()].split()[-1:] in (["gravida"], ["gestante"], ["gravidez"]):
-        return None
-    raw, unit = found.groups()
-    value = int(raw) if raw.isdigit() else _NUMBERS.get(raw)
-    if value is None:
-        return None
-    return value / 12 if unit.startswith("mes") else float(value)
-
-
-__all__ = ["ConversationState", "Role", "Segment", "TurnDelta", "is_negated"]
+__all__ = ["ConversationState", "Role", "Segment", "TurnDelta", "is_negated", "tokens"]

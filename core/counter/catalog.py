@@ -15,17 +15,23 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from core.counter.lexicon import CONDITIONS, IMPLIES, INGREDIENT_ALIASES, INGREDIENT_CLASSES, NEEDS
+from core.counter.medicines import CLASS_PHRASES, MEDICINE_CLASSES, MEDICINES
+from core.counter.patient import BABY_WORDS, CHILD_WORDS, ELDERLY_WORDS, TENS, THIRD_WORDS, UNITS
+from core.counter.restrictions import Category, min_age_from_warnings, parse_category, parse_min_age
+from core.counter.spelling import SpellingRepair
 from core.counter.text import BOUNDARY, PhraseMatcher, normalize, strip_accents, tokens
 
 SAMPLE_CATALOG = Path(__file__).parent / "data" / "catalog_sample.csv"
 FIELDS = (
     "sku", "name", "active_ingredients", "indications", "contraindications", "warnings",
-    "prescription_required", "price", "tags",
+    "prescription_required", "price", "tags", "min_age", "pregnancy", "breastfeeding", "interactions",
 )  # fmt: skip
 HEADER_ALIASES = {
     "codigo": "sku", "nome": "name", "produto": "name", "principios_ativos": "active_ingredients",
     "indicacoes": "indications", "contraindicacoes": "contraindications", "advertencias": "warnings",
     "exige_receita": "prescription_required", "receita": "prescription_required", "preco": "price",
+    "idade_minima": "min_age", "gravidez": "pregnancy", "gestacao": "pregnancy", "amamentacao": "breastfeeding",
+    "lactacao": "breastfeeding", "interacoes": "interactions",
 }  # fmt: skip
 _TRUE = frozenset({"sim", "s", "true", "1", "yes", "y", "x"})
 _FALSE = frozenset({"nao", "n", "false", "0", "no", ""})
@@ -50,10 +56,20 @@ class Product:
     price: Decimal | None = None
     tags: tuple[str, ...] = ()
     sku: str | None = None
+    # Restrictions as data (``core.counter.restrictions``); None means the catalog does not say.
+    min_age_months: int | None = None
+    pregnancy: Category | None = None
+    breastfeeding: Category | None = None
+    interactions: tuple[str, ...] = ()  # ingredients or classes it must not be combined with
 
     @property
     def pediatric(self) -> bool:
         return any(normalize(t) == "infantil" for t in self.tags)
+
+    @property
+    def for_children(self) -> bool:
+        """A presentation meant for children too (drops, oral rehydration salts, saline)."""
+        return self.pediatric or any(normalize(t) == "infantil e adulto" for t in self.tags)
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,7 @@ def parse_row(row: dict[str, str], line: int, errors: list[RowError]) -> Product
     elif len(name) > 200:
         errors.append(RowError(line, "name", "name is longer than 200 characters"))
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("active_ingredients", "indications", "contraindications", "tags"):
+    for key in ("active_ingredients", "indications", "contraindications", "tags", "interactions"):
         items = _split(row.get(key, ""))
         if len(items) > MAX_LIST_ITEMS or any(len(i) > MAX_TEXT for i in items):
             errors.append(RowError(line, key, f"at most {MAX_LIST_ITEMS} items of {MAX_TEXT} characters"))
@@ -100,6 +116,17 @@ def parse_row(row: dict[str, str], line: int, errors: list[RowError]) -> Product
     if len(warnings) > 2000:
         errors.append(RowError(line, "warnings", "warnings are longer than 2000 characters"))
     sku = row.get("sku", "").strip() or None
+    min_age: int | None = None
+    try:
+        min_age = parse_min_age(row.get("min_age", ""))
+    except ValueError as exc:
+        errors.append(RowError(line, "min_age", str(exc)))
+    categories: dict[str, Category | None] = {}
+    for key in ("pregnancy", "breastfeeding"):
+        try:
+            categories[key] = parse_category(row.get(key, ""))
+        except ValueError as exc:
+            errors.append(RowError(line, key, str(exc)))
     if len(errors) > start:
         return None
     return Product(
@@ -113,6 +140,10 @@ def parse_row(row: dict[str, str], line: int, errors: list[RowError]) -> Product
         price=price,
         tags=lists["tags"],
         sku=sku,
+        min_age_months=min_age,
+        pregnancy=categories["pregnancy"],
+        breastfeeding=categories["breastfeeding"],
+        interactions=lists["interactions"],
     )
 
 
@@ -169,6 +200,33 @@ def _ingredient_vocab(products: Iterable[Product]) -> dict[str, tuple[str, ...]]
     return {k: tuple(sorted(v)) for k, v in vocab.items()}
 
 
+_PATIENT_WORDS = ("ano", "anos", "mes", "meses", "semana", "semanas", "dia", "dias", "nascido", "nascida", "recem",
+                  "meio", "idade", "vida", "gravida", "gestante", "gravidez", "amamentando", "buchuda", "esperando",
+                  "toma", "tomo", "usa", "alergico", "alergica", "alergia", "receita", "antibiotico")  # fmt: skip
+
+
+def _vocabulary(products: Iterable[Product]) -> set[str]:
+    """Every word of the counter vocabulary and the catalog: what speech-to-text repair aims at."""
+    phrases: list[str] = [*_PATIENT_WORDS, *UNITS, *TENS, *CHILD_WORDS, *BABY_WORDS, *ELDERLY_WORDS, *THIRD_WORDS]
+    for table in (NEEDS, CONDITIONS, INGREDIENT_ALIASES, MEDICINES, CLASS_PHRASES):
+        for key, values in table.items():
+            phrases.append(key)
+            phrases.extend(values)
+    for p in products:
+        phrases.extend((*p.active_ingredients, *p.indications, *p.contraindications))
+    words: set[str] = set()
+    for phrase in phrases:
+        words.update(strip_accents(phrase.lower()).replace("-", " ").split())
+    return {w.strip(".,;:()") for w in words}
+
+
+def _medicine_vocab() -> dict[str, tuple[str, ...]]:
+    vocab: dict[str, tuple[str, ...]] = {normalize(k): (k, *v) for k, v in MEDICINES.items()}
+    for cls, phrases in CLASS_PHRASES.items():
+        vocab["classe:" + normalize(cls)] = phrases
+    return vocab
+
+
 @dataclass
 class IndexedProduct:
     product: Product
@@ -176,6 +234,8 @@ class IndexedProduct:
     contraindications: frozenset[str]  # condition concepts (or literal phrases)
     ingredients: frozenset[str]  # normalized ingredient keys, with the class keys they belong to
     matched_labels: dict[str, str] = field(default_factory=dict)  # concept -> the catalog's own words
+    interactions: frozenset[str] = frozenset()  # normalized ingredient or class keys
+    min_age_months: int | None = None  # the catalog's, else what the warnings say, else unknown
 
 
 class CatalogIndex:
@@ -189,6 +249,8 @@ class CatalogIndex:
         self.needs_matcher = PhraseMatcher(NEEDS)
         self.conditions_matcher = PhraseMatcher(CONDITIONS)
         self.ingredients_matcher = PhraseMatcher(_ingredient_vocab(products))
+        self.medicines_matcher = PhraseMatcher(_medicine_vocab())
+        self.repair = SpellingRepair(_vocabulary(products))
         self.items: list[IndexedProduct] = [self._index(p) for p in products]
         self.by_id = {item.product.id: item for item in self.items}
         # Inverted indexes: an utterance touches a handful of concepts, not the whole catalog.
@@ -258,4 +320,12 @@ class CatalogIndex:
         for cls, members in INGREDIENT_CLASSES.items():
             if ingredients & {normalize(m) for m in members}:
                 ingredients.add(normalize(cls))
-        return IndexedProduct(p, needs, frozenset(contra), frozenset(ingredients), labels)
+        interactions = {normalize(i) for i in p.interactions}
+        # A class named in interactions covers its members: "anticoagulante" is varfarina too.
+        for cls, members in MEDICINE_CLASSES.items():
+            if normalize(cls) in interactions:
+                interactions.update(normalize(m) for m in members)
+        min_age = p.min_age_months if p.min_age_months is not None else min_age_from_warnings(p.warnings)
+        return IndexedProduct(
+            p, needs, frozenset(contra), frozenset(ingredients), labels, frozenset(interactions), min_age
+        )

@@ -34,6 +34,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "torcicolo": ("torcicolo", "pescoço travado", "dor no pescoço", "pescoço doendo"),
     "contusao": (
         "torção", "torci o pé", "torci o tornozelo", "pé torcido", "entorse", "pancada", "contusão", "hematoma",
+        "torceu o pé", "torceu o tornozelo", "torceu o joelho", "torceu o pulso", "torci o joelho", "torci o pulso",
+        "tornozelo torcido", "virou o pé", "virei o pé",
         "bati o joelho", "levei uma batida", "tornozelo inchado",
     ),
     "dor": ("dor", "dolorido", "remédio pra dor", "algo pra dor", "analgésico"),
@@ -264,7 +266,16 @@ IMPLIES: dict[str, tuple[str, ...]] = {
     "enxaqueca": ("dor_cabeca",),
     "tosse_seca": ("tosse",),
     "tosse_catarro": ("tosse",),
+    # A specific pain is pain: a plain analgesic answers it when the specific products are unsafe
+    # (a pregnant woman's back pain, a sprain on warfarin).
+    "dor_costas": ("dor",),
+    "dor_muscular": ("dor",),
+    "torcicolo": ("dor",),
+    "contusao": ("dor",),
 }
+
+# Needs that exclude each other: a product for one fits the other badly (a mucolytic for a dry cough).
+OPPOSITES: dict[str, str] = {"tosse_seca": "tosse_catarro", "tosse_catarro": "tosse_seca"}
 # fmt: on
 
 # Brand and colloquial names of active ingredients: "tem novalgina?" asks for dipirona.

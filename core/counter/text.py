@@ -44,6 +44,8 @@ _SPOKEN = {
     "nãum": "nao",
     "num": "nao",
     "n": "nao",
+    "cum": "com",
+    "ta": "ta",
 }
 _IRREGULAR = {
     "gases": "gas",

@@ -41,7 +41,8 @@ async def test_structured_answer_is_used(index: CatalogIndex, stub: ChatStub) ->
     assert len(out) == 1
     rec = out[0].recommendation
     assert rec.provider == "openai" and rec.model == "stub-model" and rec.fallback_reason is None
-    assert rec.explanation == "Indicado para o que o cliente relatou."
+    # The model's words, after the patient context the clerk always sees.
+    assert rec.explanation == "Paciente: gestante. Indicado para o que o cliente relatou."
     assert rec.prompt_tokens and rec.completion_tokens == 20
     assert "gravidez" not in index.by_id[rec.product.id].contraindications
     # The request the plugin sent: streamed, strict JSON schema, a bounded prompt.

@@ -79,7 +79,7 @@ async def test_clerk_talking_about_products_triggers_nothing(assistant: CounterA
         ("Sou hipertenso e tô gripado com o nariz entupido", "hipertensao"),
         ("É pro meu filho de 5 anos, ele tá com febre", "crianca"),
         ("Acho que é dengue, tô com febre e dor no corpo", "dengue"),
-        ("Não sei se estou grávida, mas tô com uma cólica forte", "gravidez"),
+        ("Não sei se estou grávida, mas tô com uma dor de cabeça forte", "gravidez"),
     ],
 )
 async def test_contraindications_are_honoured(

@@ -24,7 +24,7 @@ from livekit.plugins import openai
 
 from agents.counter.recommender.base import Candidate, RecommendContext, Recommender
 from agents.counter.recommender.local import LocalRecommender
-from agents.counter.safety import is_safe
+from agents.counter.safety import Patient, unsafe_reason
 from core.counter.lexicon import LABELS
 from core.counter.recommendation import Recommendation
 
@@ -91,8 +91,11 @@ def _clip(text: str, limit: int) -> str:
 def build_prompt(ctx: RecommendContext, candidates: list[Candidate], *, window_turns: int) -> str:
     state = ctx.state
     lines = ["Conversa recente:"]
+    who = state.patient.describe(state.conditions, LABELS)
     lines += [f"{t.role}: {_clip(t.text, MAX_TURN_CHARS)}" for t in state.turns[-window_turns:]]
     conditions = sorted(LABELS.get(c, c.replace("alergia:", "alergia a ")) for c in state.conditions)
+    if who:
+        lines.append(who)
     if conditions:
         lines.append("Condições relatadas: " + ", ".join(conditions))
     if state.denied:
@@ -210,9 +213,13 @@ class LLMRecommender(Recommender):
         if not 0 <= index < len(candidates):
             raise LLMAnswerError("unknown product id")
         cand = candidates[index]
-        if not is_safe(cand.item, ctx.state.conditions, ctx.state.needs):  # defence in depth
+        if unsafe_reason(cand.item, Patient.of(ctx.state)) is not None:  # defence in depth
             raise LLMAnswerError("unsafe product")
         explanation = _clip(answer["explicacao"], 400) or self.fallback.explain(ctx, cand)
+        # The clerk always sees who the patient is, whatever the model wrote.
+        who = ctx.state.patient.describe(ctx.state.conditions, LABELS)
+        if who and not explanation.startswith("Paciente:"):
+            explanation = f"{who} {explanation}"
         trecho = answer.get("trecho")
         # The excerpt must be the customer's words; a paraphrase falls back to the recorded turns.
         said = " ".join(t.text for t in ctx.state.window())
