@@ -18,7 +18,7 @@ from db.pool import Conn
 
 _COLUMNS = (
     "id, sku, name, active_ingredients, indications, contraindications, warnings, prescription_required, "
-    "price, tags, created_at, updated_at"
+    "price, tags, min_age_months, pregnancy, breastfeeding, interactions, created_at, updated_at"
 )
 
 
@@ -34,6 +34,10 @@ def product_json(row: asyncpg.Record) -> dict[str, Any]:
         "prescription_required": row["prescription_required"],
         "price": str(row["price"]) if row["price"] is not None else None,
         "tags": list(row["tags"]),
+        "min_age_months": row["min_age_months"],
+        "pregnancy": row["pregnancy"],
+        "breastfeeding": row["breastfeeding"],
+        "interactions": list(row["interactions"]),
         "created_at": row["created_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
     }
@@ -51,6 +55,10 @@ def product_from_row(row: asyncpg.Record) -> Product:
         price=row["price"],
         tags=tuple(row["tags"]),
         sku=row["sku"],
+        min_age_months=row["min_age_months"],
+        pregnancy=row["pregnancy"],
+        breastfeeding=row["breastfeeding"],
+        interactions=tuple(row["interactions"]),
     )
 
 
@@ -65,6 +73,10 @@ def _values(p: Product) -> tuple[Any, ...]:
         p.prescription_required,
         p.price,
         list(p.tags),
+        p.min_age_months,
+        p.pregnancy,
+        p.breastfeeding,
+        list(p.interactions),
     )
 
 
@@ -103,8 +115,9 @@ async def create_product(conn: Conn, org_id: UUID, p: Product) -> dict[str, Any]
     row = await conn.fetchrow(
         f"""
         INSERT INTO catalog_products (org_id, sku, name, active_ingredients, indications, contraindications,
-                                      warnings, prescription_required, price, tags)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {_COLUMNS}
+                                      warnings, prescription_required, price, tags, min_age_months, pregnancy,
+                                      breastfeeding, interactions)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {_COLUMNS}
         """,
         org_id,
         *_values(p),
@@ -118,7 +131,7 @@ async def update_product(conn: Conn, org_id: UUID, product_id: UUID, p: Product)
         f"""
         UPDATE catalog_products SET sku = $3, name = $4, active_ingredients = $5, indications = $6,
             contraindications = $7, warnings = $8, prescription_required = $9, price = $10, tags = $11,
-            updated_at = now()
+            min_age_months = $12, pregnancy = $13, breastfeeding = $14, interactions = $15, updated_at = now()
         WHERE org_id = $1 AND id = $2 RETURNING {_COLUMNS}
         """,
         org_id,
@@ -145,13 +158,16 @@ async def upsert_products(conn: Conn, org_id: UUID, products: list[Product]) -> 
     await conn.executemany(
         """
         INSERT INTO catalog_products (org_id, sku, name, active_ingredients, indications, contraindications,
-                                      warnings, prescription_required, price, tags)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                      warnings, prescription_required, price, tags, min_age_months, pregnancy,
+                                      breastfeeding, interactions)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (org_id, lower(name)) DO UPDATE SET
             sku = EXCLUDED.sku, name = EXCLUDED.name, active_ingredients = EXCLUDED.active_ingredients,
             indications = EXCLUDED.indications, contraindications = EXCLUDED.contraindications,
             warnings = EXCLUDED.warnings, prescription_required = EXCLUDED.prescription_required,
-            price = EXCLUDED.price, tags = EXCLUDED.tags, updated_at = now()
+            price = EXCLUDED.price, tags = EXCLUDED.tags, min_age_months = EXCLUDED.min_age_months,
+            pregnancy = EXCLUDED.pregnancy, breastfeeding = EXCLUDED.breastfeeding,
+            interactions = EXCLUDED.interactions, updated_at = now()
         """,
         [(org_id, *_values(p)) for p in products],
     )

@@ -140,3 +140,45 @@ async def test_sample_catalog_import(client: httpx.AsyncClient) -> None:
     assert sum(not p.prescription_required for p in sample) >= 60
     r = await client.get("/catalog/products", params={"limit": 500}, headers=org.headers)
     assert r.json()["total"] == len(sample)
+
+
+CSV_RESTRICTIONS = """nome,principios_ativos,indicacoes,contraindicacoes,exige_receita,idade_minima,gravidez,amamentacao,interacoes
+Ibuprofeno 400 mg,ibuprofeno,dor,úlcera,não,adulto,D,seguro,anticoagulante|lítio
+Paracetamol gotas,paracetamol,febre,,não,3 meses,seguro,,
+Xarope X,guaco,tosse,,não,dois anos,talvez,,
+"""
+
+
+async def test_restrictions_columns_import_and_round_trip(client: httpx.AsyncClient) -> None:
+    """The new optional columns are stored and returned; a bad age or category is a line error."""
+    org = await register(client)
+    r = await client.post("/catalog/import", content=CSV_RESTRICTIONS.encode(), headers=org.headers)
+    assert r.status_code == 422
+    assert {(d["line"], d["field"]) for d in r.json()["error"]["details"]} == {(4, "min_age"), (4, "pregnancy")}
+    r = await client.post(
+        "/catalog/import", params={"skip_invalid": "true"}, content=CSV_RESTRICTIONS.encode(), headers=org.headers
+    )
+    assert r.status_code == 200 and r.json()["created"] == 2
+    items = {i["name"]: i for i in (await client.get("/catalog/products", headers=org.headers)).json()["items"]}
+    ibu = items["Ibuprofeno 400 mg"]
+    assert ibu["min_age_months"] == 144 and ibu["pregnancy"] == "contraindicado" and ibu["breastfeeding"] == "seguro"
+    assert ibu["interactions"] == ["anticoagulante", "lítio"]
+    drops = items["Paracetamol gotas"]
+    assert drops["min_age_months"] == 3 and drops["pregnancy"] == "seguro" and drops["breastfeeding"] is None
+    # The JSON API takes the same fields; an unknown category is refused.
+    body = {**PRODUCT, "name": "Loratadina", "min_age_months": 24, "pregnancy": "cautela", "interactions": ["IMAO"]}
+    r = await client.post("/catalog/products", json=body, headers=org.headers)
+    assert r.status_code == 201 and r.json()["min_age_months"] == 24 and r.json()["interactions"] == ["IMAO"]
+    r = await client.post("/catalog/products", json={**body, "name": "Y", "pregnancy": "talvez"}, headers=org.headers)
+    assert r.status_code == 400 and r.json()["error"]["code"]
+
+
+async def test_old_csv_without_restrictions_still_imports(client: httpx.AsyncClient) -> None:
+    """A catalog written before the restriction columns imports as before; its restrictions are unknown."""
+    org = await register(client)
+    old = "name,active_ingredients,indications,contraindications,prescription_required,price\n"
+    old += "Dipirona 500 mg,dipirona,dor de cabeça|febre,gravidez|criança,não,8.50\n"
+    r = await client.post("/catalog/import", content=old.encode(), headers=org.headers)
+    assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["errors"] == []
+    item = (await client.get("/catalog/products", headers=org.headers)).json()["items"][0]
+    assert item["min_age_months"] is None and item["pregnancy"] is None and item["interactions"] == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
@@ -41,6 +41,18 @@ class ProductBody(BaseModel):
     prescription_required: bool = Field(False, description="Never recommended when true.")
     price: Decimal | None = Field(None, ge=0, lt=1_000_000, decimal_places=2)
     tags: list[_Item] = Field(default_factory=list, max_length=50)
+    min_age_months: int | None = Field(
+        None, ge=0, le=1200, description="Minimum age in months (adult-only forms: 144, i.e. 12 years)."
+    )
+    pregnancy: Literal["seguro", "cautela", "contraindicado"] | None = Field(
+        None, description="Only 'seguro' products are suggested during pregnancy; null: not stated."
+    )
+    breastfeeding: Literal["seguro", "cautela", "contraindicado"] | None = Field(
+        None, description="Only 'seguro' products are suggested while breastfeeding; null: not stated."
+    )
+    interactions: list[_Item] = Field(
+        default_factory=list, max_length=50, description="Ingredients or classes it must not be combined with."
+    )
 
     def to_product(self) -> Product:
         if not self.indications and not self.active_ingredients:
@@ -56,6 +68,10 @@ class ProductBody(BaseModel):
             price=self.price,
             tags=tuple(self.tags),
             sku=self.sku,
+            min_age_months=self.min_age_months,
+            pregnancy=self.pregnancy,
+            breastfeeding=self.breastfeeding,
+            interactions=tuple(self.interactions),
         )
 
 
@@ -179,7 +195,9 @@ async def import_csv(
     """CSV in the request body (``text/csv``); products are matched by name and updated in place.
 
     Columns: name, sku, active_ingredients, indications, contraindications, warnings,
-    prescription_required (sim/não), price, tags; lists separated by ``|``; Portuguese headers work.
+    prescription_required (sim/não), price, tags, and the optional restrictions min_age (``6 meses``,
+    ``2 anos``, ``adulto``), pregnancy and breastfeeding (seguro/cautela/contraindicado), interactions;
+    lists separated by ``|``; Portuguese headers work.
     """
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
@@ -189,6 +207,6 @@ async def import_csv(
 
 @router.post("/import/sample")
 async def import_sample(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
-    """Load the shipped sample catalog (demo pharmacy, 77 products) into this organization."""
+    """Load the shipped sample catalog (demo pharmacy, 81 products) into this organization."""
     text = SAMPLE_CATALOG.read_text(encoding="utf-8")
     return await _import(pool, admin.org_id, text, skip_invalid=False, dry_run=False)
