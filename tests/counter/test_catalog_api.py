@@ -142,11 +142,13 @@ async def test_sample_catalog_import(client: httpx.AsyncClient) -> None:
     assert r.json()["total"] == len(sample)
 
 
-CSV_RESTRICTIONS = """nome,principios_ativos,indicacoes,contraindicacoes,exige_receita,idade_minima,gravidez,amamentacao,interacoes
-Ibuprofeno 400 mg,ibuprofeno,dor,úlcera,não,adulto,D,seguro,anticoagulante|lítio
+CSV_RESTRICTIONS = (
+    ("nome,principios_ativos,indicacoes,contraindicacoes,exige_receita,idade_minima,gravidez,amamentacao,interacoes\n")
+    + """Ibuprofeno 400 mg,ibuprofeno,dor,úlcera,não,adulto,D,seguro,anticoagulante|lítio
 Paracetamol gotas,paracetamol,febre,,não,3 meses,seguro,,
 Xarope X,guaco,tosse,,não,dois anos,talvez,,
 """
+)
 
 
 async def test_restrictions_columns_import_and_round_trip(client: httpx.AsyncClient) -> None:
