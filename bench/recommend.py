@@ -1,4 +1,4 @@
-"""Counter recommender quality and latency on the labelled dialogues (issue 7).
+"""Counter recommender quality and latency on the labelled dialogues (issues 7 and 18).
 
     .venv/bin/python -m bench.recommend                       # local recommender
     .venv/bin/python -m bench.recommend --verbose             # plus every dialogue's suggestions
@@ -6,9 +6,13 @@
         [--llm-provider openai|xai] [--llm-api-key KEY]       # also the LLM recommender (falls back to local)
     .venv/bin/python -m bench.recommend --end-to-end          # utterance end -> event, through the profile
 
-Prints precision, recall, unsafe-suggestion rate and per-utterance latency (from the utterance
-reaching the assistant to its event being ready; customer utterances only). Goals for the local
-recommender: precision >= 0.85, recall >= 0.75, zero unsafe, under 20 ms per utterance.
+Prints precision, recall, unsafe-suggestion count and per-utterance latency (from the utterance
+reaching the assistant to its event being ready; customer utterances only) for each set, and again
+for its adversarial dialogues alone. The sets: ``dev`` (tests/counter/dialogues, what the vocabulary
+and rules were tuned on), ``holdout`` (tests/counter/dialogues_holdout, written before tuning and
+looked at only to report) and ``unseen`` (tests/counter/dialogues_unseen, shorter, noisier, regional
+phrasing in another voice, also never tuned on). Goals on the holdout: precision >= 0.95, recall >=
+0.90, unsafe 0; the local recommender under 20 ms per utterance.
 
 ``--end-to-end`` measures the issue's "latency from utterance end to the event" on the recorded counter
 dialogue (tests/counter/recorded, espeak-ng pt-br, two channels) replayed at real-time pace through
@@ -30,16 +34,28 @@ from agents.counter.recommender import LocalRecommender
 from core.counter.catalog import CatalogIndex, load_sample_catalog
 
 TESTS = Path(__file__).resolve().parent.parent / "tests" / "counter"
-# "dialogues" is the labelled set the lexicon was tuned on; "dialogues_holdout" was written after
-# tuning and never tuned against: its row is the honest estimate.
-DIALOGUE_SETS = {"main": TESTS / "dialogues", "holdout": TESTS / "dialogues_holdout"}
+# "dialogues" is the labelled set the lexicon was tuned on; "dialogues_holdout" and "dialogues_unseen"
+# were written before tuning and never tuned against: their rows are the honest estimate.
+DIALOGUE_SETS = {
+    "dev": TESTS / "dialogues",
+    "holdout": TESTS / "dialogues_holdout",
+    "unseen": TESTS / "dialogues_unseen",
+}
+
+
+def _adversarial(r: QualityReport) -> QualityReport:
+    return QualityReport([x for x in r.results if x.dialogue.adversarial], [])
 
 
 def _row(name: str, r: QualityReport) -> str:
+    timing = (
+        f"{r.latency(0.5):>7.3f} | {r.latency(0.95):>7.3f} | {max(r.latencies_ms):>7.3f}"
+        if r.latencies_ms
+        else "      - |       - |       -"
+    )
     return (
-        f"| {name:<16} | {len(r.results):>9} | {r.suggestions:>11} | {r.precision:>9.3f} | {r.recall:>6.3f} "
-        f"| {r.unsafe_count:>6} ({r.unsafe_rate:.3f}) | {r.latency(0.5):>9.3f} | {r.latency(0.95):>8.3f} "
-        f"| {max(r.latencies_ms or [0.0]):>8.3f} |"
+        f"| {name:<24} | {len(r.results):>9} | {r.suggestions:>11} | {r.precision:>9.3f} | {r.recall:>6.3f} "
+        f"| {r.unsafe_count:>6} | {timing} |"
     )
 
 
@@ -90,10 +106,13 @@ async def main() -> None:
             reports.append((f"llm/{set_name}", await evaluate(index, dialogues, make)))
 
     print(f"{len(index.items)} products; sets: " + ", ".join(f"{k}={v}" for k, v in sets.items()))
-    print("| recommender | dialogues | suggestions | precision | recall | unsafe (rate) | p50 ms | p95 ms | max ms |")
+    print("| recommender/set | dialogues | suggestions | precision | recall | unsafe | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, r in reports:
         print(_row(name, r))
+        adversarial = _adversarial(r)
+        if adversarial.results:
+            print(_row(f"{name} (adversarial)", adversarial))
     if args.verbose:
         for name, r in reports:
             print(f"\n{name}:")

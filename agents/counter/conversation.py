@@ -109,7 +109,14 @@ class ConversationState:
         self.turns.append(seg)
         turn = len(self.turns) - 1
         age_question, self._age_question = self._age_question, None
-        r = read_utterance(self.index, seg.text, age_question=age_question if seg.role == "cliente" else None)
+        asked = self._pending is not None and "gravidez" in self._pending.conditions
+        pregnant = "gravidez" in self.conditions or asked
+        r = read_utterance(
+            self.index,
+            seg.text,
+            age_question=age_question if seg.role == "cliente" else None,
+            pregnant_context=pregnant and seg.role == "cliente",
+        )
         toks, needs, cond_found = r.toks, r.needs, r.conditions
         before_needs, before_conds, before_req = set(self.needs), set(self.conditions), set(self.requests)
         before_meds = set(self.medicines)

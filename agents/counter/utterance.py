@@ -85,8 +85,11 @@ def medicine_keys(key: str) -> set[str]:
     return out
 
 
-def read_utterance(index: CatalogIndex, text: str, *, age_question: str | None = None) -> Reading:
-    """Everything ``text`` says; ``age_question`` is the unit the clerk just asked the age in."""
+def read_utterance(
+    index: CatalogIndex, text: str, *, age_question: str | None = None, pregnant_context: bool = False
+) -> Reading:
+    """Everything ``text`` says; ``age_question`` is the unit the clerk just asked the age in, and
+    ``pregnant_context`` says a pregnancy is known or was just asked about."""
     language = "en" if looks_english(text) else "pt"
     source = translate(text) if language == "en" else text
     toks = tokens(index.repair.repair(source))
@@ -139,7 +142,7 @@ def read_utterance(index: CatalogIndex, text: str, *, age_question: str | None =
         for cls in medicine_keys(key):
             if cls in CLASS_CONDITIONS:
                 found.setdefault(CLASS_CONDITIONS[cls], False)
-    patient = read_patient(toks)
+    patient = read_patient(toks, pregnant_context=pregnant_context)
     if patient.age is None and age_question and toks:
         number = parse_number(toks, 0) or parse_number(toks, 1)
         if number is not None:

@@ -98,6 +98,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "dor_garganta": (
         "dor de garganta", "garganta doendo", "garganta dói", "garganta inflamada", "garganta irritada",
         "dor pra engolir", "dor ao engolir", "garganta arranhando", "faringite", "amigdalite", "garganta raspando",
+        "pra garganta", "remédio pra garganta", "pastilha pra garganta",
     ),
     "rouquidao": ("rouquidão", "rouco", "rouca", "perdi a voz", "fiquei sem voz"),
     "afta": ("afta", "ferida na boca", "machucado na boca", "estomatite", "feridinha na boca"),

@@ -40,6 +40,7 @@ _DURATION_BEFORE = frozenset({"faz", "ha", "durante", "desde", "daqui", "cada", 
                               "umas", "por", "ja", "tomo", "toma"})
 _PREGNANT_CUES = frozenset({"gravida", "gestante", "gravidez", "gestacao", "gravidinha", "buchuda", "embuchada",
                             "barriga", "esperando", "engravidei", "prenha"})
+_COLLOQUIAL_PREGNANT = frozenset({"barriga", "buchuda", "embuchada", "prenha"})
 _BIRTH_CUES = frozenset({"nasceu", "nascido", "nascida", "vida", "parto"})
 # fmt: on
 _UNIT_MONTHS = {"ano": 12.0, "mes": 1.0, "semana": 12 / 52, "dia": 12 / 365}
@@ -175,11 +176,15 @@ def _pregnancy_position(toks: list[str]) -> int | None:
     return None
 
 
-def read_patient(toks: list[str]) -> PatientFindings:
+def read_patient(toks: list[str], *, pregnant_context: bool = False) -> PatientFindings:
+    """``pregnant_context``: a pregnancy is already known or was just asked about, so "de três meses"
+    in the answer is its length unless a child is named before it."""
     pregnant_at = _pregnancy_position(toks)
+    if pregnant_at is None and pregnant_context:
+        pregnant_at = 0
     age, gestation = find_age(toks, pregnant_at=pregnant_at)
     subject, relation = find_subject(toks)
-    colloquial = pregnant_at is not None and toks[pregnant_at] in ("barriga", "buchuda", "embuchada", "prenha")
+    colloquial = pregnant_at is not None and bool(toks) and toks[pregnant_at] in _COLLOQUIAL_PREGNANT
     if age is not None and subject is None:
         subject = "crianca" if age.months < 144 else None
     if age is not None and subject in ("crianca", "bebe", None) and age.months < 24:
@@ -232,7 +237,7 @@ class PatientContext:
         who: list[str] = []
         if self.relation:
             who.append(self.relation)
-        elif self.subject and self.subject != "falante":
+        elif self.subject:
             who.append(_SUBJECT_LABELS[self.subject])
         if self.age is not None:
             who.append(describe_age(self.age.months) if self.age.months else "recém-nascido")

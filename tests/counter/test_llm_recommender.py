@@ -9,7 +9,7 @@ import pytest
 
 from agents.counter.assistant import CounterAssistant
 from agents.counter.conversation import Role
-from agents.counter.recommender import LocalRecommender
+from agents.counter.recommender import Candidate, LocalRecommender, RecommendContext
 from agents.counter.recommender.llm import MAX_FIELD_CHARS, MAX_TURN_CHARS, LLMRecommender, build_llm
 from core.counter.catalog import CatalogIndex
 from tests.counter.helpers import say
@@ -42,7 +42,7 @@ async def test_structured_answer_is_used(index: CatalogIndex, stub: ChatStub) ->
     rec = out[0].recommendation
     assert rec.provider == "openai" and rec.model == "stub-model" and rec.fallback_reason is None
     # The model's words, after the patient context the clerk always sees.
-    assert rec.explanation == "Paciente: gestante. Indicado para o que o cliente relatou."
+    assert rec.explanation == "Paciente: o próprio cliente; gestante. Indicado para o que o cliente relatou."
     assert rec.prompt_tokens and rec.completion_tokens == 20
     assert "gravidez" not in index.by_id[rec.product.id].contraindications
     # The request the plugin sent: streamed, strict JSON schema, a bounded prompt.
@@ -162,3 +162,44 @@ async def test_prompt_is_bounded_on_a_long_conversation(index: CatalogIndex, stu
     per_product = 100 + 2 * MAX_FIELD_CHARS + 40  # name, indications and warnings (each cut), separators
     assert len(prompt) < window * per_turn + 5 * per_product + 300
     assert prompt.count("\np") <= 5
+
+
+class _UnfilteredRanker(LocalRecommender):
+    """A ranker whose safety check was lost in a refactor: the filter after the model must still hold."""
+
+    def rank(self, ctx: RecommendContext) -> list[Candidate]:
+        state = ctx.state
+        items = [i for i in self.index.items if set(i.needs) & set(state.needs) and not i.product.prescription_required]
+        items.sort(key=lambda i: (not i.product.name.startswith("Paracetamol 750"), i.product.name))
+        return [Candidate(i, 1.0, tuple(c for c in i.needs if c in state.needs)) for i in items]
+
+
+async def test_same_safety_filter_after_the_model(index: CatalogIndex, stub: ChatStub) -> None:
+    """The model picks an adult tablet for a two-year-old: the filter refuses the model's answer, and the
+    assistant's final gate (the same filter) refuses the buggy ranker's fallback too: nothing goes out."""
+    llm = build_llm("openai", api_key="sk-test-stub", model="stub-model", base_url=stub.base_url, timeout=2.0)
+    rec = LLMRecommender(llm, _UnfilteredRanker(index), provider="openai", timeout=2.0)
+    assistant = CounterAssistant(index, rec, atendente="Carla")
+    out = await say(assistant, ("cliente", "Minha netinha tá com febre, ela tem dois aninhos."))
+    await assistant.aclose()
+    assert len(stub.requests) == 1 and "Paracetamol 750 mg" in stub.requests[0]["messages"][-1]["content"]
+    assert rec.fallbacks == 1, "the model's p1 (the adult tablet) was refused as unsafe"
+    assert out == [] and assistant.blocked == 1, "the fallback's adult tablet stopped at the final gate"
+    # With the real (filtering) ranker the same conversation gets children's drops.
+    safe = llm_assistant(index, stub)
+    out = await say(safe, ("cliente", "Minha netinha tá com febre, ela tem dois aninhos."))
+    await safe.aclose()
+    assert len(out) == 1 and index.by_id[out[0].recommendation.product.id].product.pediatric
+
+
+async def test_prompt_carries_the_patient_and_rx_requests_cost_nothing(index: CatalogIndex, stub: ChatStub) -> None:
+    assistant = llm_assistant(index, stub)
+    out = await say(assistant, ("cliente", "Meu pai toma Marevan e torceu o tornozelo."))
+    assert len(out) == 1 and len(stub.requests) == 1
+    prompt = stub.requests[0]["messages"][-1]["content"]
+    assert "Paciente: pai; toma varfarina (marevan)" in prompt
+    assert "salicilato" not in prompt.lower() and "Ibuprofeno" not in prompt, "unsafe candidates never reach the model"
+    assert out[0].event["explicacao"].startswith("Paciente: pai")
+    await say(assistant, ("cliente", "E tem amoxicilina? Tô com a garganta inflamada."))
+    await assistant.aclose()
+    assert len(stub.requests) == 1, "a prescription-only request is answered with nothing, without a call"

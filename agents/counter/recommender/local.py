@@ -12,7 +12,7 @@ from __future__ import annotations
 from agents.counter.recommender.base import Candidate, RecommendContext, Recommender
 from agents.counter.safety import Patient, age_note, is_safe
 from core.counter.catalog import CatalogIndex, IndexedProduct
-from core.counter.lexicon import LABELS, OPPOSITES
+from core.counter.lexicon import IMPLIES, LABELS, OPPOSITES
 from core.counter.recommendation import Recommendation
 
 MIN_SCORE = 0.9
@@ -27,6 +27,20 @@ MAX_EXPLANATION = 500
 
 def label(concept: str) -> str:
     return LABELS.get(concept, concept.removeprefix("lit:"))
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _source(needs: dict[str, int], concept: str) -> str:
+    """The need the customer said that implies ``concept`` ("contusao" for "dor"), or ``concept``."""
+    if concept in needs and not any(concept in IMPLIES.get(n, ()) for n in needs if n != concept):
+        return concept
+    for need in needs:
+        if concept in IMPLIES.get(need, ()):
+            return need
+    return concept
 
 
 def _join(items: list[str]) -> str:
@@ -108,10 +122,10 @@ class LocalRecommender(Recommender):
         who = state.patient.describe(state.conditions, LABELS)
         parts: list[str] = [who] if who else []
         if cand.matched:
-            treats = [item.matched_labels.get(c, label(c)) for c in cand.matched[:3]]
-            parts.append(
-                f"Cliente relatou {_join([label(c) for c in cand.matched[:3]])}; indicado para {_join(treats)}."
-            )
+            # What the customer said (a sprain, not the "pain" it implies) and what the product is for.
+            said = _unique([_source(state.needs, c) for c in cand.matched])[:3]
+            treats = _unique([item.matched_labels.get(c, label(c)) for c in cand.matched])[:3]
+            parts.append(f"Cliente relatou {_join([label(c) for c in said])}; indicado para {_join(treats)}.")
         if cand.requested:
             parts.append(f"Cliente pediu {_join(list(item.product.active_ingredients[:2]) or [item.product.name])}.")
         considered = sorted(c for c in state.conditions if not c.startswith("alergia:"))
