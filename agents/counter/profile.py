@@ -255,6 +255,11 @@ class CounterProfile(TranscriptionProfile):
     def summary(self) -> dict[str, Any]:
         out = super().summary()
         out.update(self.counter)
+        if self.assistant is not None:
+            # Utterances in a language the vocabulary does not cover, and suggestions the final safety
+            # filter stopped: counts only, never the words.
+            out["unsupported_language_utterances"] = self.assistant.unsupported_utterances
+            out["blocked_unsafe"] = self.assistant.blocked
         for label, values in (("event_latency_ms", self.event_latency_ms), ("event_own_ms", self.event_own_ms)):
             if values:
                 ordered = sorted(values)

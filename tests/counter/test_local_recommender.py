@@ -149,18 +149,29 @@ async def test_small_talk_gives_nothing(assistant: CounterAssistant) -> None:
     assert out == []
 
 
-@pytest.mark.parametrize("directory", ["dialogues", "dialogues_holdout"])
+def test_labelled_sets_are_large_and_adversarial() -> None:
+    """At least 150 labelled dialogues, a third of them adversarial, split into development and holdout."""
+    dev, holdout = load_dialogues(HERE / "dialogues"), load_dialogues(HERE / "dialogues_holdout")
+    both = dev + holdout
+    assert len(both) >= 150 and len(holdout) >= len(both) // 3
+    assert sum(d.adversarial for d in both) * 3 >= len(both)
+    assert sum(1 for d in both if not d.expected) >= 10, "nothing-to-suggest dialogues are in the sets"
+    assert sum(1 for d in both if d.unsafe) >= 40, "most hard cases name the products that must never appear"
+    assert {d.name for d in dev}.isdisjoint({d.name for d in holdout})
+
+
+@pytest.mark.parametrize("directory", ["dialogues", "dialogues_holdout", "dialogues_unseen"])
 async def test_quality_set_meets_goals(index: CatalogIndex, directory: str) -> None:
-    """The labelled dialogues (timing is in bench/recommend.py, never asserted here)."""
+    """The labelled dialogues against the issue's goals (timing is in bench/recommend.py, never asserted here).
+
+    Never unsafe on any set; precision >= 0.95 and recall >= 0.90 on development and holdout. The
+    unseen-style set (another voice, never tuned on) only has to stay safe and useful."""
     dialogues = load_dialogues(HERE / directory)
-    if directory == "dialogues":
-        assert len(dialogues) >= 40
-        assert sum(1 for d in dialogues if not d.expected) >= 4
-        assert sum(1 for d in dialogues if d.unsafe) >= 4, "prescription-only requests are in the set"
     report = await evaluate(index, dialogues, lambda: CounterAssistant(index, LocalRecommender(index)))
     assert report.unsafe_count == 0, [r.unsafe for r in report.results if r.unsafe]
-    assert report.precision >= 0.85
-    assert report.recall >= 0.75
+    goals = (0.95, 0.90) if directory != "dialogues_unseen" else (0.85, 0.80)
+    assert report.precision >= goals[0]
+    assert report.recall >= goals[1]
 
 
 async def test_long_silence_starts_a_new_customer(index: CatalogIndex) -> None:
