@@ -37,6 +37,7 @@ async def test_crud(client: httpx.AsyncClient) -> None:
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["price"] == "9.90" and created["indications"] == ["dor de cabeça", "febre"]
+    assert created["created_at"].endswith("+00:00"), "timestamps keep their isoformat offset, never 'Z'"
     pid = created["id"]
 
     r = await client.post(
@@ -140,3 +141,14 @@ async def test_sample_catalog_import(client: httpx.AsyncClient) -> None:
     assert sum(not p.prescription_required for p in sample) >= 60
     r = await client.get("/catalog/products", params={"limit": 500}, headers=org.headers)
     assert r.json()["total"] == len(sample)
+
+
+async def test_paging_bounds(client: httpx.AsyncClient) -> None:
+    """A page past the last is empty; an offset beyond the maximum (or PostgreSQL's bigint) is a 400."""
+    org = await register(client)
+    await client.post("/catalog/products", json=PRODUCT, headers=org.headers)
+    r = await client.get("/catalog/products", params={"offset": 1_000_000}, headers=org.headers)
+    assert r.status_code == 200 and r.json()["items"] == [] and r.json()["total"] == 1
+    for offset in (1_000_001, 2**63, -1):
+        r = await client.get("/catalog/products", params={"offset": offset}, headers=org.headers)
+        assert r.status_code == 400 and "offset" in r.json()["error"]["message"], r.text
