@@ -36,7 +36,7 @@ DEFAULT_DAYS = 30
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
 WORKBOOK = {
     200: {
-        "description": "The report: one sheet of interactions and recommendations, one of costs.",
+        "description": "The workbook: Resumo (per day and counter), Interações (per recommendation), Custos.",
         "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
     },
     **errors(404),
