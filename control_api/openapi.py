@@ -4,7 +4,8 @@ FastAPI documents a 422 with its own body on every operation; Escuta answers inv
 ``{"error": {...}}`` instead (control_api/errors.py). This replaces the 422s and documents, per
 operation, the errors its shape implies: 400 for any input, 401/403 for any credential, 404 for a path
 with an id, 413 for a request body, 503 when the database is away. Route-specific errors (402, 409,
-429, 502) are declared on the routes with `schemas.common.errors`. The result is checked into
+422 for content the API understood but refuses, 429, 502) are declared on the routes with
+`schemas.common.errors`. The result is checked into
 `docs/openapi.json` (tests/api/test_openapi.py keeps it current).
 """
 
@@ -26,6 +27,12 @@ NO_DATABASE = {("get", "/health"), ("get", "/metrics")}
 
 def _error(code: int) -> dict[str, Any]:
     return {"description": HTTPStatus(code).phrase, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}}
+
+
+def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
+    """FastAPI's own 422 (never answered); a route may still declare a real 422 of its own with `errors(422)`."""
+    schema = (response or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(response) and schema.get("$ref", "").endswith("/HTTPValidationError")
 
 
 def implied_errors(method: str, path: str, operation: dict[str, Any]) -> set[int]:
@@ -62,7 +69,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
+            if _is_fastapi_validation(responses.get("422")):
+                responses.pop("422")
             for code in implied_errors(method, path, operation):
                 responses.setdefault(str(code), _error(code))
     app.openapi_schema = schema

@@ -28,18 +28,6 @@ _TRIGGER_COLUMNS = ", ".join(
 )
 
 
-def config_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "avatarId": row["avatar_id"],
-        "instructions": row["instructions"],
-        "language": row["language"],
-        "voice": {"ttsProvider": row["tts_provider"], "voiceId": row["voice_id"]},
-        "greeting": row["greeting"],
-        "createdAt": row["created_at"].isoformat(),
-        "updatedAt": row["updated_at"].isoformat(),
-    }
-
-
 async def get_config(conn: Conn, org_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {_CONFIG_COLUMNS} FROM avatar_configs WHERE org_id = $1", org_id)
 
@@ -69,24 +57,6 @@ async def put_config(conn: Conn, org_id: UUID, values: dict[str, Any]) -> asyncp
 
 async def delete_config(conn: Conn, org_id: UUID) -> bool:
     return await conn.execute("DELETE FROM avatar_configs WHERE org_id = $1", org_id) != "DELETE 0"
-
-
-def trigger_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "phrases": list(row["phrases"]),
-        "media": {
-            "type": row["media_type"],
-            "url": row["media_url"],
-            "title": row["title"],
-            "displaySeconds": row["display_seconds"],
-        },
-        "cooldownSeconds": row["cooldown_seconds"],
-        "enabled": row["enabled"],
-        "createdAt": row["created_at"].isoformat(),
-        "updatedAt": row["updated_at"].isoformat(),
-    }
 
 
 async def list_triggers(conn: Conn, org_id: UUID, *, enabled_only: bool = False) -> list[asyncpg.Record]:

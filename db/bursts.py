@@ -130,8 +130,9 @@ async def refresh_bursts(conn: asyncpg.Connection, org_id: UUID, streamer_id: UU
 
 async def recent_bursts(
     conn: asyncpg.Connection, org_id: UUID, since_minutes: int, *, limit: int, clips_per_burst: int = 50
-) -> list[dict[str, Any]]:
-    """Bursts still going within the last ``since_minutes`` (their last clip is that recent), newest first."""
+) -> list[asyncpg.Record]:
+    """Bursts still going within the last ``since_minutes`` (their last clip is that recent), newest first,
+    with their streamer's columns and ``clips`` (jsonb: the first ``clips_per_burst`` clips, oldest first)."""
     rows = await conn.fetch(
         """
         SELECT b.id, b.started_at, b.ended_at, b.clip_count, b.total_views, b.interval_seconds, b.min_clips,
@@ -156,22 +157,4 @@ async def recent_bursts(
         limit,
         clips_per_burst,
     )
-    return [
-        {
-            "id": str(r["id"]),
-            "streamer": {
-                "id": str(r["streamer_id"]),
-                "twitch_user_id": r["twitch_user_id"],
-                "display_name": r["display_name"],
-                "avatar_url": r["avatar_url"],
-            },
-            "started_at": r["started_at"].isoformat(),
-            "ended_at": r["ended_at"].isoformat(),
-            "clip_count": r["clip_count"],
-            "total_views": r["total_views"],
-            "interval_seconds": r["interval_seconds"],
-            "min_clips": r["min_clips"],
-            "clips": r["clips"],
-        }
-        for r in rows
-    ]
+    return list(rows)

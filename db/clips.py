@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -46,28 +45,6 @@ def _secret_aad(org_id: UUID, twitch_user_id: str) -> bytes:
 
 def _hint(secret: str) -> str:
     return "…" + secret[-4:] if len(secret) >= 12 else "…"
-
-
-def streamer_json(row: asyncpg.Record, *, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
-    trial = row["trial_expires_at"]
-    return {
-        "id": str(row["id"]),
-        "twitch_user_id": row["twitch_user_id"],
-        "display_name": row["display_name"],
-        "avatar_url": row["avatar_url"],
-        "monitor_preset": row["monitor_preset"],
-        "monitor_interval_seconds": row["monitor_interval_seconds"],
-        "monitor_min_clips": row["monitor_min_clips"],
-        "api_mode": row["api_mode"],
-        "trial_expires_at": trial.isoformat() if trial else None,
-        "trial_expired": bool(trial and trial <= now),
-        "twitch_client_id": row["twitch_client_id"],
-        "twitch_client_secret_hint": row["twitch_secret_hint"],
-        "last_ingested_at": row["last_ingested_at"].isoformat() if row["last_ingested_at"] else None,
-        "last_ingestion_error": row["last_ingestion_error"],
-        "created_at": row["created_at"].isoformat(),
-    }
 
 
 async def upsert_streamer(

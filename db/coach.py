@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from db.pool import Conn
 
 RETAINED_TABLES = ("feedback_events", "feedback_snapshots", "prosody_results")
@@ -142,40 +144,35 @@ async def delete_expired(conn: Conn, ttl_days: float, *, now: datetime | None = 
     return counts
 
 
-async def debug_view(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[dict[str, Any]]:
-    """The latest snapshot of each participant, with how many events were generated about them."""
-    rows = await conn.fetch(
-        """
-        SELECT DISTINCT ON (s.participant_id) s.*,
-               (SELECT count(*) FROM feedback_events e
-                 WHERE e.meeting_id = s.meeting_id AND e.participant_id = s.participant_id
-                   AND e.org_id IS NOT DISTINCT FROM s.org_id) AS events
-          FROM feedback_snapshots s
-         WHERE s.meeting_id = $1 AND s.org_id IS NOT DISTINCT FROM $2
-         ORDER BY s.participant_id, s.t_s DESC
-        """,
-        meeting_id,
-        org_id,
+async def debug_view(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[asyncpg.Record]:
+    """The latest snapshot of each participant, with how many events were generated about them (``events``)."""
+    return list(
+        await conn.fetch(
+            """
+            SELECT DISTINCT ON (s.participant_id) s.*,
+                   (SELECT count(*) FROM feedback_events e
+                     WHERE e.meeting_id = s.meeting_id AND e.participant_id = s.participant_id
+                       AND e.org_id IS NOT DISTINCT FROM s.org_id) AS events
+              FROM feedback_snapshots s
+             WHERE s.meeting_id = $1 AND s.org_id IS NOT DISTINCT FROM $2
+             ORDER BY s.participant_id, s.t_s DESC
+            """,
+            meeting_id,
+            org_id,
+        )
     )
-    return [
-        {
-            "participantId": r["participant_id"],
-            "t": r["t_s"],
-            "at": r["at"].isoformat(),
-            "speechCoverage10s": r["speech_coverage"],
-            "meanRmsDbfs3s": r["mean_rms_dbfs"],
-            "emaRmsDbfs": r["ema_rms_dbfs"],
-            "rmsDbfs": r["rms_dbfs"],
-            "peakDbfs": r["peak_dbfs"],
-            "clippingRatio": r["clipping_ratio"],
-            "speaking": r["speaking"],
-            "events": r["events"],
-        }
-        for r in rows
-    ]
 
 
-async def metrics(conn: Conn, meeting_id: str, org_id: UUID | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MeetingCounts:
+    total: int
+    sent: int  # events that reached at least one recipient
+    counts: dict[str, int]  # per type
+    mean_latency_ms: float | None  # None: no event yet
+    p95_latency_ms: float | None
+
+
+async def metrics(conn: Conn, meeting_id: str, org_id: UUID | None) -> MeetingCounts:
     """Counts per type, and mean and p95 of the latency from the window's end to sending (ms)."""
     rows = await conn.fetch(
         """
@@ -196,16 +193,13 @@ async def metrics(conn: Conn, meeting_id: str, org_id: UUID | None) -> dict[str,
         org_id,
     )
     assert lat is not None
-    return {
-        "meetingId": meeting_id,
-        "total": lat["n"],
-        "sent": lat["sent"],
-        "counts": {r["type"]: r["n"] for r in rows},
-        "latencyMs": {
-            "mean": round(float(lat["mean"]), 1) if lat["mean"] is not None else None,
-            "p95": round(float(lat["p95"]), 1) if lat["p95"] is not None else None,
-        },
-    }
+    return MeetingCounts(
+        total=lat["n"],
+        sent=lat["sent"],
+        counts={r["type"]: r["n"] for r in rows},
+        mean_latency_ms=float(lat["mean"]) if lat["mean"] is not None else None,
+        p95_latency_ms=float(lat["p95"]) if lat["p95"] is not None else None,
+    )
 
 
 async def meeting_known(conn: Conn, meeting_id: str, org_id: UUID | None) -> bool:

@@ -22,27 +22,6 @@ _COLUMNS = (
 )
 
 
-def product_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "sku": row["sku"],
-        "name": row["name"],
-        "active_ingredients": list(row["active_ingredients"]),
-        "indications": list(row["indications"]),
-        "contraindications": list(row["contraindications"]),
-        "warnings": row["warnings"],
-        "prescription_required": row["prescription_required"],
-        "price": str(row["price"]) if row["price"] is not None else None,
-        "tags": list(row["tags"]),
-        "min_age_months": row["min_age_months"],
-        "pregnancy": row["pregnancy"],
-        "breastfeeding": row["breastfeeding"],
-        "interactions": list(row["interactions"]),
-        "created_at": row["created_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
-    }
-
-
 def product_from_row(row: asyncpg.Record) -> Product:
     return Product(
         id=str(row["id"]),
@@ -82,7 +61,7 @@ def _values(p: Product) -> tuple[Any, ...]:
 
 async def list_products(
     conn: Conn, org_id: UUID, *, query: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[asyncpg.Record], int]:
     where = "org_id = $1"
     args: list[Any] = [org_id]
     if query:
@@ -101,17 +80,16 @@ async def list_products(
         limit,
         offset,
     )
-    return [product_json(r) for r in rows], total
+    return list(rows), total
 
 
-async def get_product(conn: Conn, org_id: UUID, product_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
+async def get_product(conn: Conn, org_id: UUID, product_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM catalog_products WHERE org_id = $1 AND id = $2", org_id, product_id
     )
-    return product_json(row) if row else None
 
 
-async def create_product(conn: Conn, org_id: UUID, p: Product) -> dict[str, Any]:
+async def create_product(conn: Conn, org_id: UUID, p: Product) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""
         INSERT INTO catalog_products (org_id, sku, name, active_ingredients, indications, contraindications,
@@ -123,11 +101,11 @@ async def create_product(conn: Conn, org_id: UUID, p: Product) -> dict[str, Any]
         *_values(p),
     )
     assert row is not None
-    return product_json(row)
+    return row
 
 
-async def update_product(conn: Conn, org_id: UUID, product_id: UUID, p: Product) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
+async def update_product(conn: Conn, org_id: UUID, product_id: UUID, p: Product) -> asyncpg.Record | None:
+    return await conn.fetchrow(
         f"""
         UPDATE catalog_products SET sku = $3, name = $4, active_ingredients = $5, indications = $6,
             contraindications = $7, warnings = $8, prescription_required = $9, price = $10, tags = $11,
@@ -138,7 +116,6 @@ async def update_product(conn: Conn, org_id: UUID, product_id: UUID, p: Product)
         product_id,
         *_values(p),
     )
-    return product_json(row) if row else None
 
 
 async def delete_product(conn: Conn, org_id: UUID, product_id: UUID) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -86,32 +86,20 @@ async def record_usage(
     return True
 
 
-def usage_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "meetingId": row["meeting_id"],
-        "room": row["room_name"],
-        "startedAt": row["started_at"].isoformat(),
-        "endedAt": row["ended_at"].isoformat(),
-        **Usage(row["avatar_seconds"], row["stt_seconds"], row["llm_tokens"], row["tts_characters"]).as_json(),
-        "credits": str(row["credits"]),
-        "source": row["source"],
-    }
-
-
-async def usage_by_session(conn: Conn, org_id: UUID, since: datetime, limit: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+async def usage_by_session(conn: Conn, org_id: UUID, since: datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
         "SELECT * FROM avatar_usage WHERE org_id = $1 AND ended_at >= $2 ORDER BY ended_at DESC LIMIT $3",
         org_id,
         since,
         limit,
     )
-    return [usage_json(r) for r in rows]
 
 
 async def usage_by_period(
     conn: Conn, org_id: UUID, since: datetime, period: Literal["day", "month"], timezone: str
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+) -> list[asyncpg.Record]:
+    """Usage per day or month (``period``, a timestamp in ``timezone``), newest first."""
+    return await conn.fetch(
         """
         SELECT date_trunc($3, ended_at AT TIME ZONE $4) AS period, count(*) AS sessions,
                sum(avatar_seconds) AS avatar_seconds, sum(stt_seconds) AS stt_seconds,
@@ -125,35 +113,15 @@ async def usage_by_period(
         period,
         timezone,
     )
-    return [
-        {
-            "period": r["period"].date().isoformat(),
-            "sessions": r["sessions"],
-            **Usage(r["avatar_seconds"], r["stt_seconds"], r["llm_tokens"], r["tts_characters"]).as_json(),
-            "credits": str(r["credits"]),
-        }
-        for r in rows
-    ]
 
 
-async def ledger(conn: Conn, org_id: UUID, limit: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+async def ledger(conn: Conn, org_id: UUID, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
         "SELECT id, kind, amount, meeting_id, note, created_at FROM credit_ledger WHERE org_id = $1 "
         "ORDER BY created_at DESC, id DESC LIMIT $2",
         org_id,
         limit,
     )
-    return [
-        {
-            "id": r["id"],
-            "kind": r["kind"],
-            "amount": str(r["amount"]),
-            "meetingId": r["meeting_id"],
-            "note": r["note"],
-            "createdAt": r["created_at"].isoformat(),
-        }
-        for r in rows
-    ]
 
 
 async def unrecorded_sessions(conn: Conn, *, older_than: datetime, avatar_identity: str) -> list[asyncpg.Record]:

@@ -7,30 +7,40 @@ participant (speech coverage over 10 s, mean RMS over 3 s, EMA of RMS) as the ag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
+from control_api.schemas.coach import DebugView, MeetingMetrics
 from db import coach as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 
+MeetingId = Annotated[
+    str,
+    Path(
+        description="The meeting (the LiveKit room sid).",
+        openapi_examples={"seed": {"summary": "Seed 002's example", "value": "RM_123"}},
+    ),
+]
+
 
 @router.get("/debug/{meeting_id}")
-async def debug(meeting_id: str, pool: Pool, scope: SessionScope) -> dict[str, Any]:
+async def debug(meeting_id: MeetingId, pool: Pool, scope: SessionScope) -> DebugView:
     async with tenant_connection(pool, scope) as conn:
         if not await repo.meeting_known(conn, meeting_id, scope):
             raise ApiError(404, "not_found", f"no meeting with meetingId {meeting_id!r}")
-        participants = await repo.debug_view(conn, meeting_id, scope)
-    return {"meetingId": meeting_id, "participants": participants}
+        rows = await repo.debug_view(conn, meeting_id, scope)
+    return DebugView.from_rows(meeting_id, rows)
 
 
 @router.get("/metrics/{meeting_id}")
-async def metrics(meeting_id: str, pool: Pool, scope: SessionScope) -> dict[str, Any]:
+async def metrics(meeting_id: MeetingId, pool: Pool, scope: SessionScope) -> MeetingMetrics:
     async with tenant_connection(pool, scope) as conn:
         if not await repo.meeting_known(conn, meeting_id, scope):
             raise ApiError(404, "not_found", f"no meeting with meetingId {meeting_id!r}")
-        return await repo.metrics(conn, meeting_id, scope)
+        counts = await repo.metrics(conn, meeting_id, scope)
+    return MeetingMetrics.of(meeting_id, counts)

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 # Deliberately loose: an e-mail is proven by use, not by a regex (and no extra dependency is needed).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+# An instant as the API has always written it, `datetime.isoformat()` ("2025-03-14T18:05:09.123456+00:00"):
+# pydantic's own JSON would write "Z" for UTC instead.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+# Money and credits travel as decimal strings ("12.90"), never as floats that lose a cent.
+DecimalString = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["12.90"]}),
+]
 
 
 class FieldProblem(BaseModel):

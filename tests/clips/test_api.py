@@ -49,6 +49,7 @@ async def test_recent_bursts_honour_since_minutes_and_tenant(
     assert body["since_minutes"] == 60
     assert [b["clips"][0]["clip_id"] for b in body["items"]] == ["recent2"]
     assert body["items"][0]["clip_count"] == 3 and body["items"][0]["streamer"]["twitch_user_id"] == "1"
+    assert '"duration":30,' in r.text, "a whole duration stays an integer, as PostgreSQL's JSON wrote it"
 
     r = await client.get("/clips/bursts/recent?since_minutes=240", headers=auth(settings, org_a))
     assert [b["clips"][0]["clip_id"] for b in r.json()["items"]] == ["recent2", "old2"]

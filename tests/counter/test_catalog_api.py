@@ -37,6 +37,7 @@ async def test_crud(client: httpx.AsyncClient) -> None:
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["price"] == "9.90" and created["indications"] == ["dor de cabeça", "febre"]
+    assert created["created_at"].endswith("+00:00"), "timestamps keep their isoformat offset, never 'Z'"
     pid = created["id"]
 
     r = await client.post(
@@ -184,3 +185,14 @@ async def test_old_csv_without_restrictions_still_imports(client: httpx.AsyncCli
     assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["errors"] == []
     item = (await client.get("/catalog/products", headers=org.headers)).json()["items"][0]
     assert item["min_age_months"] is None and item["pregnancy"] is None and item["interactions"] == []
+
+
+async def test_paging_bounds(client: httpx.AsyncClient) -> None:
+    """A page past the last is empty; an offset beyond the maximum (or PostgreSQL's bigint) is a 400."""
+    org = await register(client)
+    await client.post("/catalog/products", json=PRODUCT, headers=org.headers)
+    r = await client.get("/catalog/products", params={"offset": 1_000_000}, headers=org.headers)
+    assert r.status_code == 200 and r.json()["items"] == [] and r.json()["total"] == 1
+    for offset in (1_000_001, 2**63, -1):
+        r = await client.get("/catalog/products", params={"offset": offset}, headers=org.headers)
+        assert r.status_code == 400 and "offset" in r.json()["error"]["message"], r.text

@@ -136,3 +136,14 @@ async def test_only_org_admins_export(client: httpx.AsyncClient, db_pool: asyncp
     device = await device_for_org(client, a["org"])
     r = await client.get("/api/export/xlsx", headers={"Authorization": f"Bearer {device['api_key']}"})
     assert r.status_code == 401
+
+
+async def test_days_out_of_range_are_refused_not_crashed(client: httpx.AsyncClient) -> None:
+    """The day after `to` and the default `from` must still be dates, in any report time zone."""
+    org = await register(client, "Farmacia Datas")
+    for params in ({"to": "9999-12-31"}, {"to": "0001-01-05"}, {"from": "0001-01-01", "to": "0001-01-02"}):
+        r = await client.get("/api/export/xlsx", params=params, headers=org.headers)
+        assert r.status_code == 400, (params, r.text)
+        assert r.json()["error"]["code"] == "invalid_request"
+    r = await client.get("/api/export/xlsx", params={"from": "1970-01-01", "to": "1970-01-02"}, headers=org.headers)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")

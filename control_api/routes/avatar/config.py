@@ -7,14 +7,12 @@ looked up with the organization's own ElevenLabs key, never a platform one.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Literal
-
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, field_validator
 
 from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
+from control_api.schemas.avatar import AvatarConfig, AvatarConfigDeleted, ConfigBody
+from control_api.schemas.common import errors
 from control_api.services.avatar_voices import VoiceError, check_elevenlabs, check_format
 from db import avatar as repo
 from db.credentials import MissingCredentialError, resolve_credential
@@ -23,42 +21,22 @@ from db.tenancy import tenant_connection
 router = APIRouter(tags=["avatar"])
 
 
-class VoiceBody(BaseModel):
-    ttsProvider: Literal["elevenlabs", "openai", "hume"]
-    voiceId: str = Field(min_length=1, max_length=128)
-
-
-class ConfigBody(BaseModel):
-    avatarId: str = Field(min_length=1, max_length=64)
-    instructions: str = Field("", max_length=20000)
-    language: str = Field("pt-BR", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
-    voice: VoiceBody
-    greeting: str | None = Field(None, max_length=1000)
-
-    @field_validator("avatarId")
-    @classmethod
-    def _uuid(cls, value: str) -> str:
-        try:
-            return str(uuid.UUID(value))  # LiveAvatar avatar ids are UUIDs
-        except ValueError:
-            raise ValueError("must be a LiveAvatar avatar id (a UUID)") from None
-
-
 def _voice_error(exc: VoiceError) -> ApiError:
     return ApiError(exc.status, exc.code, exc.message)
 
 
-@router.get("/avatar/config")
-async def get_config(user: OrgMember, pool: Pool) -> dict[str, Any]:
+@router.get("/avatar/config", responses=errors(404))
+async def get_config(user: OrgMember, pool: Pool) -> AvatarConfig:
     async with tenant_connection(pool, user.org_id) as conn:
         row = await repo.get_config(conn, user.org_id)
     if row is None:
         raise ApiError(404, "not_found", "the avatar is not configured (PUT /avatar/config)")
-    return repo.config_json(row)
+    return AvatarConfig.from_row(row)
 
 
-@router.put("/avatar/config")
-async def put_config(body: ConfigBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+# 422: the voice id is malformed or unknown to its provider; 502: ElevenLabs could not be asked.
+@router.put("/avatar/config", responses=errors(422, 502))
+async def put_config(body: ConfigBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> AvatarConfig:
     provider, voice_id = body.voice.ttsProvider, body.voice.voiceId
     try:
         check_format(provider, voice_id)
@@ -88,12 +66,12 @@ async def put_config(body: ConfigBody, admin: OrgAdmin, pool: Pool, settings: Ap
         "greeting": body.greeting,
     }
     async with tenant_connection(pool, admin.org_id) as conn:
-        return repo.config_json(await repo.put_config(conn, admin.org_id, values))
+        return AvatarConfig.from_row(await repo.put_config(conn, admin.org_id, values))
 
 
-@router.delete("/avatar/config")
-async def delete_config(admin: OrgAdmin, pool: Pool) -> dict[str, str]:
+@router.delete("/avatar/config", responses=errors(404))
+async def delete_config(admin: OrgAdmin, pool: Pool) -> AvatarConfigDeleted:
     async with tenant_connection(pool, admin.org_id) as conn:
         if not await repo.delete_config(conn, admin.org_id):
             raise ApiError(404, "not_found", "the avatar is not configured")
-    return {"status": "deleted"}
+    return AvatarConfigDeleted(status="deleted")

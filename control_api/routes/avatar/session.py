@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from control_api.deps import CurrentPrincipal, Pool
 from control_api.errors import ApiError
 from control_api.principals import limiter, rate_limited
+from control_api.schemas.avatar import NewSession
+from control_api.schemas.common import errors
 from control_api.services.credits import require_avatar_credit
 from control_api.services.tokens import TokenBody, mint
 from core.security.ratelimit import RateLimited
@@ -27,14 +28,22 @@ from db.tenancy import tenant_connection
 router = APIRouter(tags=["avatar"])
 
 
-@router.get("/new")
+# 402: the organization has no credit left; 404: no such avatar solution; 429: too many sessions.
+@router.get("/new", responses=errors(402, 404, 429))
 async def new_session(
     principal: CurrentPrincipal,
     pool: Pool,
     request: Request,
-    solution: str | None = Query(None, pattern=r"^[A-Za-z0-9_.]{1,64}$"),
-    userId: str | None = Query(None, pattern=r"^[\w.@-]{1,128}$"),
-) -> JSONResponse:
+    solution: str | None = Query(
+        None, pattern=r"^[A-Za-z0-9_.]{1,64}$", description="The avatar solution (default: the organization's first)."
+    ),
+    userId: str | None = Query(
+        None,
+        pattern=r"^[\w.@-]{1,128}$",
+        description="The visitor's identity in the room name (default: a random `visitor-...`).",
+        openapi_examples={"visitor": {"summary": "A named visitor", "value": "Daniel"}},
+    ),
+) -> NewSession:
     """`{token, room, url, identity, apiKey}` for the organization's avatar solution (or the named one)."""
     async with tenant_connection(pool, principal.org_id) as conn:
         solutions = await solutions_repo.list_solutions(conn, principal.org_id)
@@ -57,12 +66,4 @@ async def new_session(
     async with tenant_connection(pool, principal.org_id) as conn:
         await solutions_repo.register_room(conn, principal.org_id, room, solution, AVATAR_PROFILE)
     signed = mint(settings, principal, body, room, AVATAR_PROFILE)
-    return JSONResponse(
-        {
-            "token": signed,
-            "room": room,
-            "identity": room,
-            "apiKey": settings.livekit.api_key,
-            "url": settings.livekit.url,
-        }
-    )
+    return NewSession(token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=settings.livekit.url)

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from control_api.deps import OrgMember, Pool
 from control_api.errors import ApiError
-from core.clips.presets import Monitoring, MonitoringError, presets_json, resolve
+from control_api.schemas.clips import MonitoringResolveBody, PresetList, ResolvedSettings
+from control_api.schemas.common import errors
+from core.clips.presets import Monitoring, MonitoringError, resolve
 from db import clips as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/monitoring", tags=["clips"])
 
 
-class ResolveBody(BaseModel):
-    preset: str | None = Field(None, description="sensitive, balanced or conservative.")
-    monitor_interval_seconds: int | None = None
-    monitor_min_clips: int | None = None
-    streamer_id: str | None = Field(None, description="Start from this stream's stored settings.")
-
-
 @router.get("/presets")
-async def presets(user: OrgMember) -> dict[str, Any]:
-    return {"items": presets_json()}
+async def presets(user: OrgMember) -> PresetList:
+    return PresetList.all()
 
 
-@router.post("/resolve")
-async def resolve_settings(body: ResolveBody, user: OrgMember, pool: Pool) -> dict[str, Any]:
+@router.post("/resolve", responses=errors(404))
+async def resolve_settings(body: MonitoringResolveBody, user: OrgMember, pool: Pool) -> ResolvedSettings:
     current: Monitoring | None = None
     current_preset: str | None = None
     if body.streamer_id is not None:
@@ -55,4 +48,4 @@ async def resolve_settings(body: ResolveBody, user: OrgMember, pool: Pool) -> di
     except MonitoringError as exc:
         problem = str(exc).split(": ", 1)[1]
         raise ApiError(400, "invalid_request", str(exc), details=[{"field": exc.field, "problem": problem}]) from None
-    return resolved.as_json()
+    return ResolvedSettings.of(resolved)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Response
 
 from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
+from control_api.schemas.clips import Stream, StreamBody, StreamList
+from control_api.schemas.common import errors
 from core.clips.presets import MonitoringError, resolve
 from db import clips as repo
 from db.tenancy import tenant_connection
@@ -18,36 +18,20 @@ from db.tenancy import tenant_connection
 router = APIRouter(prefix="/streams", tags=["clips"])
 
 
-class StreamBody(BaseModel):
-    twitch_user_id: str = Field(pattern=r"^[0-9]{1,20}$", description="Twitch's numeric user id.")
-    display_name: str = Field(min_length=1, max_length=200)
-    avatar_url: str | None = Field(None, pattern=r"^https?://", max_length=2000)
-    preset: str | None = Field(None, description="sensitive, balanced or conservative (default balanced).")
-    monitor_interval_seconds: int | None = None
-    monitor_min_clips: int | None = None
-    api_mode: Literal["shared", "client"] | None = Field(
-        None, description="shared: the organization's Twitch app; client: twitch_client_id/secret below."
-    )
-    trial_expires_at: datetime | None = None
-    twitch_client_id: str | None = Field(None, min_length=1, max_length=200)
-    twitch_client_secret: str | None = Field(None, min_length=1, max_length=500)
-
-
 def invalid(field: str, message: str) -> ApiError:
     return ApiError(400, "invalid_request", f"{field}: {message}", details=[{"field": field, "problem": message}])
 
 
 @router.get("")
-async def list_streams(user: OrgMember, pool: Pool) -> dict[str, Any]:
+async def list_streams(user: OrgMember, pool: Pool) -> StreamList:
     async with tenant_connection(pool, user.org_id) as conn:
         rows = await repo.list_streamers(conn, user.org_id)
-    return {"items": [repo.streamer_json(r) for r in rows]}
+    return StreamList(items=[Stream.from_row(r) for r in rows])
 
 
-@router.post("", status_code=201)
-async def create_stream(body: StreamBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+@router.post("", status_code=201, responses=errors(409))
+async def create_stream(body: StreamBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> Stream:
     org = admin.org_id
-    assert org is not None
     try:
         resolved = resolve(
             preset=body.preset, interval_seconds=body.monitor_interval_seconds, min_clips=body.monitor_min_clips
@@ -79,11 +63,20 @@ async def create_stream(body: StreamBody, admin: OrgAdmin, pool: Pool, settings:
         if active:
             raise ApiError(409, "conflict", f"streamer {body.twitch_user_id} is already monitored")
         row, _ = await repo.upsert_streamer(conn, org, data, settings)
-    return repo.streamer_json(row)
+    return Stream.from_row(row)
+
+
+StreamId = Annotated[
+    UUID,
+    Path(
+        description="The stream's `id` (not its Twitch user id).",
+        openapi_examples={"stream": {"summary": "A stream", "value": "6f1d8a52-3b7e-4d0c-9a11-52c4e0b7f9a3"}},
+    ),
+]
 
 
 @router.delete("/{stream_id}", status_code=204)
-async def delete_stream(stream_id: UUID, admin: OrgAdmin, pool: Pool) -> Response:
+async def delete_stream(stream_id: StreamId, admin: OrgAdmin, pool: Pool) -> Response:
     async with tenant_connection(pool, admin.org_id) as conn:
         deleted = await repo.delete_streamer(conn, admin.org_id, stream_id)
     if not deleted:

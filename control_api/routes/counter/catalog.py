@@ -7,72 +7,37 @@ organization's product answers 404, exactly like one that does not exist.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
 
 from control_api.deps import Pool
 from control_api.errors import ApiError
 from control_api.principals import CurrentPrincipal, OrgAdmin, Principal
-from core.counter.catalog import SAMPLE_CATALOG, Product, RowError, parse_csv
+from control_api.schemas.common import errors
+from control_api.schemas.counter import ImportResult, Product, ProductBody, ProductPage, RowProblem
+from core.counter.catalog import SAMPLE_CATALOG, parse_csv
 from db import counter as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
-_Item = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class ProductBody(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    sku: str | None = Field(None, min_length=1, max_length=100)
-    active_ingredients: list[_Item] = Field(default_factory=list, max_length=50)
-    indications: list[_Item] = Field(
-        default_factory=list, max_length=50, description="Symptoms and situations, in Portuguese."
-    )
-    contraindications: list[_Item] = Field(
-        default_factory=list, max_length=50, description="Conditions: gravidez, hipertensão, criança, dengue..."
-    )
-    warnings: str = Field("", max_length=2000)
-    prescription_required: bool = Field(False, description="Never recommended when true.")
-    price: Decimal | None = Field(None, ge=0, lt=1_000_000, decimal_places=2)
-    tags: list[_Item] = Field(default_factory=list, max_length=50)
-    min_age_months: int | None = Field(
-        None, ge=0, le=1200, description="Minimum age in months (adult-only forms: 144, i.e. 12 years)."
-    )
-    pregnancy: Literal["seguro", "cautela", "contraindicado"] | None = Field(
-        None, description="Only 'seguro' products are suggested during pregnancy; null: not stated."
-    )
-    breastfeeding: Literal["seguro", "cautela", "contraindicado"] | None = Field(
-        None, description="Only 'seguro' products are suggested while breastfeeding; null: not stated."
-    )
-    interactions: list[_Item] = Field(
-        default_factory=list, max_length=50, description="Ingredients or classes it must not be combined with."
-    )
-
-    def to_product(self) -> Product:
-        if not self.indications and not self.active_ingredients:
-            raise ApiError(400, "invalid_request", "indications: a product needs indications or active ingredients")
-        return Product(
-            id="",
-            name=self.name.strip(),
-            active_ingredients=tuple(self.active_ingredients),
-            indications=tuple(self.indications),
-            contraindications=tuple(self.contraindications),
-            warnings=self.warnings,
-            prescription_required=self.prescription_required,
-            price=self.price,
-            tags=tuple(self.tags),
-            sku=self.sku,
-            min_age_months=self.min_age_months,
-            pregnancy=self.pregnancy,
-            breastfeeding=self.breastfeeding,
-            interactions=tuple(self.interactions),
-        )
+# Pages stop here: deeper is a client bug (and past 2**63 an offset cannot even reach PostgreSQL).
+MAX_OFFSET = 1_000_000
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "nome,principios_ativos,indicacoes,contraindicacoes,exige_receita,preco\n"
+                "Dipirona 500 mg,dipirona,dor de cabeça|febre,gravidez,não,8.50\n",
+            }
+        },
+    }
+}
 
 
 def catalog_reader(principal: CurrentPrincipal) -> Principal:
@@ -99,43 +64,43 @@ async def list_products(
     pool: Pool,
     q: Annotated[str | None, Query(max_length=100, description="Matches names and indications.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> ProductPage:
     async with tenant_connection(pool, reader.org_id) as conn:
-        items, total = await repo.list_products(conn, reader.org_id, query=q, limit=limit, offset=offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+        rows, total = await repo.list_products(conn, reader.org_id, query=q, limit=limit, offset=offset)
+    return ProductPage(items=[Product.from_row(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/products/{product_id}")
-async def get_product(product_id: uuid.UUID, reader: CatalogReader, pool: Pool) -> dict[str, Any]:
+async def get_product(product_id: uuid.UUID, reader: CatalogReader, pool: Pool) -> Product:
     async with tenant_connection(pool, reader.org_id) as conn:
-        item = await repo.get_product(conn, reader.org_id, product_id)
-    if item is None:
+        row = await repo.get_product(conn, reader.org_id, product_id)
+    if row is None:
         raise _not_found()
-    return item
+    return Product.from_row(row)
 
 
-@router.post("/products", status_code=201)
-async def create_product(body: ProductBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+@router.post("/products", status_code=201, responses=errors(409))
+async def create_product(body: ProductBody, admin: OrgAdmin, pool: Pool) -> Product:
     product = body.to_product()
     try:
         async with tenant_connection(pool, admin.org_id) as conn:
-            return await repo.create_product(conn, admin.org_id, product)
+            return Product.from_row(await repo.create_product(conn, admin.org_id, product))
     except asyncpg.UniqueViolationError:
         raise _conflict() from None
 
 
-@router.put("/products/{product_id}")
-async def replace_product(product_id: uuid.UUID, body: ProductBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+@router.put("/products/{product_id}", responses=errors(409))
+async def replace_product(product_id: uuid.UUID, body: ProductBody, admin: OrgAdmin, pool: Pool) -> Product:
     product = body.to_product()
     try:
         async with tenant_connection(pool, admin.org_id) as conn:
-            item = await repo.update_product(conn, admin.org_id, product_id, product)
+            row = await repo.update_product(conn, admin.org_id, product_id, product)
     except asyncpg.UniqueViolationError:
         raise _conflict() from None
-    if item is None:
+    if row is None:
         raise _not_found()
-    return item
+    return Product.from_row(row)
 
 
 @router.delete("/products/{product_id}", status_code=204)
@@ -153,45 +118,38 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _errors_json(errors: list[RowError]) -> list[dict[str, Any]]:
-    return [{"line": e.line, "field": e.field, "message": e.message} for e in errors]
-
-
 async def _import(
     pool: asyncpg.Pool, org_id: uuid.UUID, text: str, *, skip_invalid: bool, dry_run: bool
-) -> dict[str, Any]:
-    rows, errors = parse_csv(text)
+) -> ImportResult:
+    rows, problems = parse_csv(text)
     # A header-level note (unknown columns) is a warning; row errors decide whether we import.
-    row_errors = [e for e in errors if e.line > 1 or e.field is not None or not rows]
+    row_errors = [e for e in problems if e.line > 1 or e.field is not None or not rows]
     if row_errors and not skip_invalid:
         raise ApiError(
             422,
             "invalid_csv",
             f"{len(row_errors)} problem(s) in the file; nothing was imported "
             "(skip_invalid=true imports the valid rows)",
-            details=_errors_json(errors),
+            details=[p.model_dump() for p in RowProblem.many(problems)],
         )
     created = updated = 0
     if not dry_run and rows:
         async with tenant_connection(pool, org_id) as conn:
             created, updated = await repo.upsert_products(conn, org_id, [p for _line, p in rows])
-    return {
-        "dry_run": dry_run,
-        "valid_rows": len(rows),
-        "created": created,
-        "updated": updated,
-        "errors": _errors_json(errors),
-    }
+    return ImportResult(
+        dry_run=dry_run, valid_rows=len(rows), created=created, updated=updated, errors=RowProblem.many(problems)
+    )
 
 
-@router.post("/import")
+# The body is read by hand (any encoding, size checked before decoding), so it is declared here.
+@router.post("/import", responses=errors(413, 422), openapi_extra=CSV_BODY)
 async def import_csv(
     request: Request,
     admin: OrgAdmin,
     pool: Pool,
     skip_invalid: Annotated[bool, Query(description="Import the valid rows even if others are invalid.")] = False,
     dry_run: Annotated[bool, Query(description="Validate only.")] = False,
-) -> dict[str, Any]:
+) -> ImportResult:
     """CSV in the request body (``text/csv``); products are matched by name and updated in place.
 
     Columns: name, sku, active_ingredients, indications, contraindications, warnings,
@@ -206,7 +164,7 @@ async def import_csv(
 
 
 @router.post("/import/sample")
-async def import_sample(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def import_sample(admin: OrgAdmin, pool: Pool) -> ImportResult:
     """Load the shipped sample catalog (demo pharmacy, 81 products) into this organization."""
     text = SAMPLE_CATALOG.read_text(encoding="utf-8")
     return await _import(pool, admin.org_id, text, skip_invalid=False, dry_run=False)

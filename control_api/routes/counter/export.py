@@ -1,7 +1,8 @@
 """`GET /api/export/xlsx` (seed 001's path): the counter report as an Excel workbook, org admins only.
 
-``from`` and ``to`` are days (``YYYY-MM-DD``, both included) in ``ESCUTA_COUNTER_REPORT_TIMEZONE``;
-``device`` narrows it to one counter. The workbook is written to a temporary file while rows stream
+``from`` and ``to`` are days (``YYYY-MM-DD``, both included) in ``ESCUTA_COUNTER_REPORT_TIMEZONE``,
+between 1970-01-01 and 9999-12-30 (the day after ``to`` must still be a date); ``device`` narrows it to
+one counter. The workbook is written to a temporary file while rows stream
 from the database, then sent and deleted.
 """
 
@@ -22,6 +23,7 @@ from starlette.background import BackgroundTask
 from control_api.deps import AppSettings, Pool
 from control_api.errors import ApiError
 from control_api.principals import OrgAdmin
+from control_api.schemas.common import errors
 from db import devices as devices_repo
 from db.counter_report import Prices, write_report
 from db.tenancy import tenant_connection
@@ -30,16 +32,42 @@ router = APIRouter(prefix="/api/export", tags=["counter"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DAYS = 400
 DEFAULT_DAYS = 30
+# Days outside these bounds would overflow Python's datetime once shifted by the timezone or a day.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+WORKBOOK = {
+    200: {
+        "description": "The workbook: Resumo (per day and counter), Interações (per recommendation), Custos.",
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+    },
+    **errors(404),
+}
 
 
-@router.get("/xlsx", response_class=FileResponse)
+@router.get("/xlsx", response_class=FileResponse, responses=WORKBOOK)
 async def export_xlsx(
     admin: OrgAdmin,
     pool: Pool,
     settings: AppSettings,
-    from_: Annotated[date | None, Query(alias="from", description="First day (default: 30 days before `to`).")] = None,
-    to: Annotated[date | None, Query(description="Last day, included (default: today).")] = None,
-    device: Annotated[uuid.UUID | None, Query(description="Only this counter device.")] = None,
+    from_: Annotated[
+        date | None,
+        Query(
+            alias="from",
+            ge=FIRST_DAY,
+            le=LAST_DAY,
+            description="First day (default: 30 days before `to`).",
+            openapi_examples={"january": {"summary": "January 2025", "value": "2025-01-01"}},
+        ),
+    ] = None,
+    to: Annotated[
+        date | None,
+        Query(
+            ge=FIRST_DAY,
+            le=LAST_DAY,
+            description="Last day, included (default: today).",
+            openapi_examples={"january": {"summary": "January 2025", "value": "2025-01-31"}},
+        ),
+    ] = None,
+    device: Annotated[uuid.UUID | None, Query(description="Only this counter device (404 if unknown).")] = None,
 ) -> FileResponse:
     tz = ZoneInfo(settings.counter.report_timezone)
     last = to or datetime.now(tz).date()
