@@ -32,7 +32,8 @@ def implied_errors(method: str, path: str, operation: dict[str, Any]) -> set[int
     codes: set[int] = set()
     if operation.get("parameters") or operation.get("requestBody"):
         codes.add(400)
-    if operation.get("security"):
+    security = operation.get("security", [])
+    if security and {} not in security:  # `{}` among them: the credential is optional, never refused
         codes |= {401, 403}
     if "{" in path:
         codes.add(404)
