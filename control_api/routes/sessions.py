@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
-from control_api.schemas.formats import MAX_OFFSET
+from control_api.schemas.formats import MAX_OFFSET, NoNul
 from control_api.schemas.sessions import MeetingId, Session, SessionDetail, SessionList
 from db import sessions as repo
 from db.tenancy import tenant_connection
@@ -26,7 +26,7 @@ async def list_sessions(
     pool: Pool,
     scope: SessionScope,
     status: Annotated[Literal["ACTIVE", "ENDED"] | None, Query()] = None,
-    room: Annotated[str | None, Query(max_length=256)] = None,
+    room: Annotated[str | None, Query(max_length=256), NoNul] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SessionList:

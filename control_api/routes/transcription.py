@@ -60,7 +60,8 @@ async def get_transcript(
     return Transcript.of(meeting_id, items)
 
 
-@router.post("/stt", responses=errors(502), openapi_extra={"requestBody": STT_REQUEST_BODY})
+# 429: repeated unknown API keys from one source are throttled (control_api/principals.py).
+@router.post("/stt", responses=errors(429, 502), openapi_extra={"requestBody": STT_REQUEST_BODY})
 async def speech_to_text(principal: CurrentPrincipal, pool: Pool, settings: AppSettings, request: Request) -> SttAnswer:
     """`{"text", "provider", "seconds"}`: the transcript of a short audio file (≤ 60 s, ≤ 10 MB)."""
     from livekit import rtc

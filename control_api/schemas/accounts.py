@@ -15,7 +15,7 @@ from pydantic.config import JsonDict
 
 from control_api.schemas.auth import Role
 from control_api.schemas.common import EMAIL_PATTERN
-from control_api.schemas.formats import Timestamp
+from control_api.schemas.formats import RequestBody, Timestamp
 
 _ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 _AT = "2025-03-14T09:26:53.589793+00:00"
@@ -23,7 +23,7 @@ _AT = "2025-03-14T09:26:53.589793+00:00"
 # --- members ---------------------------------------------------------------------------------------------
 
 
-class MemberBody(BaseModel):
+class MemberBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -85,7 +85,7 @@ class MemberRemoved(BaseModel):
 # --- /cadastro (seed 001) -----------------------------------------------------------------------------------
 
 
-class ClienteBody(BaseModel):
+class ClienteBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -117,7 +117,7 @@ class LinkCode(BaseModel):
     maxDevices: int = Field(description="Registers at most this many devices.")
 
 
-class BalcaoBody(BaseModel):
+class BalcaoBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"nome_balcao": "Balcão Entrada 01", "user_codigo": "123456"}]}
     )
@@ -187,7 +187,7 @@ class Revoked(BaseModel):
     status: Literal["revoked"]
 
 
-class PublishableKeyBody(BaseModel):
+class PublishableKeyBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "site", "allowedOrigins": ["https://www.redepharma.com.br"]}]}
     )

@@ -9,6 +9,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from control_api.schemas.common import EMAIL_PATTERN
+from control_api.schemas.formats import RequestBody
 
 Role = Literal["owner", "admin", "member"]
 
@@ -18,7 +19,7 @@ _ACCESS = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwYjVkN2YzNiJ9.c2lnbmF
 _REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiI5ZjFlIn0.c2lnbmF0dXJl"
 
 
-class RegisterBody(BaseModel):
+class RegisterBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -38,7 +39,7 @@ class RegisterBody(BaseModel):
     organizationName: str = Field(min_length=1, max_length=200)
 
 
-class LoginBody(BaseModel):
+class LoginBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"email": "ana@redepharma.com.br", "password": "uma senha longa"}]}
     )
@@ -50,7 +51,7 @@ class LoginBody(BaseModel):
     )
 
 
-class RefreshBody(BaseModel):
+class RefreshBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"refreshToken": _REFRESH}]})
 
     refreshToken: str = Field(min_length=1, max_length=4096)

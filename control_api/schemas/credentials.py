@@ -8,7 +8,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from control_api.schemas.formats import Timestamp
+from control_api.schemas.formats import RequestBody, Timestamp
 from core.settings import PROVIDERS
 
 Provider = Literal["elevenlabs", "openai", "xai", "assemblyai", "hume", "liveavatar", "twitch"]
@@ -22,7 +22,7 @@ _CREDENTIAL: JsonDict = {
 }
 
 
-class CredentialBody(BaseModel):
+class CredentialBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"secret": "sk-proj-0123456789abcdef9xQz"}]})
 
     # Twitch needs a client id and secret: store them as one JSON string, e.g. {"client_id":..,"secret":..}.

@@ -11,11 +11,11 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from control_api.schemas.formats import Timestamp
+from control_api.schemas.formats import NoNul, Timestamp
 from db.sessions import SessionRows
 
 # A room sid (`RM_...`) or `name:<room name>`; LiveKit room names are at most a few hundred bytes.
-MeetingId = Annotated[str, Path(min_length=1, max_length=300, examples=["RM_123"])]
+MeetingId = Annotated[str, Path(min_length=1, max_length=300, examples=["RM_123"]), NoNul]
 
 _AT = "2025-03-14T09:26:53.589793+00:00"
 _END = "2025-03-14T10:01:12.004211+00:00"

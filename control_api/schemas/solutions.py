@@ -8,7 +8,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from control_api.schemas.formats import Timestamp
+from control_api.schemas.formats import RequestBody, Timestamp
 
 SOLUTION_NAME_PATTERN = r"^[A-Za-z0-9_.]{1,64}$"
 
@@ -20,7 +20,7 @@ _SOLUTION: JsonDict = {
 }
 
 
-class SolutionBody(BaseModel):
+class SolutionBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"profile": "counter"}]})
 
     profile: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
