@@ -39,8 +39,11 @@ def implied_errors(method: str, path: str, operation: dict[str, Any]) -> set[int
     codes: set[int] = set()
     if operation.get("parameters") or operation.get("requestBody"):
         codes.add(400)
-    if operation.get("security"):
+    security = operation.get("security", [])
+    if security and {} not in security:  # `{}` among them: the credential is optional, never refused
         codes |= {401, 403}
+    if any("apiKey" in requirement for requirement in security):
+        codes.add(429)  # a source that keeps presenting unknown keys is throttled before the lookup
     if "{" in path:
         codes.add(404)
     if operation.get("requestBody"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -77,24 +77,16 @@ async def user_orgs(conn: Conn, user_id: UUID) -> list[tuple[UUID, str]]:
     return [(r["org_id"], r["role"]) for r in rows]
 
 
-async def list_members(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+async def list_members(conn: Conn, org_id: UUID) -> list[asyncpg.Record]:
+    """``id, email, name, role, created_at`` (of the membership) per member, oldest first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
         WHERE m.org_id = $1 ORDER BY m.created_at, u.email
         """,
         org_id,
     )
-    return [
-        {
-            "id": str(r["id"]),
-            "email": r["email"],
-            "name": r["name"],
-            "role": r["role"],
-            "createdAt": r["created_at"].isoformat(),
-        }
-        for r in rows
-    ]
+    return rows
 
 
 # --- refresh tokens ------------------------------------------------------------------------------------

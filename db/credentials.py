@@ -7,7 +7,6 @@ ciphertext moved to another row does not decrypt. Reads for the API return only 
 from __future__ import annotations
 
 import logging
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -51,23 +50,18 @@ def mask(secret: str) -> str:
     return f"{secret[:3]}…{secret[-4:]}"
 
 
-def credential_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "provider": row["provider"],
-        "hint": row["hint"],
-        "createdAt": row["created_at"].isoformat(),
-        "updatedAt": row["updated_at"].isoformat(),
-    }
+_INFO = "provider, hint, created_at, updated_at"  # never the ciphertext
 
 
-async def put_credential(conn: Conn, org_id: UUID, provider: str, secret: str, settings: Settings) -> dict[str, Any]:
+async def put_credential(conn: Conn, org_id: UUID, provider: str, secret: str, settings: Settings) -> asyncpg.Record:
+    """Store (or replace) the organization's key; its ``provider, hint, created_at, updated_at``."""
     blob = encrypt_secret(secret, settings, aad=_aad(org_id, provider))
     row = await conn.fetchrow(
-        """
+        f"""
         INSERT INTO provider_credentials (org_id, provider, ciphertext, hint) VALUES ($1, $2, $3, $4)
         ON CONFLICT (org_id, provider) DO UPDATE
            SET ciphertext = EXCLUDED.ciphertext, hint = EXCLUDED.hint, updated_at = now()
-        RETURNING provider, hint, created_at, updated_at
+        RETURNING {_INFO}
         """,
         org_id,
         provider,
@@ -75,24 +69,20 @@ async def put_credential(conn: Conn, org_id: UUID, provider: str, secret: str, s
         mask(secret),
     )
     assert row is not None
-    return credential_json(row)
+    return row
 
 
-async def get_credential_info(conn: Conn, org_id: UUID, provider: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        "SELECT provider, hint, created_at, updated_at FROM provider_credentials WHERE org_id = $1 AND provider = $2",
-        org_id,
-        provider,
+async def get_credential_info(conn: Conn, org_id: UUID, provider: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_INFO} FROM provider_credentials WHERE org_id = $1 AND provider = $2", org_id, provider
     )
-    return credential_json(row) if row else None
 
 
-async def list_credentials(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT provider, hint, created_at, updated_at FROM provider_credentials WHERE org_id = $1 ORDER BY provider",
-        org_id,
+async def list_credentials(conn: Conn, org_id: UUID) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT {_INFO} FROM provider_credentials WHERE org_id = $1 ORDER BY provider", org_id
     )
-    return [credential_json(r) for r in rows]
+    return rows
 
 
 async def delete_credential(conn: Conn, org_id: UUID, provider: str) -> bool:

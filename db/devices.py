@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -13,10 +12,6 @@ import asyncpg
 from core.security.keys import KeyKind, NewKey, key_matches, new_key, parse_key
 from db.pool import Conn
 from db.tenancy import tenant_connection
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 async def create_link_code(conn: Conn, org_id: UUID, *, ttl: int, max_devices: int) -> str:
@@ -90,9 +85,10 @@ async def create_api_key(
     return key, key_id
 
 
-async def list_devices(conn: Conn, org_id: UUID, device_id: UUID | None = None) -> list[dict[str, Any]]:
-    """The organization's devices (only ``device_id``, when given: an empty list if it is not theirs)."""
-    rows = await conn.fetch(
+async def list_devices(conn: Conn, org_id: UUID, device_id: UUID | None = None) -> list[asyncpg.Record]:
+    """The organization's devices with their key's ``prefix`` and ``last_used_at`` (only ``device_id``, when
+    given: an empty list if it is not theirs)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT d.id, d.name, d.created_at, d.revoked_at, k.prefix, k.last_used_at
         FROM devices d LEFT JOIN api_keys k ON k.device_id = d.id
@@ -101,17 +97,7 @@ async def list_devices(conn: Conn, org_id: UUID, device_id: UUID | None = None) 
         org_id,
         device_id,
     )
-    return [
-        {
-            "id": str(r["id"]),
-            "name": r["name"],
-            "keyPrefix": r["prefix"],
-            "createdAt": _iso(r["created_at"]),
-            "lastUsedAt": _iso(r["last_used_at"]),
-            "revokedAt": _iso(r["revoked_at"]),
-        }
-        for r in rows
-    ]
+    return rows
 
 
 async def revoke_device(conn: Conn, org_id: UUID, device_id: UUID) -> list[str] | None:
@@ -132,26 +118,15 @@ async def revoke_device(conn: Conn, org_id: UUID, device_id: UUID) -> list[str] 
     return [r["prefix"] for r in rows]
 
 
-async def list_publishable_keys(conn: Conn, org_id: UUID, key_id: UUID | None = None) -> list[dict[str, Any]]:
+async def list_publishable_keys(conn: Conn, org_id: UUID, key_id: UUID | None = None) -> list[asyncpg.Record]:
     """The organization's publishable keys (only ``key_id``, when given: an empty list if it is not theirs)."""
-    rows = await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT * FROM api_keys WHERE org_id = $1 AND kind = 'publishable' AND ($2::uuid IS NULL OR id = $2)"
         " ORDER BY created_at, id",
         org_id,
         key_id,
     )
-    return [
-        {
-            "id": str(r["id"]),
-            "name": r["name"],
-            "prefix": r["prefix"],
-            "allowedOrigins": list(r["allowed_origins"]),
-            "createdAt": _iso(r["created_at"]),
-            "lastUsedAt": _iso(r["last_used_at"]),
-            "revokedAt": _iso(r["revoked_at"]),
-        }
-        for r in rows
-    ]
+    return rows
 
 
 async def revoke_publishable_key(conn: Conn, org_id: UUID, key_id: UUID) -> str | None:

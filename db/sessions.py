@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -111,27 +110,11 @@ async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) ->
 # --- reads ---------------------------------------------------------------------------------------------
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def session_to_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "meetingId": row["meeting_id"],
-        "roomName": row["room_name"],
-        "roomSid": row["room_sid"],
-        "status": row["status"],
-        "startedAt": _iso(row["started_at"]),
-        "endedAt": _iso(row["ended_at"]),
-    }
-
-
 async def list_sessions(
     conn: Conn, *, status: str | None, room: str | None, limit: int, offset: int, org_id: UUID | None = None
-) -> list[dict[str, Any]]:
+) -> list[asyncpg.Record]:
     """Sessions of ``org_id`` (None: sessions of rooms no organization minted, the platform's view)."""
-    rows = await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT * FROM sessions
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR room_name = $2)
@@ -145,58 +128,33 @@ async def list_sessions(
         offset,
         org_id,
     )
-    return [session_to_json(r) for r in rows]
+    return rows
 
 
-def _duration(start: datetime | None, end: datetime | None, fallback_end: datetime | None) -> float | None:
-    stop = end or fallback_end
-    if start is None or stop is None:
-        return None
-    return max(0.0, (stop - start).total_seconds())
+@dataclass(frozen=True)
+class SessionRows:
+    """A session's row, its participants (by join time) and their tracks (by publication time)."""
+
+    session: asyncpg.Record
+    participants: list[asyncpg.Record]
+    tracks: list[asyncpg.Record]
 
 
-async def get_session(conn: Conn, meeting_id: str, org_id: UUID | None = None) -> dict[str, Any] | None:
+async def get_session(conn: Conn, meeting_id: str, org_id: UUID | None = None) -> SessionRows | None:
     row = await conn.fetchrow(
         "SELECT * FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2", meeting_id, org_id
     )
     if row is None:
         return None
-    out = session_to_json(row)
     tracks = await conn.fetch(
         "SELECT * FROM session_tracks WHERE session_id = $1 ORDER BY published_at NULLS LAST, track_sid",
         row["id"],
     )
-    by_participant: dict[str, list[dict[str, Any]]] = {}
-    for t in tracks:
-        by_participant.setdefault(t["participant_sid"] or "", []).append(
-            {
-                "sid": t["track_sid"],
-                "kind": t["kind"],
-                "source": t["source"],
-                "name": t["name"],
-                "publishedAt": _iso(t["published_at"]),
-                "unpublishedAt": _iso(t["unpublished_at"]),
-            }
-        )
     parts = await conn.fetch(
         "SELECT * FROM session_participants WHERE session_id = $1 ORDER BY joined_at NULLS LAST, identity",
         row["id"],
     )
-    out["participants"] = [
-        {
-            "sid": p["participant_sid"],
-            "identity": p["identity"],
-            "name": p["name"],
-            "kind": p["kind"],
-            "joinedAt": _iso(p["joined_at"]),
-            "leftAt": _iso(p["left_at"]),
-            # Still in the room: counted up to the session's end, or unknown while it is active.
-            "durationSeconds": _duration(p["joined_at"], p["left_at"], row["ended_at"]),
-            "tracks": by_participant.get(p["participant_sid"], []),
-        }
-        for p in parts
-    ]
-    return out
+    return SessionRows(row, parts, tracks)
 
 
 async def upsert_session(

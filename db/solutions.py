@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -10,16 +9,7 @@ import asyncpg
 from db.pool import Conn
 
 
-def solution_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "name": row["name"],
-        "profile": row["profile"],
-        "createdAt": row["created_at"].isoformat(),
-        "updatedAt": row["updated_at"].isoformat(),
-    }
-
-
-async def put_solution(conn: Conn, org_id: UUID, name: str, profile: str) -> dict[str, Any]:
+async def put_solution(conn: Conn, org_id: UUID, name: str, profile: str) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
         INSERT INTO solutions (org_id, name, profile) VALUES ($1, $2, $3)
@@ -31,17 +21,16 @@ async def put_solution(conn: Conn, org_id: UUID, name: str, profile: str) -> dic
         profile,
     )
     assert row is not None
-    return solution_json(row)
+    return row
 
 
-async def get_solution(conn: Conn, org_id: UUID, name: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM solutions WHERE org_id = $1 AND name = $2", org_id, name)
-    return solution_json(row) if row else None
+async def get_solution(conn: Conn, org_id: UUID, name: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM solutions WHERE org_id = $1 AND name = $2", org_id, name)
 
 
-async def list_solutions(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT * FROM solutions WHERE org_id = $1 ORDER BY name", org_id)
-    return [solution_json(r) for r in rows]
+async def list_solutions(conn: Conn, org_id: UUID) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch("SELECT * FROM solutions WHERE org_id = $1 ORDER BY name", org_id)
+    return rows
 
 
 async def delete_solution(conn: Conn, org_id: UUID, name: str) -> bool:

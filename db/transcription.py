@@ -1,4 +1,4 @@
-"""Transcripts: one row per utterance, written by the agent, read back as JSON or WebVTT."""
+"""Transcripts: one row per utterance, written by the agent, read back by the API (JSON or WebVTT)."""
 
 from __future__ import annotations
 
@@ -50,67 +50,12 @@ async def insert_transcript(conn: Conn, row: TranscriptRow) -> bool:
     return status.endswith(" 1")
 
 
-def transcript_json(r: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "segmentId": r["segment_id"],
-        "participantIdentity": r["participant_identity"],
-        "trackSid": r["track_sid"],
-        "start": r["start_s"],
-        "end": r["end_s"],
-        "startedAt": r["started_at"].isoformat() if r["started_at"] else None,
-        "text": r["text"],
-        "language": r["language"],
-        "provider": r["provider"],
-        "confidence": r["confidence"],
-        "latencyMs": r["latency_ms"],
-        "status": r["status"],
-        "failureReason": r["failure_reason"],
-        "audioRef": r["audio_ref"],
-    }
-
-
-async def list_transcript(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+async def list_transcript(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[asyncpg.Record]:
+    """A meeting's utterances in time order (then by speaker and segment, for a stable order)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT * FROM transcripts WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2"
         " ORDER BY start_s, participant_identity, segment_id",
         meeting_id,
         org_id,
     )
-    return [transcript_json(r) for r in rows]
-
-
-# --- WebVTT --------------------------------------------------------------------------------------------
-
-
-def _vtt_time(seconds: float) -> str:
-    ms = max(0, round(seconds * 1000))
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
-def _vtt_escape(text: str) -> str:
-    # Cue text may not contain "-->" nor raw "<" / "&"; escaping "<", ">" and "&" covers all three.
-    # Blank lines would end the cue, so line breaks become spaces.
-    flat = " ".join(text.split())
-    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def to_webvtt(items: list[dict[str, Any]]) -> str:
-    """Transcribed utterances as WebVTT cues, each voiced (`<v identity>`) by its speaker."""
-    lines = ["WEBVTT", ""]
-    n = 0
-    for item in items:
-        if item["status"] != "ok" or not (item["text"] or "").strip():
-            continue
-        n += 1
-        start, end = float(item["start"]), float(item["end"])
-        end = max(end, start + 0.001)  # a cue must end after it starts
-        lines += [
-            str(n),
-            f"{_vtt_time(start)} --> {_vtt_time(end)}",
-            f"<v {_vtt_escape(item['participantIdentity'])}>{_vtt_escape(item['text'])}",
-            "",
-        ]
-    return "\n".join(lines)
+    return rows

@@ -8,6 +8,7 @@ fails verification is rejected with 401 before a byte is written.
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from google.protobuf.json_format import ParseError
@@ -15,6 +16,8 @@ from livekit import api
 
 from control_api.deps import AppSettings, Metrics, Pool
 from control_api.errors import ApiError
+from control_api.schemas.common import errors
+from control_api.schemas.sessions import WEBHOOK_MEDIA_TYPE, LiveKitWebhookEvent, WebhookAccepted
 from control_api.services.video_egress import start_video_egress, wants_video_egress
 from db.sessions import ingest_event
 
@@ -32,8 +35,27 @@ def _receiver(request: Request, settings: AppSettings) -> api.WebhookReceiver:
     return cached
 
 
-@router.post("/livekit/webhook")
-async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, metrics: Metrics) -> dict[str, str]:
+# The body and the header are read by hand (the signature covers the exact bytes), so declared here.
+_WEBHOOK_OPENAPI = {
+    "parameters": [
+        {
+            "name": "Authorization",
+            "in": "header",
+            "required": True,
+            "description": "The JWT LiveKit signs with the API secret (`LIVEKIT_API_SECRET`); its `sha256` claim is "
+            "the base64 SHA-256 of the exact body. Sent bare, as LiveKit does; a `Bearer ` prefix is accepted too.",
+            "schema": {"type": "string"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {WEBHOOK_MEDIA_TYPE: {"schema": LiveKitWebhookEvent.model_json_schema()}},
+    },
+}
+
+
+@router.post("/livekit/webhook", responses=errors(401), openapi_extra=_WEBHOOK_OPENAPI)
+async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, metrics: Metrics) -> WebhookAccepted:
     auth = request.headers.get("authorization")
     if not auth:
         metrics.webhook_events.labels("unknown", "rejected").inc()
@@ -63,9 +85,9 @@ async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, m
     async with pool.acquire() as conn:
         result = await ingest_event(conn, event, raw)
     org_id = result.org_id
-    outcome = "duplicate" if result.duplicate else "stored"
+    outcome: Literal["stored", "duplicate"] = "duplicate" if result.duplicate else "stored"
     metrics.webhook_events.labels(result.event or "unknown", outcome).inc()
     # Issue 9: a meeting's video tracks are recorded by LiveKit's Egress service (once: not on a retry).
     if not result.duplicate and await wants_video_egress(pool, settings, event, org_id):
         await start_video_egress(settings, event)
-    return {"status": outcome, "id": result.event_id}
+    return WebhookAccepted(status=outcome, id=result.event_id)

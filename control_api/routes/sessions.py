@@ -7,12 +7,14 @@ no organization minted, or one organization's with ``?orgId=``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
+from control_api.schemas.formats import MAX_OFFSET, NoNul
+from control_api.schemas.sessions import MeetingId, Session, SessionDetail, SessionList
 from db import sessions as repo
 from db.tenancy import tenant_connection
 
@@ -24,19 +26,19 @@ async def list_sessions(
     pool: Pool,
     scope: SessionScope,
     status: Annotated[Literal["ACTIVE", "ENDED"] | None, Query()] = None,
-    room: Annotated[str | None, Query(max_length=256)] = None,
+    room: Annotated[str | None, Query(max_length=256), NoNul] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SessionList:
     async with tenant_connection(pool, scope) as conn:
-        items = await repo.list_sessions(conn, status=status, room=room, limit=limit, offset=offset, org_id=scope)
-    return {"items": items, "limit": limit, "offset": offset}
+        rows = await repo.list_sessions(conn, status=status, room=room, limit=limit, offset=offset, org_id=scope)
+    return SessionList(items=[Session.from_row(r) for r in rows], limit=limit, offset=offset)
 
 
 @router.get("/{meeting_id}")
-async def get_session(meeting_id: str, pool: Pool, scope: SessionScope) -> dict[str, Any]:
+async def get_session(meeting_id: MeetingId, pool: Pool, scope: SessionScope) -> SessionDetail:
     async with tenant_connection(pool, scope) as conn:
-        session = await repo.get_session(conn, meeting_id, org_id=scope)
-    if session is None:
+        rows = await repo.get_session(conn, meeting_id, org_id=scope)
+    if rows is None:
         raise ApiError(404, "not_found", f"no session with meetingId {meeting_id!r}")
-    return session
+    return SessionDetail.from_rows(rows)

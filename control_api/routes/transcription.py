@@ -11,13 +11,26 @@ the caller's own credential: the frontend never sends a provider key (seed 000's
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from control_api.deps import AppSettings, CurrentPrincipal, Pool, SessionScope
 from control_api.errors import ApiError
+from control_api.schemas.common import errors
+from control_api.schemas.sessions import MeetingId
+from control_api.schemas.transcription import (
+    STT_MAX_BYTES,
+    STT_MAX_SECONDS,
+    STT_REQUEST_BODY,
+    VTT_MEDIA_TYPE,
+    WEBVTT_RESPONSE,
+    SttAnswer,
+    Transcript,
+    TranscriptItem,
+    to_webvtt,
+)
 from control_api.services.audio import STT_RATE, audio_bytes, decode_16k_mono
 from db import sessions as sessions_repo
 from db import transcription as repo
@@ -26,40 +39,30 @@ from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["transcription"])
 
-VTT_MEDIA_TYPE = "text/vtt"
 
-
-@router.get("/sessions/{meeting_id}/transcript", response_model=None)
+@router.get("/sessions/{meeting_id}/transcript", response_model=Transcript, responses={200: WEBVTT_RESPONSE})
 async def get_transcript(
-    meeting_id: str,
+    meeting_id: MeetingId,
     request: Request,
     pool: Pool,
     scope: SessionScope,
     format: Annotated[Literal["json", "vtt"] | None, Query()] = None,
-) -> dict[str, Any] | PlainTextResponse:
+) -> Transcript | PlainTextResponse:
     async with tenant_connection(pool, scope) as conn:
-        items = await repo.list_transcript(conn, meeting_id, scope)
-        known = bool(items) or await sessions_repo.session_exists(conn, meeting_id, scope)
+        rows = await repo.list_transcript(conn, meeting_id, scope)
+        known = bool(rows) or await sessions_repo.session_exists(conn, meeting_id, scope)
     if not known:
         raise ApiError(404, "not_found", f"no session with meetingId {meeting_id!r}")
+    items = [TranscriptItem.from_row(r) for r in rows]
     wants_vtt = format == "vtt" or (format is None and VTT_MEDIA_TYPE in request.headers.get("accept", ""))
     if wants_vtt:
-        return PlainTextResponse(repo.to_webvtt(items), media_type=VTT_MEDIA_TYPE)
-    return {
-        "meetingId": meeting_id,
-        "items": items,
-        "failed": sum(1 for i in items if i["status"] == "failed"),
-    }
+        return PlainTextResponse(to_webvtt(items), media_type=VTT_MEDIA_TYPE)
+    return Transcript.of(meeting_id, items)
 
 
-STT_MAX_BYTES = 10 * 1024 * 1024
-STT_MAX_SECONDS = 60.0
-
-
-@router.post("/stt")
-async def speech_to_text(
-    principal: CurrentPrincipal, pool: Pool, settings: AppSettings, request: Request
-) -> dict[str, Any]:
+# 429: repeated unknown API keys from one source are throttled (control_api/principals.py).
+@router.post("/stt", responses=errors(429, 502), openapi_extra={"requestBody": STT_REQUEST_BODY})
+async def speech_to_text(principal: CurrentPrincipal, pool: Pool, settings: AppSettings, request: Request) -> SttAnswer:
     """`{"text", "provider", "seconds"}`: the transcript of a short audio file (≤ 60 s, ≤ 10 MB)."""
     from livekit import rtc
 
@@ -90,4 +93,4 @@ async def speech_to_text(
         await chain.aclose()
     if outcome.transcript is None:
         raise ApiError(502, "stt_unavailable", "no speech-to-text provider could transcribe the audio")
-    return {"text": outcome.transcript.text, "provider": outcome.transcript.provider, "seconds": round(seconds, 3)}
+    return SttAnswer(text=outcome.transcript.text, provider=outcome.transcript.provider, seconds=round(seconds, 3))

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field
+
+from control_api.schemas.formats import DecimalString, Timestamp
 
 # Deliberately loose: an e-mail is proven by use, not by a regex (and no extra dependency is needed).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-# An instant as the API has always written it, `datetime.isoformat()` ("2025-03-14T18:05:09.123456+00:00"):
-# pydantic's own JSON would write "Z" for UTC instead.
-Timestamp = Annotated[
-    datetime,
-    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
-# Money and credits travel as decimal strings ("12.90"), never as floats that lose a cent.
-DecimalString = Annotated[
-    Decimal,
-    PlainSerializer(str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["12.90"]}),
-]
 
 
 class FieldProblem(BaseModel):
@@ -47,3 +33,6 @@ class ErrorBody(BaseModel):
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for these error statuses, all with the error body."""
     return {code: {"model": ErrorBody, "description": HTTPStatus(code).phrase} for code in codes}
+
+
+__all__ = ["EMAIL_PATTERN", "DecimalString", "ErrorBody", "ErrorDetail", "FieldProblem", "Timestamp", "errors"]

@@ -83,38 +83,48 @@ def api_env(database_url: str, port: int, data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _wait_for(url: str, proc: subprocess.Popen[bytes], log_path: Path, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200 within 60 s")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @contextmanager
 def running_api(database_url: str, data_dir: Path, log_path: Path) -> Iterator[LiveApi]:
+    """`escuta api`, and `escuta jobs` beside it as in a deployment, so `/health/worker` sees a live scheduler."""
     port = free_port()
     log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "escuta.cli", "api"],
-        cwd=ROOT,
-        env=api_env(database_url, port, data_dir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    env = api_env(database_url, port, data_dir)
+    command = [sys.executable, "-m", "escuta.cli"]
+    proc = subprocess.Popen([*command, "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    jobs: subprocess.Popen[bytes] | None = None
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"escuta api exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("escuta api did not become ready within 60 s")
-            time.sleep(0.2)
+        _wait_for(f"{base}/health/ready", proc, log_path, "escuta api")
+        jobs = subprocess.Popen([*command, "jobs"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _wait_for(f"{base}/health/worker", jobs, log_path, "escuta jobs")
         yield LiveApi(base)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if jobs is not None:
+            _stop(jobs)
+        _stop(proc)
         log.close()
 
 

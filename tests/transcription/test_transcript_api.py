@@ -9,8 +9,9 @@ import asyncpg
 import httpx
 import webvtt
 
+from control_api.schemas.transcription import TranscriptItem, to_webvtt
 from db.tenancy import tenant_connection
-from db.transcription import TranscriptRow, insert_transcript, to_webvtt
+from db.transcription import TranscriptRow, insert_transcript
 from tests.accounts.helpers import Org, register
 
 
@@ -96,7 +97,7 @@ async def test_webvtt_is_valid_and_voices_each_speaker(client: httpx.AsyncClient
 
 
 def test_webvtt_cues_always_end_after_they_start() -> None:
-    item = {"status": "ok", "text": "hm", "start": 10.0, "end": 10.0, "participantIdentity": "x"}
+    item = TranscriptItem(status="ok", text="hm", start=10.0, end=10.0, segmentId="s", participantIdentity="x")
     captions = webvtt.from_buffer(io.StringIO(to_webvtt([item]))).captions
     assert (captions[0].start, captions[0].end) == ("00:00:10.000", "00:00:10.001")
     assert to_webvtt([]) == "WEBVTT\n"

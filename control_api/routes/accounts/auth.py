@@ -10,16 +10,25 @@ import hashlib
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from control_api.deps import AppSettings, CurrentUser, Pool
 from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
-from control_api.schemas.common import EMAIL_PATTERN
+from control_api.schemas.auth import (
+    LoggedOut,
+    LoginBody,
+    Me,
+    OrgRef,
+    RefreshBody,
+    RegisterBody,
+    Registered,
+    TokenPair,
+    UserRef,
+)
+from control_api.schemas.common import errors
 from core.security.passwords import hash_password, verify_password
 from core.security.ratelimit import RateLimited
 from core.security.tokens import InvalidToken, issue_access, issue_refresh, verify_refresh
@@ -30,23 +39,6 @@ from db.tenancy import tenant_connection
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 log = logging.getLogger("escuta.api.auth")
-
-
-class RegisterBody(BaseModel):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
-    password: str = Field(min_length=8, max_length=256)
-    name: str | None = Field(None, max_length=200)
-    organizationName: str = Field(min_length=1, max_length=200)
-
-
-class LoginBody(BaseModel):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
-    password: str = Field(min_length=1, max_length=256)
-    organizationId: uuid.UUID | None = None
-
-
-class RefreshBody(BaseModel):
-    refreshToken: str = Field(min_length=1, max_length=4096)
 
 
 def _who(email: str) -> str:
@@ -63,23 +55,23 @@ async def _issue_pair(
     role: str | None,
     platform_admin: bool,
     family_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> TokenPair:
     token_id = uuid.uuid4()
     family = family_id or uuid.uuid4()
     expires = datetime.now(UTC) + timedelta(seconds=settings.jwt.refresh_ttl)
     await accounts.store_refresh(conn, token_id, family, user_id, org_id, expires)
-    return {
-        "accessToken": issue_access(settings, user_id=user_id, org_id=org_id, role=role, platform_admin=platform_admin),
-        "refreshToken": issue_refresh(
+    return TokenPair(
+        accessToken=issue_access(settings, user_id=user_id, org_id=org_id, role=role, platform_admin=platform_admin),
+        refreshToken=issue_refresh(
             settings, token_id=token_id, family_id=family, user_id=user_id, expires_at=int(expires.timestamp())
         ),
-        "tokenType": "Bearer",
-        "expiresIn": settings.jwt.access_ttl,
-    }
+        tokenType="Bearer",
+        expiresIn=settings.jwt.access_ttl,
+    )
 
 
-@router.post("/register", status_code=201)
-async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+@router.post("/register", status_code=201, responses=errors(409, 429))
+async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> Registered:
     # Argon2 is deliberately expensive: unthrottled sign-ups would be a cheap way to burn our CPU.
     try:
         limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
@@ -94,16 +86,16 @@ async def register(body: RegisterBody, request: Request, pool: Pool, settings: A
             raise ApiError(409, "email_taken", "an account with this e-mail already exists")
         await accounts.add_membership(conn, org_id, user_id, "owner")
         tokens = await _issue_pair(conn, settings, user_id=user_id, org_id=org_id, role="owner", platform_admin=False)
-    return {
-        **tokens,
-        "user": {"id": str(user_id), "email": body.email, "name": body.name},
-        "organization": {"id": str(org_id), "name": body.organizationName},
-        "role": "owner",
-    }
+    return Registered(
+        **tokens.model_dump(),
+        user=UserRef(id=user_id, email=body.email, name=body.name),
+        organization=OrgRef(id=org_id, name=body.organizationName),
+        role="owner",
+    )
 
 
-@router.post("/login")
-async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+@router.post("/login", responses=errors(401, 403, 429))
+async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSettings) -> TokenPair:
     rl = limiter(request)
     source = client_address(request)
     try:
@@ -134,8 +126,8 @@ async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSett
         )
 
 
-@router.post("/refresh")
-async def refresh(body: RefreshBody, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+@router.post("/refresh", responses=errors(401))
+async def refresh(body: RefreshBody, pool: Pool, settings: AppSettings) -> TokenPair:
     try:
         claims = verify_refresh(settings, body.refreshToken)
     except InvalidToken:
@@ -163,29 +155,22 @@ async def refresh(body: RefreshBody, pool: Pool, settings: AppSettings) -> dict[
     raise ApiError(401, "invalid_token", "invalid, revoked or expired refresh token")
 
 
-@router.post("/logout")
-async def logout(body: RefreshBody, pool: Pool, settings: AppSettings) -> dict[str, str]:
+@router.post("/logout", responses=errors(401))
+async def logout(body: RefreshBody, pool: Pool, settings: AppSettings) -> LoggedOut:
     try:
         claims = verify_refresh(settings, body.refreshToken)
     except InvalidToken:
         raise ApiError(401, "invalid_token", "invalid or expired refresh token") from None
     async with tenant_connection(pool, None) as conn:
         await accounts.revoke_refresh(conn, claims.token_id)
-    return {"status": "logged_out"}
+    return LoggedOut(status="logged_out")
 
 
 @router.get("/me")
-async def me(user: CurrentUser, pool: Pool) -> dict[str, Any]:
+async def me(user: CurrentUser, pool: Pool) -> Me:
     async with tenant_connection(pool, user.org_id) as conn:
         row = await accounts.get_user(conn, user.user_id)
         org = await accounts.get_org(conn, user.org_id) if user.org_id else None
     if row is None:
         raise ApiError(401, "unauthorized", "this account no longer exists")
-    return {
-        "id": str(row["id"]),
-        "email": row["email"],
-        "name": row["name"],
-        "platformAdmin": row["is_platform_admin"],
-        "role": user.role,
-        "organization": {"id": str(org["id"]), "name": org["name"]} if org else None,
-    }
+    return Me.from_rows(row, user.role, org)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from control_api.deps import AppSettings, OrgAdmin, PlatformAdmin, Pool
 from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
+from control_api.schemas.accounts import BalcaoBody, BalcaoRegistered, ClienteBody, ClienteCreated, LinkCode
+from control_api.schemas.common import errors
 from core.security.ratelimit import RateLimited
 from db import accounts, devices
 from db.tenancy import tenant_connection
@@ -28,21 +28,10 @@ router = APIRouter(prefix="/cadastro", tags=["cadastro"])
 log = logging.getLogger("escuta.api.cadastro")
 
 
-class ClienteBody(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    razao_social: str = Field(min_length=1, max_length=200)
-    telefone: str = Field(min_length=1, max_length=40)
-
-
-class BalcaoBody(BaseModel):
-    nome_balcao: str = Field(min_length=1, max_length=200)
-    user_codigo: str = Field(pattern=r"^[0-9]{6}$")
-
-
 @router.post("/cliente")
 async def cadastro_cliente(
     body: ClienteBody, _admin: PlatformAdmin, pool: Pool, settings: AppSettings
-) -> dict[str, str]:
+) -> ClienteCreated:
     """Create a client organization and its first link code (platform admin only)."""
     org_id = uuid.uuid4()
     async with tenant_connection(pool, org_id) as conn:
@@ -50,25 +39,25 @@ async def cadastro_cliente(
         code = await devices.create_link_code(
             conn, org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
         )
-    return {"codigo": code}
+    return ClienteCreated(codigo=code)
 
 
 @router.post("/codigo", status_code=201)
-async def new_link_code(admin: OrgAdmin, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+async def new_link_code(admin: OrgAdmin, pool: Pool, settings: AppSettings) -> LinkCode:
     """A new link code for the caller's organization (when the first one expired or was used up)."""
     async with tenant_connection(pool, admin.org_id) as conn:
         code = await devices.create_link_code(
             conn, admin.org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
         )
-    return {"codigo": code, "ttlSeconds": settings.link_code.ttl, "maxDevices": settings.link_code.max_devices}
+    return LinkCode(codigo=code, ttlSeconds=settings.link_code.ttl, maxDevices=settings.link_code.max_devices)
 
 
 def _masked(code: str) -> str:
     return code[:2] + "****"
 
 
-@router.post("/balcao")
-async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settings: AppSettings) -> dict[str, str]:
+@router.post("/balcao", responses=errors(429))
+async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settings: AppSettings) -> BalcaoRegistered:
     """Register a device with a link code; its API key is in this answer and nowhere else, ever."""
     rl = limiter(request)
     source = client_address(request)
@@ -93,7 +82,7 @@ async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settin
         reason = "expired"
     elif found["used_count"] >= found["max_devices"]:
         reason = "used_up"
-    result: dict[str, str] | None = None
+    result: BalcaoRegistered | None = None
     if found is not None and reason is None:
         async with tenant_connection(pool, found["org_id"]) as conn:
             if await devices.claim_link_code(conn, found["id"]):
@@ -101,7 +90,7 @@ async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settin
                 key, _ = await devices.create_api_key(
                     conn, found["org_id"], "device", body.nome_balcao, device_id=device_id
                 )
-                result = {"api_key": key.key, "balcao_id": str(device_id), "status": "registered"}
+                result = BalcaoRegistered(api_key=key.key, balcao_id=device_id, status="registered")
             else:
                 reason = "used_up"  # lost a race for the last registration
     if result is not None:

@@ -7,14 +7,21 @@ Another organization's device or key answers 404, exactly like one that does not
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from control_api.deps import OrgAdmin, Pool
 from control_api.errors import ApiError
 from control_api.principals import forget_key
+from control_api.schemas.accounts import (
+    Device,
+    DeviceList,
+    PublishableKey,
+    PublishableKeyBody,
+    PublishableKeyCreated,
+    PublishableKeyList,
+    Revoked,
+)
 from db import devices
 from db.tenancy import tenant_connection
 
@@ -25,42 +32,35 @@ def _not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"no such {what}")
 
 
-def _only(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
-    if not items:
-        raise _not_found(what)
-    return items[0]
-
-
 @router.get("/devices")
-async def list_devices(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def list_devices(admin: OrgAdmin, pool: Pool) -> DeviceList:
     async with tenant_connection(pool, admin.org_id) as conn:
-        return {"items": await devices.list_devices(conn, admin.org_id)}
+        rows = await devices.list_devices(conn, admin.org_id)
+    return DeviceList(items=[Device.from_row(r) for r in rows])
 
 
 @router.get("/devices/{device_id}")
-async def get_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def get_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> Device:
     async with tenant_connection(pool, admin.org_id) as conn:
-        return _only(await devices.list_devices(conn, admin.org_id, device_id), "device")
+        rows = await devices.list_devices(conn, admin.org_id, device_id)
+    if not rows:
+        raise _not_found("device")
+    return Device.from_row(rows[0])
 
 
 @router.delete("/devices/{device_id}")
-async def revoke_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> dict[str, str]:
+async def revoke_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> Revoked:
     async with tenant_connection(pool, admin.org_id) as conn:
         prefixes = await devices.revoke_device(conn, admin.org_id, device_id)
     if prefixes is None:
         raise _not_found("device")
     for prefix in prefixes:
         forget_key(request, prefix)
-    return {"status": "revoked"}
-
-
-class PublishableKeyBody(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    allowedOrigins: list[str] = Field(min_length=1, max_length=50)
+    return Revoked(status="revoked")
 
 
 @router.post("/keys/publishable", status_code=201)
-async def create_publishable_key(body: PublishableKeyBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def create_publishable_key(body: PublishableKeyBody, admin: OrgAdmin, pool: Pool) -> PublishableKeyCreated:
     """A browser key: mints tokens only for this organization, only from these exact origins."""
     for origin in body.allowedOrigins:
         if not origin.startswith(("https://", "http://")) or origin.endswith("/") or origin.count("/") != 2:
@@ -71,32 +71,32 @@ async def create_publishable_key(body: PublishableKeyBody, admin: OrgAdmin, pool
         key, key_id = await devices.create_api_key(
             conn, admin.org_id, "publishable", body.name, allowed_origins=body.allowedOrigins
         )
-    return {
-        "id": str(key_id),
-        "key": key.key,
-        "prefix": key.prefix,
-        "name": body.name,
-        "allowedOrigins": body.allowedOrigins,
-    }
+    return PublishableKeyCreated(
+        id=key_id, key=key.key, prefix=key.prefix, name=body.name, allowedOrigins=body.allowedOrigins
+    )
 
 
 @router.get("/keys/publishable")
-async def list_publishable_keys(admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def list_publishable_keys(admin: OrgAdmin, pool: Pool) -> PublishableKeyList:
     async with tenant_connection(pool, admin.org_id) as conn:
-        return {"items": await devices.list_publishable_keys(conn, admin.org_id)}
+        rows = await devices.list_publishable_keys(conn, admin.org_id)
+    return PublishableKeyList(items=[PublishableKey.from_row(r) for r in rows])
 
 
 @router.get("/keys/publishable/{key_id}")
-async def get_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+async def get_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> PublishableKey:
     async with tenant_connection(pool, admin.org_id) as conn:
-        return _only(await devices.list_publishable_keys(conn, admin.org_id, key_id), "key")
+        rows = await devices.list_publishable_keys(conn, admin.org_id, key_id)
+    if not rows:
+        raise _not_found("key")
+    return PublishableKey.from_row(rows[0])
 
 
 @router.delete("/keys/publishable/{key_id}")
-async def revoke_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> dict[str, str]:
+async def revoke_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool, request: Request) -> Revoked:
     async with tenant_connection(pool, admin.org_id) as conn:
         prefix = await devices.revoke_publishable_key(conn, admin.org_id, key_id)
     if prefix is None:
         raise _not_found("key")
     forget_key(request, prefix)
-    return {"status": "revoked"}
+    return Revoked(status="revoked")

@@ -7,14 +7,13 @@ them; nobody becomes or removes an owner through the API. Another organization's
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from control_api.deps import OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
-from control_api.schemas.common import EMAIL_PATTERN
+from control_api.schemas.accounts import Member, MemberAdded, MemberBody, MemberList, MemberRemoved
+from control_api.schemas.common import errors
 from core.security.passwords import hash_password
 from db import accounts
 from db.tenancy import tenant_connection
@@ -22,21 +21,15 @@ from db.tenancy import tenant_connection
 router = APIRouter(prefix="/members", tags=["members"])
 
 
-class MemberBody(BaseModel):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
-    role: Literal["admin", "member"]
-    password: str | None = Field(None, min_length=8, max_length=256)
-    name: str | None = Field(None, max_length=200)
-
-
 @router.get("")
-async def list_members(user: OrgMember, pool: Pool) -> dict[str, Any]:
+async def list_members(user: OrgMember, pool: Pool) -> MemberList:
     async with tenant_connection(pool, user.org_id) as conn:
-        return {"items": await accounts.list_members(conn, user.org_id)}
+        rows = await accounts.list_members(conn, user.org_id)
+    return MemberList(items=[Member.from_row(r) for r in rows])
 
 
-@router.post("", status_code=201)
-async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool) -> dict[str, Any]:
+@router.post("", status_code=201, responses=errors(409))
+async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool) -> MemberAdded:
     async with tenant_connection(pool, admin.org_id) as conn:
         existing = await accounts.find_user_by_email(conn, body.email)
         if existing is not None:
@@ -50,11 +43,11 @@ async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool) -> dict[str,
             user_id = created
         if not await accounts.add_membership(conn, admin.org_id, user_id, body.role):
             raise ApiError(409, "already_member", "this account is already a member")
-    return {"id": str(user_id), "email": body.email, "role": body.role}
+    return MemberAdded(id=user_id, email=body.email, role=body.role)
 
 
 @router.delete("/{user_id}")
-async def remove_member(user_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict[str, str]:
+async def remove_member(user_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> MemberRemoved:
     async with tenant_connection(pool, admin.org_id) as conn:
         role = await accounts.member_role(conn, admin.org_id, user_id)
         if role is None:
@@ -62,4 +55,4 @@ async def remove_member(user_id: uuid.UUID, admin: OrgAdmin, pool: Pool) -> dict
         if role == "owner":
             raise ApiError(403, "forbidden", "the owner cannot be removed")
         await accounts.remove_membership(conn, admin.org_id, user_id)
-    return {"status": "removed"}
+    return MemberRemoved(status="removed")

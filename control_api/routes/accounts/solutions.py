@@ -3,48 +3,49 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
 
 from control_api.deps import OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
+from control_api.schemas.solutions import (
+    SOLUTION_NAME_PATTERN,
+    Solution,
+    SolutionBody,
+    SolutionDeleted,
+    SolutionList,
+)
 from db import solutions as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/solutions", tags=["solutions"])
-SolutionName = Path(pattern=r"^[A-Za-z0-9_.]{1,64}$")
-
-
-class SolutionBody(BaseModel):
-    profile: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+SolutionName = Path(pattern=SOLUTION_NAME_PATTERN, examples=["AiHelper"])
 
 
 @router.get("")
-async def list_solutions(user: OrgMember, pool: Pool) -> dict[str, Any]:
+async def list_solutions(user: OrgMember, pool: Pool) -> SolutionList:
     async with tenant_connection(pool, user.org_id) as conn:
-        return {"items": await repo.list_solutions(conn, user.org_id)}
+        rows = await repo.list_solutions(conn, user.org_id)
+    return SolutionList(items=[Solution.from_row(r) for r in rows])
 
 
 @router.put("/{name}")
-async def put_solution(body: SolutionBody, admin: OrgAdmin, pool: Pool, name: str = SolutionName) -> dict[str, Any]:
+async def put_solution(body: SolutionBody, admin: OrgAdmin, pool: Pool, name: str = SolutionName) -> Solution:
     async with tenant_connection(pool, admin.org_id) as conn:
-        return await repo.put_solution(conn, admin.org_id, name, body.profile)
+        return Solution.from_row(await repo.put_solution(conn, admin.org_id, name, body.profile))
 
 
 @router.get("/{name}")
-async def get_solution(user: OrgMember, pool: Pool, name: str = SolutionName) -> dict[str, Any]:
+async def get_solution(user: OrgMember, pool: Pool, name: str = SolutionName) -> Solution:
     async with tenant_connection(pool, user.org_id) as conn:
         found = await repo.get_solution(conn, user.org_id, name)
     if found is None:
         raise ApiError(404, "not_found", f"no solution {name!r}")
-    return found
+    return Solution.from_row(found)
 
 
 @router.delete("/{name}")
-async def delete_solution(admin: OrgAdmin, pool: Pool, name: str = SolutionName) -> dict[str, str]:
+async def delete_solution(admin: OrgAdmin, pool: Pool, name: str = SolutionName) -> SolutionDeleted:
     async with tenant_connection(pool, admin.org_id) as conn:
         if not await repo.delete_solution(conn, admin.org_id, name):
             raise ApiError(404, "not_found", f"no solution {name!r}")
-    return {"status": "deleted"}
+    return SolutionDeleted(status="deleted")

@@ -1,0 +1,172 @@
+"""Liveness, readiness and the job scheduler's health. Their 503 answers carry these same shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from control_api.schemas.formats import Timestamp
+
+_AT = "2025-03-14T09:26:53.589793+00:00"
+
+
+class Liveness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """Ready (200), or the database answers but this build has migrations it has not applied (503)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ready", "database": "ok", "pending_migrations": []},
+                {"status": "unavailable", "database": "ok", "pending_migrations": ["0031_example"]},
+            ]
+        }
+    )
+
+    status: Literal["ready", "unavailable"]
+    database: Literal["ok"]
+    pending_migrations: list[str]
+
+
+class DatabaseUnreachable(BaseModel):
+    """Not ready (503): the database did not answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "unavailable", "database": "unreachable", "reason": "ConnectionRefusedError"}]
+        }
+    )
+
+    status: Literal["unavailable"]
+    database: Literal["unreachable"]
+    reason: str = Field(description="The kind of failure (an exception name), never its message.")
+
+
+class SchedulerInstance(BaseModel):
+    id: str
+    heartbeat_at: Timestamp
+    alive: bool
+
+
+class SchedulerStatus(BaseModel):
+    alive: bool = Field(description="Some scheduler process heartbeat is younger than `dead_after_seconds`.")
+    last_heartbeat_at: Timestamp | None
+    heartbeat_age_seconds: float | None
+    dead_after_seconds: float
+    leader: str | None = Field(description="The instance holding the leader lease, if it is current.")
+    term: int | None
+    instances: list[SchedulerInstance] = Field(description="Instances seen in the last day, newest heartbeat first.")
+
+
+class JobStatus(BaseModel):
+    name: str
+    interval_seconds: float
+    next_run_at: Timestamp
+    last_started_at: Timestamp | None
+    last_finished_at: Timestamp | None
+    last_status: Literal["running", "ok", "error", "skipped"] | None
+    last_error: str | None = Field(
+        description="The failure's kind (`RuntimeError`); with its message for the platform admin only."
+    )
+    last_result: Any = Field(description="What the job's last run returned (JSON), if anything.")
+    runs: int
+    failures: int
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record, *, detailed: bool) -> JobStatus:
+        error: str | None = row["last_error"]
+        if error is not None and not detailed:
+            # Stored as "ExceptionType: message"; the message may carry internals meant for operators only.
+            error = error.split(":", 1)[0]
+        return cls(
+            name=row["name"],
+            interval_seconds=row["interval_seconds"],
+            next_run_at=row["next_run_at"],
+            last_started_at=row["last_started_at"],
+            last_finished_at=row["last_finished_at"],
+            last_status=row["last_status"],
+            last_error=error,
+            last_result=row["last_result"],
+            runs=row["runs"],
+            failures=row["failures"],
+        )
+
+
+class WorkerHealth(BaseModel):
+    """`ok` (200) while a scheduler heartbeats, `unhealthy` (503) otherwise, whatever the jobs' results."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "scheduler": {
+                        "alive": True,
+                        "last_heartbeat_at": _AT,
+                        "heartbeat_age_seconds": 1.204,
+                        "dead_after_seconds": 30.0,
+                        "leader": "host-1:4242",
+                        "term": 3,
+                        "instances": [{"id": "host-1:4242", "heartbeat_at": _AT, "alive": True}],
+                    },
+                    "jobs": [
+                        {
+                            "name": "clips.ingest",
+                            "interval_seconds": 60.0,
+                            "next_run_at": _AT,
+                            "last_started_at": _AT,
+                            "last_finished_at": _AT,
+                            "last_status": "ok",
+                            "last_error": None,
+                            "last_result": {"clips_new": 3},
+                            "runs": 120,
+                            "failures": 0,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    status: Literal["ok", "unhealthy"]
+    scheduler: SchedulerStatus
+    jobs: list[JobStatus]
+
+    @classmethod
+    def from_status(
+        cls,
+        now: datetime,
+        instances: list[asyncpg.Record],
+        lease: asyncpg.Record | None,
+        jobs: list[asyncpg.Record],
+        *,
+        dead_after: float,
+        detailed: bool,
+    ) -> WorkerHealth:
+        live = [
+            i for i in instances if i["stopped_at"] is None and (now - i["heartbeat_at"]).total_seconds() <= dead_after
+        ]
+        last_beat = instances[0]["heartbeat_at"] if instances else None
+        return cls(
+            status="ok" if live else "unhealthy",
+            scheduler=SchedulerStatus(
+                alive=bool(live),
+                last_heartbeat_at=last_beat,
+                heartbeat_age_seconds=round((now - last_beat).total_seconds(), 3) if last_beat else None,
+                dead_after_seconds=dead_after,
+                leader=lease["holder"] if lease and lease["expires_at"] > now else None,
+                term=lease["term"] if lease else None,
+                instances=[
+                    SchedulerInstance(id=i["id"], heartbeat_at=i["heartbeat_at"], alive=i in live) for i in instances
+                ],
+            ),
+            jobs=[JobStatus.from_row(j, detailed=detailed) for j in jobs],
+        )
