@@ -2,7 +2,8 @@
 
 Tenant-scoped like sessions: a member sees their organization's meetings; another organization's
 meeting answers 404, as if it did not exist. The debug view is the latest level snapshot per
-participant (speech coverage over 10 s, mean RMS over 3 s, EMA of RMS) as the agent stored it.
+participant (speech coverage over 10 s, mean RMS over 3 s, EMA of RMS) as the agent stored it. Both add
+`prosody`: the measure in use and any fallback from Hume (control_api/services/prosody_status.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import APIRouter
 
 from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
+from control_api.services.prosody_status import prosody_view
 from db import coach as repo
 from db.tenancy import tenant_connection
 
@@ -25,7 +27,8 @@ async def debug(meeting_id: str, pool: Pool, scope: SessionScope) -> dict[str, A
         if not await repo.meeting_known(conn, meeting_id, scope):
             raise ApiError(404, "not_found", f"no meeting with meetingId {meeting_id!r}")
         participants = await repo.debug_view(conn, meeting_id, scope)
-    return {"meetingId": meeting_id, "participants": participants}
+        prosody = await prosody_view(conn, meeting_id, scope)
+    return {"meetingId": meeting_id, "participants": participants, "prosody": prosody}
 
 
 @router.get("/metrics/{meeting_id}")
@@ -33,4 +36,6 @@ async def metrics(meeting_id: str, pool: Pool, scope: SessionScope) -> dict[str,
     async with tenant_connection(pool, scope) as conn:
         if not await repo.meeting_known(conn, meeting_id, scope):
             raise ApiError(404, "not_found", f"no meeting with meetingId {meeting_id!r}")
-        return await repo.metrics(conn, meeting_id, scope)
+        answer = await repo.metrics(conn, meeting_id, scope)
+        answer["prosody"] = await prosody_view(conn, meeting_id, scope, with_counts=True)
+        return answer
