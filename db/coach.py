@@ -11,7 +11,7 @@ import asyncpg
 
 from db.pool import Conn
 
-RETAINED_TABLES = ("feedback_events", "feedback_snapshots", "prosody_results")
+RETAINED_TABLES = ("feedback_events", "feedback_snapshots", "prosody_results", "prosody_status")
 
 
 def epoch_ms_to_dt(ms: int) -> datetime:
@@ -19,14 +19,23 @@ def epoch_ms_to_dt(ms: int) -> datetime:
 
 
 async def insert_feedback(
-    conn: Conn, payload: dict[str, Any], *, org_id: UUID | None, recipients: tuple[str, ...], latency_ms: float
+    conn: Conn,
+    payload: dict[str, Any],
+    *,
+    org_id: UUID | None,
+    recipients: tuple[str, ...],
+    latency_ms: float,
+    prosody_provider: str | None = None,
+    prosody_fallback: str | None = None,
 ) -> None:
-    """Store one event exactly as sent (seed 002's payload; its ts is the sending time)."""
+    """Store one event exactly as sent (seed 002's payload; its ts is the sending time), with the prosody
+    measure in effect when it was produced."""
     await conn.execute(
         """
         INSERT INTO feedback_events (id, org_id, meeting_id, participant_id, type, severity, window_start,
-                                     window_end, sent_at, recipients, latency_ms, payload)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                     window_end, sent_at, recipients, latency_ms, payload, prosody_provider,
+                                     prosody_fallback)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (id) DO NOTHING
         """,
         payload["id"],
@@ -41,6 +50,8 @@ async def insert_feedback(
         list(recipients),
         max(0.0, latency_ms),
         payload,
+        prosody_provider,
+        prosody_fallback,
     )
 
 
@@ -215,3 +226,64 @@ async def meeting_known(conn: Conn, meeting_id: str, org_id: UUID | None) -> boo
             org_id,
         )
     )
+
+
+@dataclass(frozen=True)
+class ProsodyStatusRow:
+    org_id: UUID | None
+    meeting_id: str
+    requested: str
+    provider: str
+    fallback: str | None
+    detail: str | None
+    at: datetime
+
+
+async def insert_prosody_status(conn: Conn, s: ProsodyStatusRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO prosody_status (org_id, meeting_id, requested, provider, fallback, detail, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        s.org_id,
+        s.meeting_id,
+        s.requested,
+        s.provider,
+        s.fallback,
+        s.detail,
+        s.at,
+    )
+
+
+async def prosody_status(conn: Conn, meeting_id: str, org_id: UUID | None) -> ProsodyStatusRow | None:
+    """The meeting's prosody measure now (its latest status row); None when none was recorded."""
+    row = await conn.fetchrow(
+        """
+        SELECT org_id, meeting_id, requested, provider, fallback, detail, at FROM prosody_status
+         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 ORDER BY at DESC, id DESC LIMIT 1
+        """,
+        meeting_id,
+        org_id,
+    )
+    return ProsodyStatusRow(**dict(row)) if row is not None else None
+
+
+async def prosody_counts(conn: Conn, meeting_id: str, org_id: UUID | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Prosody results per provider, and feedback events per prosody measure in effect ("off": none)."""
+    results = await conn.fetch(
+        """
+        SELECT provider, count(*) AS n FROM prosody_results
+         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 GROUP BY provider
+        """,
+        meeting_id,
+        org_id,
+    )
+    events = await conn.fetch(
+        """
+        SELECT coalesce(prosody_provider, 'off') AS provider, count(*) AS n FROM feedback_events
+         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 GROUP BY 1
+        """,
+        meeting_id,
+        org_id,
+    )
+    return {r["provider"]: r["n"] for r in results}, {r["provider"]: r["n"] for r in events}

@@ -51,6 +51,9 @@ def _root_logging_restored() -> Iterator[None]:
 
 TEST_LK_KEY = "devkey"
 TEST_LK_SECRET = "test-secret-0123456789abcdef0123456789"
+# What ESCUTA_LIVEKIT_PUBLIC_URL is in tests: a global address literal, so the public-URL check needs no
+# DNS; nothing ever connects to it (the LiveAvatar stub checks it is what it was handed, and never joins).
+TEST_LK_PUBLIC_URL = "wss://1.2.3.4"
 TEST_ADMIN_TOKEN = "test-admin-token"
 
 
@@ -90,6 +93,7 @@ def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "livekit_api_key": TEST_LK_KEY,
         "livekit_api_secret": TEST_LK_SECRET,
+        "livekit_public_url": TEST_LK_PUBLIC_URL,
         "admin_token": TEST_ADMIN_TOKEN,
     }
     values.update(overrides)

@@ -7,6 +7,11 @@ something is missing the agent still joins, but only to tell the frontend why: p
 `escuta.avatar.status=unavailable` / `escuta.avatar.reason=<code>` and a `status` event on the
 `escuta.avatar.status` text-stream topic to every visitor. The conversation never starts.
 
+LiveAvatar joins the room from its own cloud, so it is handed `ESCUTA_LIVEKIT_PUBLIC_URL`, never
+`LIVEKIT_URL` (where this worker reaches LiveKit, usually a loopback or service address). When the public
+URL is unset, or is a loopback, private or site-local address, the avatar is not started: one error log
+line names the setting and why, and the frontend is told `livekit_url_not_public`.
+
 The credit is watched while it runs: a warning before it runs out, a graceful end at zero. Usage is
 recorded when the job ends (a crashed job is reconciled from webhooks by the `avatar.usage` job).
 """
@@ -39,6 +44,7 @@ from agents.avatar.conversation import (
 from agents.avatar.prepare import AvatarUnavailable, CreditWatch, Prepared, prepare, record_session_usage
 from agents.profiles.base import ParticipantHandler, Profile, ProfileContext, SessionInfo, Speaker, register
 from agents.room import RoomEndpoints, RoomPublisher
+from core.security.public_url import public_url_problem
 
 log = logging.getLogger("escuta.avatar")
 
@@ -62,6 +68,20 @@ class AvatarProfile(Profile):
         org_id = ctx.session.org_id
         if ctx.pool is None or org_id is None:
             self.unavailable = AvatarUnavailable("no_organization", "this room belongs to no organization")
+            return
+        # Checked first: a platform misconfiguration, the same for every organization, spends nothing.
+        problem = await public_url_problem(ctx.settings.livekit.public_url)
+        if problem is not None:
+            log.error(
+                "avatar not started in room %s: ESCUTA_LIVEKIT_PUBLIC_URL %s (%s); LiveAvatar joins rooms "
+                "from its own cloud and needs a LiveKit URL reachable from the internet",
+                ctx.session.room_name,
+                problem.summary(),
+                problem.detail,
+            )
+            self.unavailable = AvatarUnavailable(
+                "livekit_url_not_public", f"the platform's public LiveKit URL {problem.summary()}"
+            )
             return
         # livekit's own Silero VAD for the session's turn-taking (the worker's prewarmed model is Escuta's chain's).
         vad = silero.VAD.load()
@@ -118,7 +138,9 @@ async def tell_unavailable(ctx: JobContext, reason: AvatarUnavailable) -> None:
 async def run_avatar(ctx: JobContext, pctx: ProfileContext, prepared: Prepared) -> Callable[[], Awaitable[None]]:
     """Start the avatar in the room; returns what ends it when the job ends (records the usage)."""
     settings, info, pool, org_id = pctx.settings, pctx.session, pctx.pool, pctx.session.org_id
-    assert pool is not None and org_id is not None  # `start` made the avatar unavailable otherwise
+    public_url = settings.livekit.public_url
+    # `start` made the avatar unavailable otherwise.
+    assert pool is not None and org_id is not None and public_url is not None
     session = prepared.session
     publisher = RoomPublisher(ctx.room)
     watcher = MediaWatcher(prepared.matcher, publisher)
@@ -142,7 +164,7 @@ async def run_avatar(ctx: JobContext, pctx: ProfileContext, prepared: Prepared) 
         await avatar.start(
             session,
             room=ctx.room,
-            livekit_url=settings.livekit.url,
+            livekit_url=public_url,  # LiveAvatar's servers join from outside: never LIVEKIT_URL
             livekit_api_key=settings.livekit.api_key,
             livekit_api_secret=settings.livekit.api_secret.get_secret_value(),
         )

@@ -11,7 +11,9 @@ snapshots are stored every `ESCUTA_COACH_SNAPSHOT_INTERVAL_SECONDS` for `GET /fe
 Per organization (`coach_settings`): threshold overrides and whether participants' audio is recorded
 as WAV segments (seed 002's egress layout). Prosody: local (numpy, offline) unless the organization
 has stored a `hume` credential, in which case Hume's v1 realtime API runs with that key; there is no
-global Hume key. `ESCUTA_COACH_PROSODY_PROVIDER=off` disables prosody.
+global Hume key. When Hume refuses the key or keeps failing, the rest of the meeting is measured locally
+and the next meeting tries Hume again (`prosody/fallback.py`). `ESCUTA_COACH_PROSODY_PROVIDER=off`
+disables prosody.
 
 In `escuta replay` there are no tokens, hence no hosts: every event is recorded (printed as a
 `feedback` JSON line with its seed 002 payload) and nothing is sent.
@@ -36,7 +38,7 @@ from agents.audio import AudioEvent
 from agents.audio.frames import SAMPLE_RATE, FrameEntrance
 from agents.coach.engine import MeetingCoach
 from agents.coach.feedback import FEEDBACK_TOPIC
-from agents.coach.prosody import LocalProsody, ProsodyProvider
+from agents.coach.prosody import LocalProsody, ProsodyProvider, ProsodyStatus
 from agents.coach.recording import SegmentWriter
 from agents.coach.runner import CoachRunner
 from agents.coach.store import CoachStore, QueuedOutputs, load_org_config
@@ -52,7 +54,8 @@ RECORD_BATCH_SAMPLES = SAMPLE_RATE  # hand audio to the writer thread once a sec
 
 
 async def choose_prosody(settings: Settings, resolve: Callable[[str], Awaitable[str]] | None) -> ProsodyProvider | None:
-    """Hume with the organization's own `hume` credential when it has one, else local; `off`: none."""
+    """Hume with the organization's own `hume` credential when it has one (the local measure taking over
+    for the rest of the meeting if Hume refuses or fails), else local; `off`: none."""
     from db.credentials import MissingCredentialError
 
     if settings.coach.prosody_provider == "off":
@@ -64,12 +67,17 @@ async def choose_prosody(settings: Settings, resolve: Callable[[str], Awaitable[
         except MissingCredentialError:
             key = None
     if key:
-        from agents.coach.prosody.hume import HumeProsody  # aiohttp only when used
+        from agents.coach.prosody.fallback import HumeWithLocalFallback  # aiohttp only when used
+        from agents.coach.prosody.hume import HumeProsody
 
-        return HumeProsody(api_key=key, url=settings.coach.hume_realtime_url)
+        hume = HumeProsody(
+            api_key=key, url=settings.coach.hume_realtime_url, tail_s=settings.coach.hume_trailing_silence_seconds
+        )
+        return HumeWithLocalFallback(hume)
     if settings.coach.prosody_provider == "hume":
         # Prosody only adds two feedback types: a missing key must not cost the meeting its coach.
         log.warning("hume prosody is configured but the organization has no hume credential; using local")
+        return LocalProsody(instead_of=ProsodyStatus("hume", "local", "no_hume_credential"))
     return LocalProsody()
 
 
@@ -143,6 +151,7 @@ class MeetingCoachProfile(Profile):
         self.runner: CoachRunner | None = None
         self.outputs: QueuedOutputs | None = None
         self.recording: RecordingConfig | None = None
+        self.prosody: ProsodyProvider | None = None
         self.prosody_name = "off"
         self.stats: dict[str, int] = {"tracks": 0, "feedback": 0, "sent": 0, "segments": 0}
         self._open: dict[str, int] = {}  # identity -> tracks being listened to
@@ -162,6 +171,7 @@ class MeetingCoachProfile(Profile):
                 s.coach.recordings.dir, s.coach.recordings.group_seconds, s.coach.recordings.normalize
             )
         prosody = await choose_prosody(s, ctx.resolve_credential)
+        self.prosody = prosody
         self.prosody_name = prosody.name if prosody is not None else "off"
         origin = session.clock_origin.timestamp()
         store = (
@@ -225,6 +235,9 @@ class MeetingCoachProfile(Profile):
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {**self.stats, "prosody": self.prosody_name}
+        if self.prosody is not None and self.prosody.status().fallback is not None:
+            status = self.prosody.status()
+            out["prosody_fallback"] = {"to": status.provider, "reason": status.fallback, "detail": status.detail}
         if self.runner is not None:
             out["by_type"] = {}
             for fb in self.runner.coach.history:

@@ -9,14 +9,14 @@ outputs (text streams to hosts, database rows) is the `CoachOutputs` it passes i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agents.audio.events import AudioEvent, LevelSnapshot, SpeechEnded
 
 from .engine import MeetingCoach
 from .feedback import Delivery
-from .prosody.base import ProsodyProvider, ProsodyResult, ProsodyStream, Utterance
+from .prosody.base import ProsodyProvider, ProsodyResult, ProsodyStatus, ProsodyStream, Utterance
 
 
 class CoachOutputs(Protocol):
@@ -29,6 +29,9 @@ class CoachOutputs(Protocol):
     def snapshot(self, participant_id: str, snapshot: LevelSnapshot) -> None:
         """Store a level snapshot for the live debug view."""
 
+    def prosody_status(self, status: ProsodyStatus) -> None:
+        """Record which prosody measure the meeting uses from now on (at the start, and at a fallback)."""
+
 
 @dataclass
 class Collected:
@@ -37,6 +40,7 @@ class Collected:
     deliveries: list[Delivery]
     results: list[ProsodyResult]
     snapshots: list[tuple[str, LevelSnapshot]]
+    statuses: list[ProsodyStatus] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> Collected:
@@ -50,6 +54,9 @@ class Collected:
 
     def snapshot(self, participant_id: str, snapshot: LevelSnapshot) -> None:
         self.snapshots.append((participant_id, snapshot))
+
+    def prosody_status(self, status: ProsodyStatus) -> None:
+        self.statuses.append(status)
 
 
 class CoachRunner:
@@ -67,6 +74,9 @@ class CoachRunner:
         self.snapshot_interval_s = snapshot_interval_s
         self._streams: dict[str, ProsodyStream] = {}
         self._last_snapshot: dict[str, float] = {}
+        if prosody is not None:
+            outputs.prosody_status(prosody.status())
+            prosody.on_status = outputs.prosody_status
 
     def join(
         self,

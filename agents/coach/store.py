@@ -5,6 +5,10 @@ delivery to its hosts (`send`, e.g. a LiveKit text stream on `FEEDBACK_TOPIC` ad
 identities) and then stores it with its latency, measured from the end of the audio window that
 triggered it to the moment the send completed. Events without hosts are stored with no recipients.
 Without a store (a replay without `--store`) events are only sent and handed to `on_sent`.
+
+The prosody measure in use (`ProsodyStatus`: Hume, or local after Hume refused or failed) is stored when
+the meeting starts and whenever it changes (`prosody_status` rows), and each feedback event is stored
+with the measure in effect when the coach produced it (`feedback_events.prosody_provider`/`_fallback`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from db import coach as repo
 from db.tenancy import tenant_connection
 
 from .feedback import Delivery
-from .prosody.base import ProsodyResult
+from .prosody.base import ProsodyResult, ProsodyStatus
 
 log = logging.getLogger("escuta.coach.store")
 
@@ -53,16 +57,40 @@ class CoachStore:
         self.meeting_id = meeting_id
         self.clock_origin = clock_origin  # epoch seconds of session-clock zero
 
-    async def save_delivery(self, d: Delivery, *, sent_at: float, send_seconds: float = 0.0) -> float:
+    async def save_delivery(
+        self, d: Delivery, *, sent_at: float, send_seconds: float = 0.0, prosody: ProsodyStatus | None = None
+    ) -> float:
         """Store the event as sent at `sent_at` (epoch s, the payload's `ts`); returns its latency in ms,
-        from the window's end to the send's completion (`sent_at` + `send_seconds`)."""
+        from the window's end to the send's completion (`sent_at` + `send_seconds`). `prosody`: the
+        measure in effect when the coach produced it (None: prosody off)."""
         latency_ms = latency(self.clock_origin, d, sent_at, send_seconds)
         payload = d.feedback.payload(self.clock_origin, sent_at=sent_at)
         async with tenant_connection(self.pool, self.org_id) as conn:
             await repo.insert_feedback(
-                conn, payload, org_id=self.org_id, recipients=d.recipients, latency_ms=latency_ms
+                conn,
+                payload,
+                org_id=self.org_id,
+                recipients=d.recipients,
+                latency_ms=latency_ms,
+                prosody_provider=prosody.provider if prosody is not None else None,
+                prosody_fallback=prosody.fallback if prosody is not None else None,
             )
         return latency_ms
+
+    async def save_prosody_status(self, status: ProsodyStatus, *, at: float) -> None:
+        async with tenant_connection(self.pool, self.org_id) as conn:
+            await repo.insert_prosody_status(
+                conn,
+                repo.ProsodyStatusRow(
+                    org_id=self.org_id,
+                    meeting_id=self.meeting_id,
+                    requested=status.requested,
+                    provider=status.provider,
+                    fallback=status.fallback,
+                    detail=status.detail,
+                    at=datetime.fromtimestamp(status.at if status.at is not None else at, tz=UTC),
+                ),
+            )
 
     async def save_snapshot(self, participant_id: str, s: LevelSnapshot) -> None:
         row = repo.SnapshotRow(
@@ -122,11 +150,19 @@ class QueuedOutputs:
         self.on_sent = on_sent
         self.latencies_ms: list[float] = []
         self.send_errors = 0
+        self.prosody_now: ProsodyStatus | None = None  # the measure in effect; None: prosody off
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._drain(), name="coach-outputs")
 
     def delivery(self, delivery: Delivery) -> None:
-        self._queue.put_nowait(lambda: self._deliver(delivery))
+        prosody = self.prosody_now  # as it is now, when the coach produced it, not when it is stored
+        self._queue.put_nowait(lambda: self._deliver(delivery, prosody))
+
+    def prosody_status(self, status: ProsodyStatus) -> None:
+        self.prosody_now = status
+        if self.store is not None:
+            store, at = self.store, time.time()  # not `clock`: a test's clock times the sends only
+            self._queue.put_nowait(lambda: store.save_prosody_status(status, at=at))
 
     def prosody(self, result: ProsodyResult) -> None:
         if self.store is not None:
@@ -138,7 +174,7 @@ class QueuedOutputs:
             store = self.store
             self._queue.put_nowait(lambda: store.save_snapshot(participant_id, snapshot))
 
-    async def _deliver(self, d: Delivery) -> None:
+    async def _deliver(self, d: Delivery, prosody: ProsodyStatus | None = None) -> None:
         sent_at = self.clock()
         payload = d.feedback.payload(self.clock_origin, sent_at=sent_at)
         send_s = 0.0
@@ -153,7 +189,8 @@ class QueuedOutputs:
         if self.on_sent is not None:
             self.on_sent(payload, d.recipients)
         if self.store is not None:
-            self.latencies_ms.append(await self.store.save_delivery(d, sent_at=sent_at, send_seconds=send_s))
+            saved = await self.store.save_delivery(d, sent_at=sent_at, send_seconds=send_s, prosody=prosody)
+            self.latencies_ms.append(saved)
         else:
             self.latencies_ms.append(latency(self.clock_origin, d, sent_at, send_s))
 

@@ -5,6 +5,9 @@ an allowed origin) and ``clientId`` must be the caller's own organization. The s
 the grants: join/publish/subscribe/data in that one room, a short TTL, never room admin or hidden.
 The token's room configuration dispatches the Escuta agent with ``{"profile","org_id","solution"}``.
 
+The answer's `url` is `ESCUTA_LIVEKIT_PUBLIC_URL`, or `LIVEKIT_URL` when that is unset (local
+development); an avatar solution needs a public one (503 `livekit_url_not_public` otherwise, like `/new`).
+
 The hot path avoids the database: keys are cached (control_api/principals.py), and solutions and the
 room registry are cached here for a few seconds; only a room's first mint writes its registry row.
 """
@@ -24,6 +27,7 @@ from control_api.principals import CACHE_MAX_ENTRIES, client_address, get_princi
 from control_api.schemas.common import errors
 from control_api.schemas.token import TOKEN_REQUEST_BODY, TokenAnswer
 from control_api.services.credits import require_avatar_credit
+from control_api.services.livekit_url import require_public_livekit_url
 from control_api.services.tokens import TokenBody, mint
 from core.security.ratelimit import RateLimited
 from core.settings import Settings
@@ -95,6 +99,7 @@ async def token(request: Request) -> Response:
     if profile is None:
         raise ApiError(404, "unknown_solution", f"solution {body.solution!r} is not configured for this organization")
     if profile == AVATAR_PROFILE:  # issue 10: a new avatar session needs credit (402 otherwise)
+        await require_public_livekit_url(request.app.state, settings)  # issue 21: and a public LiveKit URL
         await require_avatar_credit(pool, principal.org_id)
     room = f"{body.solution}-{body.clientId}-{body.userId}"
     registered = _cache(request, "room_registry_cache")
@@ -109,6 +114,6 @@ async def token(request: Request) -> Response:
     # Serialized here rather than by FastAPI's response validation: the model is built once, and its JSON
     # encoder is faster than the json module on this hottest route.
     answer = TokenAnswer(
-        token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=settings.livekit.url
+        token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=settings.livekit.frontend_url()
     )
     return Response(answer.model_dump_json(), media_type="application/json")

@@ -8,7 +8,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field
 
 from control_api.schemas.common import Timestamp
-from db.coach import MeetingCounts
+from db.coach import MeetingCounts, ProsodyStatusRow
 
 
 class ParticipantLevels(BaseModel):
@@ -43,6 +43,38 @@ class ParticipantLevels(BaseModel):
         )
 
 
+class ProsodyStatus(BaseModel):
+    """Which prosody measure the meeting's coach uses, and whether (and why) it fell back from Hume to the
+    local measure (issue 21). Null for a meeting whose coach recorded no status (prosody off, older agent)."""
+
+    requested: str = Field(description="The measure the organization asked for: `hume` or `local`.")
+    provider: str = Field(description="The measure in use since `since`.")
+    fallback: str | None = Field(description="Why it left the requested measure (e.g. `hume_refused`); null if not.")
+    detail: str | None = Field(description="What the provider said, without secrets (e.g. `key refused: HTTP 403`).")
+    since: Timestamp
+    results: dict[str, int] | None = Field(None, description="(metrics only) prosody results per provider.")
+    events: dict[str, int] | None = Field(
+        None, description="(metrics only) feedback events per measure in effect (`off`: none recorded)."
+    )
+
+    @classmethod
+    def of(
+        cls, status: ProsodyStatusRow | None, tallies: tuple[dict[str, int], dict[str, int]] | None = None
+    ) -> ProsodyStatus | None:
+        if status is None:
+            return None
+        results, events = tallies if tallies is not None else (None, None)
+        return cls(
+            requested=status.requested,
+            provider=status.provider,
+            fallback=status.fallback,
+            detail=status.detail,
+            since=status.at,
+            results=results,
+            events=events,
+        )
+
+
 class DebugView(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,10 +103,11 @@ class DebugView(BaseModel):
 
     meetingId: str
     participants: list[ParticipantLevels]
+    prosody: ProsodyStatus | None
 
     @classmethod
-    def from_rows(cls, meeting_id: str, rows: Iterable[Record]) -> DebugView:
-        return cls(meetingId=meeting_id, participants=[ParticipantLevels.from_row(r) for r in rows])
+    def from_rows(cls, meeting_id: str, rows: Iterable[Record], prosody: ProsodyStatus | None) -> DebugView:
+        return cls(meetingId=meeting_id, participants=[ParticipantLevels.from_row(r) for r in rows], prosody=prosody)
 
 
 class LatencyMs(BaseModel):
@@ -104,10 +137,12 @@ class MeetingMetrics(BaseModel):
     sent: int = Field(description="Of those, events that reached at least one host.")
     counts: dict[str, int] = Field(description="Events per type (volume_baixo, overlap_fala, ...).")
     latencyMs: LatencyMs
+    prosody: ProsodyStatus | None
 
     @classmethod
-    def of(cls, meeting_id: str, m: MeetingCounts) -> MeetingMetrics:
+    def of(cls, meeting_id: str, m: MeetingCounts, prosody: ProsodyStatus | None) -> MeetingMetrics:
         return cls(
+            prosody=prosody,
             meetingId=meeting_id,
             total=m.total,
             sent=m.sent,

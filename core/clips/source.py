@@ -27,6 +27,18 @@ class ClipRecord:
     game_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ClipWindow:
+    """What one query for a time window returned, and whether the source says that was everything.
+
+    ``complete`` is False when the answer looks cut short (for Helix: its page sequence ended on a full
+    page); ingestion then splits the window, since a source that caps its results does so silently.
+    """
+
+    clips: list[ClipRecord]
+    complete: bool = True
+
+
 class ClipSourceError(RuntimeError):
     """The source refused or failed in a way retrying now will not fix (bad credentials, 4xx)."""
 
@@ -35,6 +47,10 @@ class ClipSource(ABC):
     @abstractmethod
     def clips(self, broadcaster_id: str, started_at: datetime, ended_at: datetime) -> AsyncIterator[ClipRecord]:
         """Every clip of the broadcaster created in [started_at, ended_at], all pages."""
+
+    async def window(self, broadcaster_id: str, started_at: datetime, ended_at: datetime) -> ClipWindow:
+        """One query's clips for [started_at, ended_at]; a source that can tell it stopped early says so."""
+        return ClipWindow([c async for c in self.clips(broadcaster_id, started_at, ended_at)])
 
     @abstractmethod
     async def aclose(self) -> None:

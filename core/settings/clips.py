@@ -47,6 +47,12 @@ class ClipsSettings(Section):
         ge=0,
         description="Each ingestion re-reads this much before the last one: Twitch lists clips late.",
     )
+    ingestion_max_catchup_days: float = Field(
+        30.0,
+        gt=0,
+        description="A streamer not ingested for a while (monitoring stopped, trial expired) catches up this "
+        "far back at most, a week per run; older clips are given up and `ingestion_catchup_clamped` is logged.",
+    )
     ingestion_concurrency: int = Field(4, ge=1, description="Streamers ingested in parallel.")
     twitch: TwitchSettings = TwitchSettings()
 

@@ -141,6 +141,14 @@ class CoachSettings(Section):
         "wss://api.cloud.hume.ai/v1/expression/audio/realtime",
         description="Hume Expression Measurement v1 realtime audio endpoint (tests point it at a stub).",
     )
+    hume_trailing_silence_seconds: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="Silence sent to Hume after each utterance so it closes its own utterance there. Less than "
+        "Hume needs: the utterance is closed by the next one's audio, or, the last of a meeting, at session close; "
+        "more than the pause between utterances: the participant's queue to Hume falls behind real time.",
+    )
     feedback_ttl_days: float = Field(
         14.0,
         gt=0,

@@ -2,9 +2,17 @@
 
 Per streamer: read its settings in a transaction scoped to its organization, fetch the window
 ``[last_ingested_at - overlap, now]`` from Twitch with no transaction open, then store the clips,
-refresh the bursts and advance ``last_ingested_at`` in one transaction. A failure anywhere leaves
-``last_ingested_at`` where it was (the next run re-reads the window) and never deletes a stored clip.
-Streamers whose trial has expired are skipped. Events are logged as ``ingestion_*`` (seed 004).
+refresh the bursts and advance ``last_ingested_at`` to the window's end in one transaction. A failure
+anywhere leaves ``last_ingested_at`` where it was (the next run re-reads the window) and never deletes
+a stored clip. Streamers whose trial has expired are skipped. Events are logged as ``ingestion_*``
+(seed 004).
+
+Catching up. A streamer that was not ingested for a while (monitoring stopped and resumed, an expired
+trial renewed, credentials broken for days) resumes where it stopped, oldest first, one
+``CATCH_UP_STEP`` (a week) per run, so one run's work per streamer stays bounded and each week is
+committed as it is done; a three-week pause is caught up in three runs. Only clips older than
+``ESCUTA_CLIPS_INGESTION_MAX_CATCHUP_DAYS`` are given up, and that is logged
+(``ingestion_catchup_clamped``), never silent.
 """
 
 from __future__ import annotations
@@ -32,13 +40,21 @@ from jobs.clips.twitch import TwitchClipSource
 
 log = logging.getLogger("escuta.clips.ingest")
 
-# Helix answers at most a week per `started_at`; a streamer paused for longer resumes from a week ago.
-MAX_WINDOW = timedelta(days=7)
+# Helix reads one week from `started_at` only when `ended_at` is omitted; we always send `ended_at`, so
+# this is our own bound: one run ingests at most this much of a streamer's backlog (see "Catching up").
+CATCH_UP_STEP = timedelta(days=7)
 UPSERT_CHUNK = 1000
-# Helix stops paginating after about 1,000 clips per query (most viewed first): a window that reaches the
-# cap is split in two and each half fetched again, down to Helix's one-minute time resolution.
-HELIX_RESULT_CAP = 1000
+# Helix stops paginating after about 1,000 clips per query (most viewed first), silently: 990 is as
+# likely an answer as 1,000. A window that returns this many, well below the cap, or whose page sequence
+# ends on a full page (Twitch cut it short), is split in two and each half fetched again.
+SPLIT_AT = 500
+# Helix ignores the seconds of `started_at`/`ended_at`: halves are cut on whole minutes, and a window
+# under two minutes is not split further (only more than ~1,000 clips in one minute could be missed).
 MIN_SPLIT = timedelta(minutes=2)
+
+
+def _minute(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
 
 
 @dataclass
@@ -78,7 +94,7 @@ class ClipIngestion:
         self.settings = settings
         # Kept across runs so app tokens are reused until they expire (one per Twitch application).
         self._sources: dict[tuple[str, str], TwitchClipSource] = {}
-        self.result_cap = HELIX_RESULT_CAP
+        self.split_at = SPLIT_AT
 
     async def aclose(self) -> None:
         for source in self._sources.values():
@@ -148,10 +164,9 @@ class ClipIngestion:
                 if row is None:
                     return  # deleted since the target list was read
                 client_id, secret = await self._credentials(conn, org_id, streamer_id, row["api_mode"])
-            now: datetime = row["now"]
-            started = self._window_start(row["last_ingested_at"], now)
+            started, until = self._window(sid, row["last_ingested_at"], row["now"])
             source = self._source(client_id, secret)
-            fetched = await self._fetch(source, row["twitch_user_id"], started, now)
+            fetched = await self._fetch(source, row["twitch_user_id"], started, until)
 
             async with tenant_connection(self.pool, org_id) as conn:
                 earliest: datetime | None = None
@@ -169,7 +184,7 @@ class ClipIngestion:
                         log_event(log, logging.INFO, "ingestion_burst_detected", streamer_id=sid, burst_id=str(b))
                     for b in changes.grown:
                         log_event(log, logging.INFO, "ingestion_burst_grown", streamer_id=sid, burst_id=str(b))
-                await clips_repo.mark_ingested(conn, org_id, streamer_id, now)
+                await clips_repo.mark_ingested(conn, org_id, streamer_id, until)
             totals.streamers += 1
         except Exception as exc:
             # One streamer's failure (Twitch, credentials, a bad row) must not stop the others' ingestion.
@@ -179,22 +194,58 @@ class ClipIngestion:
             await self._record_failure(org_id, streamer_id, reason)
 
     async def _fetch(self, source: ClipSource, broadcaster: str, start: datetime, end: datetime) -> list[ClipRecord]:
-        clips = [c async for c in source.clips(broadcaster, start, end)]
-        if len(clips) < self.result_cap or end - start < MIN_SPLIT:
-            return clips
-        mid = start + (end - start) / 2
+        got = await source.window(broadcaster, start, end)
+        if got.complete and len(got.clips) < self.split_at:
+            return got.clips
+        mid = _minute(start + (end - start) / 2)
+        if end - start < MIN_SPLIT or not start < mid < end:
+            # As fine as Helix can tell apart: what it did not return here cannot be asked for.
+            log_event(
+                log,
+                logging.WARNING,
+                "ingestion_window_capped",
+                broadcaster_id=broadcaster,
+                started_at=start.isoformat(),
+                ended_at=end.isoformat(),
+                clips=len(got.clips),
+            )
+            return got.clips
         by_id = {c.clip_id: c for c in await self._fetch(source, broadcaster, start, mid)}
         by_id.update((c.clip_id, c) for c in await self._fetch(source, broadcaster, mid, end))
-        by_id.update((c.clip_id, c) for c in clips)
+        by_id.update((c.clip_id, c) for c in got.clips)
         return list(by_id.values())
 
-    def _window_start(self, last: datetime | None, now: datetime) -> datetime:
-        s = self.settings
+    def _window(self, streamer_id: str, last: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+        """The window this run ingests: from a little before the last one (or the look-back of a new
+        streamer) to now, or to one `CATCH_UP_STEP` later for a streamer catching up."""
+        s = self.settings.clips
         if last is None:
-            start = now - timedelta(seconds=s.clips.ingestion_lookback_seconds)
+            start = now - timedelta(seconds=s.ingestion_lookback_seconds)
         else:
-            start = last - timedelta(seconds=s.clips.ingestion_overlap_seconds)
-        return max(start, now - MAX_WINDOW)
+            start = last - timedelta(seconds=s.ingestion_overlap_seconds)
+        oldest = now - timedelta(days=s.ingestion_max_catchup_days)
+        if start < oldest:
+            if last is not None:
+                log_event(
+                    log,
+                    logging.WARNING,
+                    "ingestion_catchup_clamped",
+                    streamer_id=streamer_id,
+                    skipped_from=start.isoformat(),
+                    skipped_until=oldest.isoformat(),
+                )
+            start = oldest
+        end = min(now, start + CATCH_UP_STEP)
+        if end < now:
+            log_event(
+                log,
+                logging.INFO,
+                "ingestion_catching_up",
+                streamer_id=streamer_id,
+                until=end.isoformat(),
+                behind_hours=round((now - end).total_seconds() / 3600, 1),
+            )
+        return start, end
 
     async def _record_failure(self, org_id: UUID, streamer_id: UUID, reason: str) -> None:
         try:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from core.clips.source import ClipRecord, ClipSource, ClipSourceError
+from core.clips.source import ClipRecord, ClipSource, ClipSourceError, ClipWindow
 from core.log_events import log_event
 from core.settings import Settings
 
@@ -184,20 +184,42 @@ class TwitchClipSource(ClipSource):
                 continue
             raise ClipSourceError(f"Twitch answered HTTP {resp.status_code} to {path}")
 
-    async def clips(self, broadcaster_id: str, started_at: datetime, ended_at: datetime) -> AsyncIterator[ClipRecord]:
+    async def _pages(
+        self, broadcaster_id: str, started_at: datetime, ended_at: datetime
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The pages of one query, following the cursor until Helix gives none (or an empty page)."""
         cursor: str | None = None
         while True:
             params: list[tuple[str, str | int | float | bool | None]] = [
                 ("broadcaster_id", broadcaster_id),
                 ("started_at", rfc3339(started_at)),
+                # Always sent: without it Helix reads one week from `started_at`, whatever we wanted.
                 ("ended_at", rfc3339(ended_at)),
                 ("first", str(PAGE_SIZE)),
             ]
             if cursor:
                 params.append(("after", cursor))
             body = await self._get("/clips", params)
-            for item in body.get("data") or []:
-                yield clip_from_helix(item)
+            data: list[dict[str, Any]] = body.get("data") or []
+            yield data
             cursor = (body.get("pagination") or {}).get("cursor")
-            if not cursor or not body.get("data"):
+            if not cursor or not data:
                 return
+
+    async def clips(self, broadcaster_id: str, started_at: datetime, ended_at: datetime) -> AsyncIterator[ClipRecord]:
+        async for page in self._pages(broadcaster_id, started_at, ended_at):
+            for item in page:
+                yield clip_from_helix(item)
+
+    async def window(self, broadcaster_id: str, started_at: datetime, ended_at: datetime) -> ClipWindow:
+        """One query's clips. Helix stops paginating at about 1,000 results (most viewed first) with no
+        error and no cursor, so the only sign of a cut is how the sequence ends: a complete one ends on a
+        short page, and one whose last page with clips was full may have been cut (or hit an exact
+        multiple of the page size, which costs one needless split)."""
+        clips: list[ClipRecord] = []
+        last_full = False
+        async for page in self._pages(broadcaster_id, started_at, ended_at):
+            if page:
+                clips.extend(clip_from_helix(item) for item in page)
+                last_full = len(page) >= PAGE_SIZE
+        return ClipWindow(clips, complete=not last_full)

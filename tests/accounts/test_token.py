@@ -17,7 +17,7 @@ from control_api.app import create_app
 from control_api.principals import Principal
 from control_api.services.tokens import TokenBody, mint, participant_fields
 from tests.accounts.helpers import Org, device_for_org, from_address, put_solution, register, token_body
-from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_SECRET, make_settings
+from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_PUBLIC_URL, TEST_LK_SECRET, make_settings
 from tests.webhook_signing import event_body, sign
 
 
@@ -33,7 +33,7 @@ async def test_seed_003_shape_and_verified_claims(client: httpx.AsyncClient) -> 
     room = f"AiHelper-{org.org_id}-Daniel"
     assert set(body) == {"token", "room", "identity", "apiKey", "url"}
     assert body["room"] == room and body["identity"] == room
-    assert body["apiKey"] == TEST_LK_KEY and body["url"] == "ws://127.0.0.1:7880"
+    assert body["apiKey"] == TEST_LK_KEY and body["url"] == TEST_LK_PUBLIC_URL  # ESCUTA_LIVEKIT_PUBLIC_URL
 
     claims = api.TokenVerifier(TEST_LK_KEY, TEST_LK_SECRET).verify(body["token"])
     assert claims.identity == room and claims.name == "Daniel"

@@ -12,7 +12,7 @@ from livekit.agents import utils
 from control_api.app import create_app
 from core.settings import Settings
 from tests.avatar.elevenlabs_stub import ElevenLabsVoices
-from tests.conftest import make_settings
+from tests.conftest import TEST_LK_PUBLIC_URL, make_settings
 from tests.liveavatar_stub import LiveAvatarStub
 from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  (a fixture for test_compat)
 
@@ -22,7 +22,7 @@ STUB_AVATAR = "0f3b7c5e-1a2b-4c3d-8e9f-0123456789ab"
 
 @pytest.fixture
 async def liveavatar() -> AsyncIterator[LiveAvatarStub]:
-    stub = LiveAvatarStub(keys={STUB_KEY: {STUB_AVATAR}})
+    stub = LiveAvatarStub(keys={STUB_KEY: {STUB_AVATAR}}, livekit_url=TEST_LK_PUBLIC_URL)
     await stub.start()
     async with utils.http_context.open():
         yield stub

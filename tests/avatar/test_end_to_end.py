@@ -28,6 +28,7 @@ from core.avatar.triggers import MEDIA_TOPIC
 from tests.accounts.helpers import put_solution, register
 from tests.avatar.conftest import STUB_AVATAR, STUB_KEY
 from tests.avatar.openai_stub import OpenAIStub
+from tests.conftest import TEST_LK_PUBLIC_URL
 from tests.e2e import api_on_veth, room_settings
 from tests.liveavatar_stub import LiveAvatarStub
 from tests.livekit_sim.fixtures import LiveKitServer
@@ -63,6 +64,7 @@ async def avatar_stack(
         "ESCUTA_AGENT_NAME": agent_name,
         "ESCUTA_STT_PROVIDERS": '["local"]',
         "ESCUTA_AVATAR_LIVEAVATAR_API_URL": liveavatar.api_url,
+        "ESCUTA_LIVEKIT_PUBLIC_URL": TEST_LK_PUBLIC_URL,  # LIVEKIT_URL is the test server's private address
         "ESCUTA_AVATAR_OPENAI_BASE_URL": llm.base_url,
         "ESCUTA_AVATAR_LLM_MODEL": "stub-model",
         "ESCUTA_AVATAR_MEDIA_COOLDOWN_SECONDS": "600",
@@ -164,6 +166,9 @@ async def test_avatar_session_end_to_end(
             [avatar] = liveavatar.sessions.values()
             assert avatar.api_key == STUB_KEY and avatar.avatar_id == STUB_AVATAR
             assert avatar.request["livekit_config"]["livekit_room"] == minted["room"]
+            # LiveAvatar, joining from its cloud, was handed the public URL, not the worker's own.
+            assert avatar.request["livekit_config"]["livekit_url"] == TEST_LK_PUBLIC_URL == minted["url"]
+            assert livekit_server.url.startswith("ws://10.") and liveavatar.unreachable_urls == []
             await visitor.wait(
                 lambda: (a := visitor.agent()) is not None and a.attributes.get("escuta.avatar.status") == "ready"
             )

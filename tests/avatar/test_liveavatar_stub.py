@@ -12,6 +12,7 @@ from livekit.agents import APIConnectOptions, APIStatusError
 from livekit.plugins.liveavatar.api import LiveAvatarAPI
 
 from tests.avatar.conftest import STUB_AVATAR, STUB_KEY
+from tests.conftest import TEST_LK_PUBLIC_URL
 from tests.liveavatar_stub import LiveAvatarStub
 
 NO_RETRY = APIConnectOptions(max_retry=1, retry_interval=0.0)
@@ -20,7 +21,7 @@ NO_RETRY = APIConnectOptions(max_retry=1, retry_interval=0.0)
 async def test_token_start_stop_with_the_plugin_client(liveavatar: LiveAvatarStub) -> None:
     api = LiveAvatarAPI(STUB_KEY, api_url=liveavatar.api_url, conn_options=NO_RETRY)
     created = await api.create_streaming_session(
-        livekit_url="ws://127.0.0.1:7880", livekit_token="jwt", room=rtc.Room(), avatar_id=STUB_AVATAR
+        livekit_url=TEST_LK_PUBLIC_URL, livekit_token="jwt", room=rtc.Room(), avatar_id=STUB_AVATAR
     )
     assert created["code"] == 1000
     sid, token = created["data"]["session_id"], created["data"]["session_token"]
@@ -29,8 +30,31 @@ async def test_token_start_stop_with_the_plugin_client(liveavatar: LiveAvatarStu
     session = liveavatar.sessions[sid]
     assert session.avatar_id == STUB_AVATAR and session.request["mode"] == "LITE"
     assert session.request["livekit_config"]["livekit_client_token"] == "jwt"
+    assert started["data"]["livekit_url"] == TEST_LK_PUBLIC_URL and liveavatar.unreachable_urls == []
     await api.stop_streaming_session(sid, token)
     assert session.stopped_reason == "USER_DISCONNECTED"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ws://127.0.0.1:7880",  # LIVEKIT_URL's default
+        "ws://livekit:7880",  # docker-compose's service name
+        "wss://10.213.7.2:7880",  # a private address (the LiveKit test server's)
+        "ws://localhost:7880",
+        "wss://lk.other-project.example",  # public, but not the URL this test's platform publishes
+    ],
+)
+async def test_a_url_liveavatar_could_not_reach_is_refused_at_start(liveavatar: LiveAvatarStub, url: str) -> None:
+    api = LiveAvatarAPI(STUB_KEY, api_url=liveavatar.api_url, conn_options=NO_RETRY)
+    created = await api.create_streaming_session(
+        livekit_url=url, livekit_token="jwt", room=rtc.Room(), avatar_id=STUB_AVATAR
+    )
+    sid, token = created["data"]["session_id"], created["data"]["session_token"]
+    with pytest.raises(APIStatusError) as refused:
+        await api.start_streaming_session(sid, token)
+    assert refused.value.status_code == 400
+    assert liveavatar.unreachable_urls == [url] and not liveavatar.sessions[sid].started
 
 
 async def test_wrong_key_and_unknown_avatar_are_refused(liveavatar: LiveAvatarStub) -> None:
@@ -50,7 +74,7 @@ async def test_wrong_key_and_unknown_avatar_are_refused(liveavatar: LiveAvatarSt
 async def test_websocket_records_speech_and_answers_per_turn(liveavatar: LiveAvatarStub) -> None:
     api = LiveAvatarAPI(STUB_KEY, api_url=liveavatar.api_url, conn_options=NO_RETRY)
     created = await api.create_streaming_session(
-        livekit_url="ws://x", livekit_token="t", room=rtc.Room(), avatar_id=STUB_AVATAR
+        livekit_url=TEST_LK_PUBLIC_URL, livekit_token="t", room=rtc.Room(), avatar_id=STUB_AVATAR
     )
     sid, token = created["data"]["session_id"], created["data"]["session_token"]
     ws_url = (await api.start_streaming_session(sid, token))["data"]["ws_url"]

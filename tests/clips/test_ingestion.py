@@ -7,6 +7,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -228,16 +229,120 @@ async def test_two_schedulers_ingest_once_per_interval(
     assert await _clip_count(db_pool) == 1
 
 
-async def test_windows_over_the_helix_cap_are_split(
+async def test_nothing_is_lost_to_helix_approximate_result_cap(
     db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
 ) -> None:
+    """Each query stops somewhere between 900 and 1,000 results, as Helix's does, without a cursor or an
+    error; splitting only at 1,000 would have kept the first ~950 of these 2,400 and lost the rest."""
     org = await make_org(db_pool)
     await make_streamer(db_pool, org, clip_settings)
-    twitch.result_cap = ingestion.result_cap = 50  # Helix's ~1,000, scaled down
-    for i in range(180):
-        twitch.add_clip("100", f"many{i}", _recent(50) + timedelta(seconds=15 * i), views=i)
+    assert twitch.result_cap == (900, 1000)
+    for i in range(2400):  # one clip every second, 40 minutes ago onwards
+        twitch.add_clip("100", f"many{i:04d}", _recent(45) + timedelta(seconds=i), views=i % 97)
 
     result = await ingestion.run()
 
-    assert result["clips_new"] == 180
-    assert await _clip_count(db_pool) == 180
+    assert twitch.truncated >= 1  # the cap was really reached (and never reported by the stub)
+    assert result["clips_new"] == 2400 and result["failed"] == 0
+    assert await _clip_count(db_pool) == 2400
+    # The cost: one query of ~10 pages per window, four levels of halves; the rate bucket is never hit.
+    assert twitch.clip_requests["100"] < 150 and twitch.status_counts[429] == 0
+
+
+async def test_a_page_sequence_that_ends_early_is_split(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    """Far below the split threshold: two full pages and no cursor while 350 clips exist."""
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    twitch.max_pages = 2
+    for i in range(350):
+        twitch.add_clip("100", f"early{i:03d}", _recent(40) + timedelta(seconds=6 * i), views=i)
+
+    result = await ingestion.run()
+
+    assert twitch.truncated >= 1
+    assert result["clips_new"] == 350 and await _clip_count(db_pool) == 350
+
+
+async def test_more_than_the_cap_in_one_minute_is_logged_not_silent(
+    db_pool: asyncpg.Pool,
+    clip_settings: Settings,
+    twitch: TwitchStub,
+    ingestion: ClipIngestion,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    org = await make_org(db_pool)
+    await make_streamer(db_pool, org, clip_settings)
+    # Helix's cap and our split threshold scaled down: 150 clips in one minute cannot all be had.
+    twitch.result_cap, ingestion.split_at = (90, 100), 50
+    minute = _recent(20).replace(second=0)
+    for i in range(150):
+        twitch.add_clip("100", f"viral{i:03d}", minute + timedelta(seconds=i % 60), views=i)
+    caplog.set_level(logging.INFO, logger="escuta.clips.ingest")
+
+    result = await ingestion.run()
+
+    capped = [r for r in caplog.records if getattr(r, "event", None) == "ingestion_window_capped"]
+    assert capped and all(vars(r)["broadcaster_id"] == "100" for r in capped)
+    assert 90 <= result["clips_new"] < 150  # the most viewed ones, as Helix answers
+
+
+async def _paused_since(pool: asyncpg.Pool, streamer_id: UUID, days: float) -> None:
+    await pool.execute(
+        "UPDATE streamers SET last_ingested_at = now() - make_interval(secs => $2) WHERE id = $1",
+        streamer_id,
+        days * 86400,
+    )
+
+
+async def test_a_streamer_paused_for_ten_days_catches_up_a_week_per_run(
+    db_pool: asyncpg.Pool, clip_settings: Settings, twitch: TwitchStub, ingestion: ClipIngestion
+) -> None:
+    org = await make_org(db_pool)
+    sid = await make_streamer(db_pool, org, clip_settings)
+    await _paused_since(db_pool, sid, 10)
+    ages = {"d9": 9 * 1440, "d8": 8 * 1440, "d4": 4 * 1440, "d1": 1440, "now": 10}
+    for name, minutes in ages.items():
+        twitch.add_clip("100", name, _recent(minutes))
+
+    first = await ingestion.run()
+    # The oldest week first (ten days ago, less the overlap, to a week later); the rest on the next run.
+    assert first["clips_new"] == 3
+    assert await db_pool.fetchval("SELECT array_agg(clip_id ORDER BY clip_id) FROM clips") == ["d4", "d8", "d9"]
+    behind = await db_pool.fetchval("SELECT now() - last_ingested_at FROM streamers WHERE id = $1", sid)
+    assert timedelta(days=3) < behind < timedelta(days=3, hours=1)
+
+    second = await ingestion.run()
+    assert second["clips_new"] == 2 and await _clip_count(db_pool) == 5
+    behind = await db_pool.fetchval("SELECT now() - last_ingested_at FROM streamers WHERE id = $1", sid)
+    assert behind < timedelta(minutes=1)
+
+
+async def test_a_pause_longer_than_the_catch_up_limit_gives_up_only_the_oldest_and_says_so(
+    db_pool: asyncpg.Pool,
+    clip_settings: Settings,
+    twitch: TwitchStub,
+    ingestion: ClipIngestion,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert clip_settings.clips.ingestion_max_catchup_days == 30
+    org = await make_org(db_pool)
+    sid = await make_streamer(db_pool, org, clip_settings)
+    await _paused_since(db_pool, sid, 40)
+    for name, days in (("d35", 35), ("d29", 29), ("d20", 20)):
+        twitch.add_clip("100", name, _recent(days * 1440))
+    caplog.set_level(logging.INFO, logger="escuta.clips.ingest")
+
+    for _ in range(5):  # 30 days in weekly steps
+        await ingestion.run()
+
+    assert await db_pool.fetchval("SELECT array_agg(clip_id ORDER BY clip_id) FROM clips") == ["d20", "d29"]
+    [clamped] = [r for r in caplog.records if getattr(r, "event", None) == "ingestion_catchup_clamped"]
+    assert vars(clamped)["streamer_id"] == str(sid)
+    skipped = datetime.fromisoformat(vars(clamped)["skipped_until"]) - datetime.fromisoformat(
+        vars(clamped)["skipped_from"]
+    )
+    assert timedelta(days=10) < skipped < timedelta(days=10, hours=1)
+    steps = [r for r in caplog.records if getattr(r, "event", None) == "ingestion_catching_up"]
+    assert len(steps) == 4  # the fifth run reached now

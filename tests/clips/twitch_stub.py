@@ -5,16 +5,25 @@
 cursors (`"pagination": {}` on the last page), reports its token bucket in `Ratelimit-*` headers and
 answers 429 when the bucket is empty. Tokens expire after `token_lifetime` seconds (401, as on Twitch).
 Tests can force 429s, revoke tokens (401) and make one broadcaster's requests fail (500) on demand.
+
+The time window reads as Helix documents it: the seconds of `started_at`/`ended_at` are ignored,
+`started_at` alone means `ended_at = started_at + 1 week`, and `ended_at` without `started_at` is
+ignored. Like Helix, one query (broadcaster and window) yields about 1,000 results at most: each query
+draws its own cap from `result_cap` (900 to 1,000 by default), and its page sequence simply ends there,
+with no cursor and no error, whether that last page is full or short. `max_pages` ends every page
+sequence after that many pages the same way (a sequence that ends early). `truncated` counts the
+queries that lost results to either, so a test can show the cap was really reached.
 """
 
 from __future__ import annotations
 
 import base64
+import random
 import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +39,11 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _minute(value: str) -> datetime:
+    """A query bound as Helix reads it: seconds ignored."""
+    return _parse(value).replace(second=0, microsecond=0)
+
+
 @dataclass
 class TwitchStub:
     apps: dict[str, str] = field(default_factory=dict)  # client_id -> client_secret
@@ -39,7 +53,10 @@ class TwitchStub:
     bucket_window: float = 60.0
     force_429: int = 0  # answer this many clip requests with 429 regardless of the bucket
     failing: set[str] = field(default_factory=set)  # broadcasters whose clip requests answer 500
-    result_cap: int = 1000  # like Helix, stop paginating after this many results of one query
+    result_cap: tuple[int, int] = (900, 1000)  # per query, a cap drawn in this range (both included)
+    max_pages: int | None = None  # end every page sequence after this many pages
+    seed: int = 21
+    truncated: int = 0  # queries whose page sequence ended before their last result
     url: str = ""
     tokens: dict[str, str] = field(default_factory=dict)  # token -> client_id
     token_expiry: dict[str, float] = field(default_factory=dict)  # token -> time.monotonic() deadline
@@ -50,6 +67,11 @@ class TwitchStub:
     _bucket_used: int = 0
     _bucket_reset: float = 0.0
     _runner: web.AppRunner | None = None
+    _caps: dict[tuple[str, str, str], int] = field(default_factory=dict)  # query -> its cap
+    _rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self._rng.seed(self.seed)  # reproducible caps: a failing run fails again
 
     # --- test controls ------------------------------------------------------------------------------
     def add_clip(
@@ -172,16 +194,21 @@ class TwitchStub:
         first = min(max(int(q.get("first", "20")), 1), 100)
         items = sorted(self.clips.get(broadcaster, []), key=lambda c: (-c["view_count"], c["id"]))
         if "started_at" in q:
-            lo = _parse(q["started_at"])
-            hi = _parse(q["ended_at"]) if "ended_at" in q else None
-            items = [
-                c for c in items if _parse(c["created_at"]) >= lo and (hi is None or _parse(c["created_at"]) <= hi)
-            ]
-        items = items[: self.result_cap]
+            lo = _minute(q["started_at"])
+            hi = _minute(q["ended_at"]) if "ended_at" in q else lo + timedelta(weeks=1)
+            items = [c for c in items if lo <= _parse(c["created_at"]) <= hi]
+        query = (broadcaster, q.get("started_at", ""), q.get("ended_at", ""))
+        if query not in self._caps:
+            self._caps[query] = self._rng.randint(*self.result_cap)
+        cap = self._caps[query]
+        if self.max_pages is not None:
+            cap = min(cap, self.max_pages * first)
         offset = int(base64.urlsafe_b64decode(q["after"]).decode()) if q.get("after") else 0
-        page = items[offset : offset + first]
+        page = items[offset : min(offset + first, cap)]
         pagination: dict[str, str] = {}
-        if offset + first < len(items):
+        if offset + first < min(len(items), cap):
             pagination["cursor"] = base64.urlsafe_b64encode(str(offset + first).encode()).decode()
+        elif len(items) > cap and offset + first >= cap and offset < cap:
+            self.truncated += 1  # the sequence ends here with results left: silently, as Helix's does
         self.status_counts[200] += 1
         return web.json_response({"data": page, "pagination": pagination}, headers=headers)

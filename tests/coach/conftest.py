@@ -1,4 +1,4 @@
-"""Fixtures: the two constructed meetings (built once per run) and their replay through the coach."""
+"""Fixtures: the constructed meetings (built once per run) and the replay of two through the coach."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ import pytest
 from agents.coach.engine import MeetingCoach
 from agents.coach.prosody.local import LocalProsody
 from agents.coach.runner import CoachRunner, Collected
-from tests.coach.meetings import CONTROL, CONTROL_LENGTH, PROBLEM, PROBLEM_LENGTH, Meeting, build, join_all, replay
+from tests.coach.meetings import (
+    CONTROL,
+    CONTROL_LENGTH,
+    LIVE,
+    LIVE_LENGTH,
+    PROBLEM,
+    PROBLEM_LENGTH,
+    Meeting,
+    build,
+    join_all,
+    replay,
+)
 from tests.coach.speech import need_tools
 
 
@@ -30,6 +41,11 @@ def problem_meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
 def control_meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
     need_tools()
     return build(CONTROL, CONTROL_LENGTH, tmp_path_factory.mktemp("control"))
+
+
+@pytest.fixture(scope="session")
+def live_meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
+    return build(LIVE, LIVE_LENGTH, tmp_path_factory.mktemp("live"))
 
 
 async def run_meeting(meeting: Meeting, *, host: str | None = "ana", hosts: tuple[str, ...] = ()) -> Replayed:

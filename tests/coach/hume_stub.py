@@ -2,20 +2,28 @@
 
 It checks the `X-Hume-Api-Key` header, sends `session.created`, accepts one `session.update` before the
 first audio frame, and measures binary s16le 16 kHz mono PCM: an utterance is a run of frames louder
-than `speech_rms`, ended by 300 ms of quiet; it emits `utterance.start`, a `measurement.result` every
-`measurement_timer_ms` of utterance audio ("interval") and at its end ("speech_ended"), and
-`utterance.end`. `session.close` is answered with the final results and `session.closed`.
+than `speech_rms`, ended by `end_silence_ms` of quiet (300 ms by default; Hume does not document its
+own); it emits `utterance.start`, a `measurement.result` every `measurement_timer_ms` of utterance audio
+("interval") and at its end ("speech_ended"), and `utterance.end`. `session.close` is answered with the
+final results and `session.closed`; `StubSession.close_received_at` is how many messages the session had
+sent by then, so a test can tell which results only the close produced.
 
 Faults, for the adapter's tests: frames arriving faster than real time (or listed in
 `rate_limit_frames`) get `rate_limited` and are not measured; a message over `max_message_bytes` ends
 the session with `message_too_large`; `drop_after_frames` aborts the TCP connection of the first session
 after that many frames, with no close frame (a dropped connection).
+
+Access, for the fallback's tests: `refuse_status` (401 or 403) refuses every handshake, whatever the key,
+as Hume refuses a key without access to the limited-release API; `fail_after_frames` drops the
+connection after that many frames in all and answers every later handshake with `fail_status` (503: the
+service went down mid-meeting; 401: the key was revoked mid-meeting). `handshakes` counts the answers.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +45,7 @@ class StubSession:
     measured_ms: float = 0.0
     messages: list[dict[str, Any]] = field(default_factory=list)
     closed_reason: str | None = None
+    close_received_at: int | None = None  # len(messages) when session.close arrived
 
 
 @dataclass
@@ -46,6 +55,11 @@ class HumeStub:
     rate_limit_frames: set[int] = field(default_factory=set)  # global frame numbers to reject once
     drop_after_frames: int | None = None
     speech_rms: float = SPEECH_RMS  # frames louder than this are speech (lower it for very quiet voices)
+    end_silence_ms: float = END_SILENCE_MS  # quiet that ends an utterance
+    refuse_status: int | None = None
+    fail_after_frames: int | None = None
+    fail_status: int = 503
+    handshakes: Counter[int] = field(default_factory=Counter)
     sessions: list[StubSession] = field(default_factory=list)
     total_frames: int = 0
     runner: web.AppRunner | None = None
@@ -62,9 +76,21 @@ class HumeStub:
         if self.runner is not None:
             await self.runner.cleanup()
 
+    def _failed(self) -> bool:
+        return self.fail_after_frames is not None and self.total_frames >= self.fail_after_frames
+
     async def _ws(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_status is not None:
+            self.handshakes[self.refuse_status] += 1
+            body = {"message": "this key has no access to the expression measurement API", "request_id": "req-1"}
+            return web.json_response(body, status=self.refuse_status)
         if request.headers.get("X-Hume-Api-Key") != API_KEY:
+            self.handshakes[401] += 1
             return web.json_response({"message": "invalid API key", "request_id": "req-1"}, status=401)
+        if self._failed():
+            self.handshakes[self.fail_status] += 1
+            return web.json_response({"message": "unavailable", "request_id": "req-1"}, status=self.fail_status)
+        self.handshakes[101] += 1
         ws = web.WebSocketResponse(max_msg_size=0)  # size limits are enforced below, as Hume does
         await ws.prepare(request)
         sess = StubSession()
@@ -100,6 +126,7 @@ class HumeStub:
                         {"type": "session.updated", "audio": m.get("audio", _FORMAT), "measurement_timer_ms": timer_ms}
                     )
                 elif m.get("type") == "session.close":
+                    sess.close_received_at = len(sess.messages)
                     for r in utt.finish(sess.audio_ms, "speech_ended"):
                         await send(r)
                     sess.closed_reason = "client_request"
@@ -140,10 +167,11 @@ class HumeStub:
             sess.frames += 1
             x = np.frombuffer(data, dtype="<i2").astype(np.float64)
             loud = bool(len(x)) and float(np.sqrt(np.mean(x * x))) > self.speech_rms
-            for r in utt.add(sess.audio_ms, len(x) / 16.0, loud, timer_ms):
+            for r in utt.add(sess.audio_ms, len(x) / 16.0, loud, timer_ms, self.end_silence_ms):
                 await send(r)
             sess.audio_ms += len(x) / 16.0
-            if first_session and self.drop_after_frames is not None and sess.frames >= self.drop_after_frames:
+            dropped = first_session and self.drop_after_frames is not None and sess.frames >= self.drop_after_frames
+            if dropped or self._failed():
                 sess.closed_reason = "dropped"
                 assert request.transport is not None
                 request.transport.abort()  # no close frame: the client sees an abnormal closure
@@ -163,7 +191,7 @@ class _Utterance:
         self.count = 0
         self.measurements = 0
 
-    def add(self, pos: float, dur: float, loud: bool, timer_ms: float) -> list[dict[str, Any]]:
+    def add(self, pos: float, dur: float, loud: bool, timer_ms: float, end_silence_ms: float) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if self.start_ms is None:
             if not loud:
@@ -178,7 +206,7 @@ class _Utterance:
         if end - self.window_start >= timer_ms:
             out.append(self._result(end, "interval"))
             self.window_start = end
-        if self.quiet_ms >= END_SILENCE_MS:
+        if self.quiet_ms >= end_silence_ms:
             out += self.finish(end, "speech_ended")
         return out
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +23,10 @@ from agents.audio import load_silero
 from agents.audio.frames import frames_from_array
 from agents.coach.feedback import FEEDBACK_TOPIC
 from agents.coach.profile import MeetingCoachProfile, choose_prosody
-from agents.coach.prosody import LocalProsody
+from agents.coach.prosody import LocalProsody, ProsodyStatus
 from agents.coach.prosody.base import Utterance
-from agents.coach.prosody.hume import HumeProsody, HumeStream
+from agents.coach.prosody.fallback import HumeWithLocalFallback
+from agents.coach.prosody.hume import HumeStream
 from agents.coach.store import load_org_config
 from agents.listening import ParticipantFeed
 from agents.profiles import ProfileContext, SessionInfo, Speaker
@@ -33,16 +35,11 @@ from db.credentials import MissingCredentialError, resolve_credential
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import register
 from tests.coach.hume_stub import API_KEY, HumeStub
-from tests.coach.meetings import LIVE, LIVE_LENGTH, NAMES, Meeting, build, multichannel
+from tests.coach.meetings import LIVE_LENGTH, NAMES, Meeting, multichannel
 from tests.conftest import make_settings
 
 PAYLOAD_KEYS = {"id", "type", "severity", "ts", "meetingId", "participantId", "window", "message", "tips", "metadata"}
 HOST = '{"roles":["host"],"name":"Ana"}'
-
-
-@pytest.fixture(scope="session")
-def live_meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
-    return build(LIVE, LIVE_LENGTH, tmp_path_factory.mktemp("live"))
 
 
 @dataclass
@@ -64,10 +61,21 @@ class Recorder:
         self.records.append((kind, data))
 
 
+Pause = tuple[float, Callable[[MeetingCoachProfile], Awaitable[None]]]
+
+
 async def run_profile(
-    meeting: Meeting, ctx: ProfileContext, metadata: dict[str, str], offsets: dict[str, float] | None = None
+    meeting: Meeting,
+    ctx: ProfileContext,
+    metadata: dict[str, str],
+    offsets: dict[str, float] | None = None,
+    *,
+    pause: Pause | None = None,
 ) -> MeetingCoachProfile:
-    """Every participant's track through its own `ParticipantFeed`, frame by frame in turn (one clock)."""
+    """Every participant's track through its own `ParticipantFeed`, frame by frame in turn (one clock).
+
+    The frames go in without yielding to the event loop; `pause=(seconds, wait)` awaits `wait(profile)`
+    once that much of the meeting has gone in (for what background tasks must do by then)."""
     profile = MeetingCoachProfile()
     await profile.start(ctx)
     model = load_silero()
@@ -89,7 +97,11 @@ async def run_profile(
         who: frames_from_array(x[round((offsets or {}).get(who, 0.0) * 16000) :], 16000, 20)
         for who, x in meeting.tracks.items()
     }
+    step = 0
     while iters:
+        if pause is not None and step == round(pause[0] * 50):  # 20 ms frames
+            await pause[1](profile)
+        step += 1
         for who in list(iters):
             frame = next(iters[who], None)
             if frame is None:
@@ -281,11 +293,16 @@ async def test_prosody_is_hume_only_with_the_organizations_own_key() -> None:
     async def no_key(provider: str) -> str:
         raise MissingCredentialError(uuid.uuid4(), provider)
 
-    hume = await choose_prosody(make_settings(), has_key)
-    assert isinstance(hume, HumeProsody) and hume.api_key == "hume-org-key"
+    hume = await choose_prosody(make_settings(coach_hume_trailing_silence_seconds=0.8), has_key)
+    # Hume, with the local measure ready to take over for the meeting (tests/coach/test_prosody_fallback.py).
+    assert isinstance(hume, HumeWithLocalFallback) and hume.hume.api_key == "hume-org-key"
+    assert hume.hume.tail_s == 0.8 and hume.status() == ProsodyStatus("hume", "hume")
     await hume.aclose()
-    assert isinstance(await choose_prosody(make_settings(), no_key), LocalProsody)
-    assert isinstance(await choose_prosody(make_settings(coach_prosody_provider="hume"), no_key), LocalProsody)
+    local = await choose_prosody(make_settings(), no_key)
+    assert isinstance(local, LocalProsody) and local.status() == ProsodyStatus("local", "local")
+    wanted = await choose_prosody(make_settings(coach_prosody_provider="hume"), no_key)
+    assert isinstance(wanted, LocalProsody)
+    assert wanted.status() == ProsodyStatus("hume", "local", "no_hume_credential")
     assert isinstance(await choose_prosody(make_settings(), None), LocalProsody)  # no organization: local
     assert await choose_prosody(make_settings(coach_prosody_provider="off"), has_key) is None
 

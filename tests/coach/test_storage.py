@@ -84,8 +84,11 @@ async def test_metrics_and_debug_match_the_events(
     p95 = float(np.percentile(expected_lat, 95))  # linear interpolation, as percentile_cont
     assert abs(m["latencyMs"]["p95"] - p95) < 1.0
 
+    assert m["prosody"] is None  # stored without a coach runner: no prosody measure was recorded
+
     r = await client.get("/feedback/debug/RM_test", headers=org.headers)
     assert r.status_code == 200, r.text
+    assert r.json()["prosody"] is None
     view = {p["participantId"]: p for p in r.json()["participants"]}
     latest = {}
     for who, snap in problem.out.snapshots:
@@ -151,14 +154,22 @@ async def test_retention_deletes_exactly_what_is_older_than_the_ttl(db_pool: asy
                 name,
                 created,
             )
+            await conn.execute(
+                "INSERT INTO prosody_status (meeting_id, requested, provider, detail, at, created_at)"
+                " VALUES ('RM_r', 'hume', 'hume', $1, now(), $2)",
+                name,
+                created,
+            )
     assert settings.coach.feedback_ttl_days == 14
     result = await FeedbackRetention(db_pool, settings).run(now=now)
-    assert result == {"ttlDays": 14, "deleted": {"feedback_events": 2, "feedback_snapshots": 2, "prosody_results": 0}}
+    deleted = {"feedback_events": 2, "feedback_snapshots": 2, "prosody_results": 0, "prosody_status": 2}
+    assert result == {"ttlDays": 14, "deleted": deleted}
     async with db_pool.acquire() as conn:
         left = {r["id"] for r in await conn.fetch("SELECT id FROM feedback_events")}
         snaps = {r["participant_id"] for r in await conn.fetch("SELECT participant_id FROM feedback_snapshots")}
+        statuses = {r["detail"] for r in await conn.fetch("SELECT detail FROM prosody_status")}
     assert left == {"fb-boundary", "fb-young", "fb-new"}
-    assert snaps == {"boundary", "young", "new"}
+    assert snaps == statuses == {"boundary", "young", "new"}
 
 
 def test_retention_is_a_scheduled_job_with_the_seeds_ttl(monkeypatch: pytest.MonkeyPatch) -> None:

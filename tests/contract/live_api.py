@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_SECRET
+from tests.conftest import TEST_ADMIN_TOKEN, TEST_LK_KEY, TEST_LK_PUBLIC_URL, TEST_LK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -70,6 +70,7 @@ def api_env(database_url: str, port: int, data_dir: Path) -> dict[str, str]:
         ESCUTA_LOG_LEVEL="WARNING",
         LIVEKIT_API_KEY=TEST_LK_KEY,
         LIVEKIT_API_SECRET=TEST_LK_SECRET,
+        ESCUTA_LIVEKIT_PUBLIC_URL=TEST_LK_PUBLIC_URL,  # a platform configured for avatars (/new, /token)
         ESCUTA_RATE_LIMIT_LOGIN=unlimited,
         ESCUTA_RATE_LIMIT_LINK_CODE=unlimited,
         ESCUTA_RATE_LIMIT_LINK_CODE_FAILURES=unlimited,

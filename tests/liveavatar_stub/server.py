@@ -6,7 +6,12 @@ REST (every answer in LiveAvatar's envelope ``{"code": 1000, "data": ..., "messa
   a bad key, with code 401 inside the envelope too); an unknown avatar id is a 404 ``avatar not found``.
   Answers ``{"session_id", "session_token"}``.
 - ``POST /v1/sessions/start`` with ``Authorization: Bearer <session_token>``: 201 with ``ws_url``
-  pointing at this stub's websocket for that session.
+  pointing at this stub's websocket for that session. This is when the real service joins the LiveKit
+  room from its own cloud, so the stub checks the ``livekit_config.livekit_url`` it was handed as that
+  cloud would reach it: a loopback, private or reserved address, or a name that is not public DNS
+  (``localhost``, a single label such as ``livekit``), is unreachable, and so is any URL other than
+  ``livekit_url`` when the test sets it (the public URL it expects). An unreachable URL answers 400
+  ``unable to join the LiveKit room`` and is recorded in ``unreachable_urls``.
 - ``POST /v1/sessions/stop`` (bearer or ``X-API-KEY``) records the reason.
 
 The websocket (LITE mode, JSON text frames) sends ``session.state_updated {"state": "connected"}``
@@ -20,18 +25,34 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from tests.local_http import serve
 
 SAMPLE_RATE = 24000
+
+
+def reachable_from_outside(url: object) -> bool:
+    """What a cloud service could connect to, judged without DNS: a global address or a dotted name."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("ws", "wss", "http", "https") or not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." in host and host != "localhost" and not host.endswith((".localhost", ".local", ".internal"))
 
 
 @dataclass
@@ -61,7 +82,9 @@ class LiveAvatarStub:
     """Valid keys map to the avatar ids they own (``{"la-key": {"avatar-uuid"}}``)."""
 
     keys: dict[str, set[str]] = field(default_factory=dict)
+    livekit_url: str | None = None  # the public LiveKit URL the test expects to be handed, if any
     sessions: dict[str, StubSession] = field(default_factory=dict)
+    unreachable_urls: list[str] = field(default_factory=list)
     rejected_keys: list[str] = field(default_factory=list)  # hints only: never whole keys in output
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -124,8 +147,13 @@ class LiveAvatarStub:
         session = self._by_bearer(request)
         if session is None:
             return self._envelope(None, code=401, message="Invalid session token", status=401)
-        session.started = True
         cfg = session.request["livekit_config"]
+        url = cfg.get("livekit_url")
+        if not reachable_from_outside(url) or (self.livekit_url is not None and url != self.livekit_url):
+            self.unreachable_urls.append(str(url))
+            await self._notify()
+            return self._envelope(None, code=400, message="unable to join the LiveKit room", status=400)
+        session.started = True
         data = {
             "session_id": session.session_id,
             "livekit_url": cfg.get("livekit_url"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.settings import Settings
 
-from .base import ProsodyCapabilities, ProsodyProvider, ProsodyResult, ProsodyStream, Utterance
+from .base import ProsodyCapabilities, ProsodyProvider, ProsodyResult, ProsodyStatus, ProsodyStream, Utterance
 from .local import LocalProsody
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "ProsodyCapabilities",
     "ProsodyProvider",
     "ProsodyResult",
+    "ProsodyStatus",
     "ProsodyStream",
     "Utterance",
     "build_prosody",
@@ -30,5 +31,9 @@ def build_prosody(settings: Settings, *, hume_api_key: str | None = None) -> Pro
                 raise ValueError("the hume prosody provider needs the organization's `hume` credential")
             from .hume import HumeProsody  # aiohttp only when used
 
-            return HumeProsody(api_key=hume_api_key, url=settings.coach.hume_realtime_url)
+            return HumeProsody(
+                api_key=hume_api_key,
+                url=settings.coach.hume_realtime_url,
+                tail_s=settings.coach.hume_trailing_silence_seconds,
+            )
     raise ValueError(settings.coach.prosody_provider)  # pragma: no cover

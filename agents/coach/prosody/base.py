@@ -4,6 +4,10 @@ A provider opens one `ProsodyStream` per participant. The coach pushes each fini
 audio chain's `SpeechEnded`) into it; results come back through a callback, one or more per
 utterance, tagged with the utterance's times on the session clock so they can be stored per utterance
 and fed back into the coach. `push()` never blocks the frame loop: a remote provider queues.
+
+A provider also reports which measure is really in use (`status()`): a meeting set up for Hume may be
+measured locally, from the start (no key) or from the moment Hume refused or failed (`fallback.py`); it
+calls `on_status` when that changes, so the coach can record it.
 """
 
 from __future__ import annotations
@@ -60,7 +64,19 @@ class ProsodyCapabilities:
     offline: bool  # works without network or credentials
 
 
+@dataclass(frozen=True, slots=True)
+class ProsodyStatus:
+    """The measure a meeting's prosody comes from, and why it is not the one it was set up with."""
+
+    requested: str  # "hume" or "local": what the meeting was set up with
+    provider: str  # what measures now
+    fallback: str | None = None  # "hume_refused", "hume_failed", "no_hume_credential"; None: as requested
+    detail: str | None = None  # e.g. "key refused: HTTP 403" (never a key)
+    at: float | None = None  # epoch seconds of the fallback
+
+
 ResultCallback = Callable[[ProsodyResult], None]
+StatusCallback = Callable[[ProsodyStatus], None]
 
 
 class ProsodyStream(ABC):
@@ -76,6 +92,10 @@ class ProsodyStream(ABC):
 class ProsodyProvider(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[ProsodyCapabilities]
+    on_status: StatusCallback | None = None  # set by the coach's runner: told when `status()` changes
+
+    def status(self) -> ProsodyStatus:
+        return ProsodyStatus(self.name, self.name)
 
     @abstractmethod
     def stream(self, participant_id: str, on_result: ResultCallback) -> ProsodyStream:

@@ -5,11 +5,15 @@ dropped it; this adapter speaks the v1 wire protocol directly (aiohttp), which t
 `hume-expression-measurement` SDK wraps: `session.created` → `session.update` → binary s16le 16 kHz
 mono PCM → `utterance.start` / `measurement.result` / `utterance.end` → `session.close` → `session.closed`.
 
-One connection per participant. Each utterance the audio chain ends (with its pre-roll, plus a short
-silent tail so Hume closes its own utterance) is sent in `frame_ms` frames, paced at real time: frame k
-leaves no earlier than k x frame_ms after the utterance's first frame. Hume numbers audio by its own
-clock (ms since the session's first frame), so the stream keeps a map from that clock to our session
-clock and tags each measurement with the utterance it belongs to.
+One connection per participant. Each utterance the audio chain ends (with its pre-roll, plus a silent
+tail, `ESCUTA_COACH_HUME_TRAILING_SILENCE_SECONDS`, so Hume closes its own utterance) is sent in
+`frame_ms` frames, paced at real time: frame k leaves no earlier than k x frame_ms after the utterance's
+first frame. Hume does not document how much quiet ends an utterance; if it needs more than the tail, it
+runs a participant's consecutive utterances together (a window spanning several is delivered for each,
+clipped to its audio), and the last one is ended only by `session.close` at the end of the meeting,
+whose answer carries its final measurement (tests/coach/test_hume.py measures both cases).
+Hume numbers audio by its own clock (ms since the session's first frame), so the stream keeps a map from
+that clock to our session clock and tags each measurement with the utterance it belongs to.
 
 Failures, and why each is handled so:
 - `rate_limited` (session continues, the frame was not measured): the last frame is sent again after
@@ -18,6 +22,10 @@ Failures, and why each is handled so:
 - a dropped connection or any session-ending error: reconnect with exponential back-off and resend the
   utterance in flight from its first frame; queued utterances wait in order, so the participant's place
   is kept. Measurements already delivered for that utterance are not delivered twice.
+- the key refused (401/403: a key without access to the limited-release API, or revoked): the stream
+  stops sending at once; `max_attempts` failed sessions in a row: the utterance is given up. Either way
+  the utterance is handed to `on_failed` (reason `hume_refused` / `hume_failed`), and so is every later
+  one once the stream is `abandon`ed: the coach measures them locally instead (`fallback.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -41,7 +50,7 @@ log = logging.getLogger("escuta.coach.hume")
 
 AUDIO_FORMAT = {"type": "audio/pcm", "encoding": "s16le", "sample_rate": SAMPLE_RATE, "channels": 1}
 MIN_FRAME_BYTES = 640  # 20 ms
-TAIL_S = 0.3
+TAIL_S = 0.3  # the default trailing silence (ESCUTA_COACH_HUME_TRAILING_SILENCE_SECONDS)
 MAX_ATTEMPTS = 6  # consecutive failed sessions before an utterance is given up
 TOP_EXPRESSIONS = 10
 
@@ -72,19 +81,38 @@ class _Segment:
     hume_end_ms: float
     utterance: Utterance
 
+    @property
+    def speech_start_ms(self) -> float:  # on Hume's clock: after the pre-roll
+        return self.hume_start_ms + (self.utterance.start - self.utterance.audio_start) * 1000.0
+
+    @property
+    def speech_end_ms(self) -> float:  # before the silent tail
+        return self.hume_start_ms + (self.utterance.end - self.utterance.audio_start) * 1000.0
+
 
 class _SessionEnded(Exception):
     pass
 
 
+FailedCallback = Callable[[Utterance, str, str], None]  # (utterance, "hume_refused" | "hume_failed", detail)
+
+
 class HumeStream(ProsodyStream):
-    def __init__(self, provider: HumeProsody, participant_id: str, on_result: ResultCallback) -> None:
+    def __init__(
+        self,
+        provider: HumeProsody,
+        participant_id: str,
+        on_result: ResultCallback,
+        on_failed: FailedCallback | None = None,
+    ) -> None:
         self.p = provider
         self.participant_id = participant_id
         self.on_result = on_result
+        self.on_failed = on_failed
         self.stats = HumeStats()
         self.frame_bytes = provider.frame_bytes
-        self.disabled = False  # set when the key is refused
+        self.disabled = False  # set when the key is refused, or the stream is abandoned
+        self.disabled_reason = ("hume_refused", "")
         self._queue: asyncio.Queue[Utterance | None] = asyncio.Queue()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -100,6 +128,16 @@ class HumeStream(ProsodyStream):
     def push(self, utterance: Utterance) -> None:
         self._queue.put_nowait(utterance)
 
+    def abandon(self, reason: str, detail: str) -> None:
+        """Send nothing more: every utterance not yet sent goes to `on_failed` with this reason."""
+        if not self.disabled:
+            self.disabled, self.disabled_reason = True, (reason, detail)
+
+    def _give_up(self, utt: Utterance, reason: str, detail: str) -> None:
+        self.stats.dropped_utterances += 1
+        if self.on_failed is not None:
+            self.on_failed(utt, reason, detail)
+
     async def aclose(self) -> None:
         self._queue.put_nowait(None)
         await self._task
@@ -114,22 +152,24 @@ class HumeStream(ProsodyStream):
             await self._disconnect()
 
     async def _send_utterance(self, utt: Utterance) -> None:
-        if self.disabled:
-            self.stats.dropped_utterances += 1
-            return
-        pcm = np.concatenate([utt.audio, np.zeros(round(TAIL_S * SAMPLE_RATE), dtype=np.int16)])
+        pcm = np.concatenate([utt.audio, np.zeros(round(self.p.tail_s * SAMPLE_RATE), dtype=np.int16)])
         data = pcm.astype("<i2").tobytes()
-        for attempt in range(MAX_ATTEMPTS):
+        last_error = ""
+        for attempt in range(self.p.max_attempts):
+            if self.disabled:
+                self._give_up(utt, *self.disabled_reason)
+                return
             try:
                 await self._ensure_connected()
                 await self._send_frames(utt, data)
                 return
-            except HumeAuthError:
-                self.disabled = True
-                self.stats.dropped_utterances += 1
-                log.warning("hume_key_refused")
+            except HumeAuthError as exc:
+                self.disabled, self.disabled_reason = True, ("hume_refused", str(exc))
+                log.warning("hume_key_refused", extra={"detail": str(exc)})
+                self._give_up(utt, *self.disabled_reason)
                 return
             except (_SessionEnded, aiohttp.ClientError, OSError, TimeoutError, HumeError) as exc:
+                last_error = str(exc) if isinstance(exc, HumeError) else type(exc).__name__
                 self.stats.errors.append(type(exc).__name__)
                 await self._disconnect()
                 if self._too_large:
@@ -137,8 +177,8 @@ class HumeStream(ProsodyStream):
                     self._too_large = False
                 self.stats.reconnects += 1
                 await asyncio.sleep(min(self.p.max_backoff, self.p.backoff * 2**attempt))
-        self.stats.dropped_utterances += 1
-        log.warning("hume_utterance_dropped", extra={"attempts": MAX_ATTEMPTS})
+        log.warning("hume_utterance_dropped", extra={"attempts": self.p.max_attempts, "error": last_error})
+        self._give_up(utt, "hume_failed", f"{self.p.max_attempts} sessions failed in a row (last: {last_error})")
 
     async def _send_frames(self, utt: Utterance, data: bytes) -> None:
         assert self._ws is not None
@@ -262,27 +302,35 @@ class HumeStream(ProsodyStream):
 
     def _deliver(self, m: dict[str, Any]) -> None:
         start_ms, end_ms = float(m["audio_start_ms"]), float(m["audio_end_ms"])
-        # The utterance whose audio holds the window's start: Hume may close a window a little into the
-        # next utterance's pre-roll (it needs trailing quiet to end one), so the end is clipped.
-        seg = next((s for s in reversed(self._segments) if s.hume_start_ms <= start_ms), None)
-        if seg is None:
-            return
-        utt = seg.utterance
-
-        def to_session(ms: float) -> float:
-            return utt.audio_start + (min(ms, seg.hume_end_ms) - seg.hume_start_ms) / 1000.0
-
-        w0, w1 = to_session(start_ms), to_session(end_ms)
-        key = (utt.start, round(w0, 1), round(w1, 1))
-        if key in self._delivered:  # measured again after a reconnect
-            return
-        self._delivered.add(key)
-        self.stats.results += 1
+        # Every utterance whose speech the window covers. Hume segments by its own ear: when the quiet
+        # we send is shorter than it needs, it runs consecutive utterances together and measures windows
+        # that span them (the last one's only at session.close), so one window may belong to several.
+        targets = [s for s in self._segments if s.speech_start_ms < end_ms and start_ms < s.speech_end_ms]
+        if not targets:
+            # Only silence (pre-roll or tail): the utterance whose audio holds the window's start.
+            seg = next((s for s in reversed(self._segments) if s.hume_start_ms <= start_ms), None)
+            targets = [seg] if seg is not None else []
         features = {
             "trigger": m.get("trigger"),
             "expressions": list(m.get("expressions") or [])[:TOP_EXPRESSIONS],
             "voice_attributes": list(m.get("voice_attributes") or []),
         }
+        for seg in targets:
+            self._deliver_to(seg, start_ms, end_ms, features)
+
+    def _deliver_to(self, seg: _Segment, start_ms: float, end_ms: float, features: dict[str, Any]) -> None:
+        utt = seg.utterance
+
+        def to_session(ms: float) -> float:
+            # Clipped to the audio sent for this utterance: a window may run into the next one's pre-roll.
+            return utt.audio_start + (min(max(ms, seg.hume_start_ms), seg.hume_end_ms) - seg.hume_start_ms) / 1000.0
+
+        w0, w1 = to_session(start_ms), to_session(end_ms)
+        key = (utt.start, round(w0, 1), round(w1, 1))
+        if w1 <= w0 or key in self._delivered:  # measured again after a reconnect
+            return
+        self._delivered.add(key)
+        self.stats.results += 1
         self.on_result(ProsodyResult(self.participant_id, HumeProsody.name, utt.start, utt.end, w0, w1, features))
 
 
@@ -297,13 +345,17 @@ class HumeProsody(ProsodyProvider):
         url: str = "wss://api.cloud.hume.ai/v1/expression/audio/realtime",
         measurement_timer_ms: int = 3000,
         frame_ms: int = 100,
+        tail_s: float = TAIL_S,
         backoff: float = 0.2,
         max_backoff: float = 5.0,
+        max_attempts: int = MAX_ATTEMPTS,
         timeout: float = 10.0,
     ) -> None:
         if not 3000 <= measurement_timer_ms <= 10000:
             raise ValueError("measurement_timer_ms must be within 3000..10000 (Hume v1 limits)")
         self.api_key = api_key
+        self.tail_s = tail_s
+        self.max_attempts = max_attempts
         self.url = url
         self.measurement_timer_ms = measurement_timer_ms
         self.frame_bytes = max(MIN_FRAME_BYTES, frame_ms * SAMPLE_RATE // 1000 * 2)
@@ -315,8 +367,10 @@ class HumeProsody(ProsodyProvider):
             self._http = aiohttp.ClientSession()
         return self._http
 
-    def stream(self, participant_id: str, on_result: ResultCallback) -> HumeStream:
-        return HumeStream(self, participant_id, on_result)
+    def stream(
+        self, participant_id: str, on_result: ResultCallback, on_failed: FailedCallback | None = None
+    ) -> HumeStream:
+        return HumeStream(self, participant_id, on_result, on_failed)
 
     async def aclose(self) -> None:
         if self._http is not None:

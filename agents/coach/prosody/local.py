@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import ProsodyCapabilities, ProsodyProvider, ProsodyResult, ProsodyStream, ResultCallback, Utterance
+from .base import (
+    ProsodyCapabilities,
+    ProsodyProvider,
+    ProsodyResult,
+    ProsodyStatus,
+    ProsodyStream,
+    ResultCallback,
+    Utterance,
+)
 from .features import analyze
 
 MIN_UTTERANCE_S = 0.8  # shorter utterances ("sim", "uhum") say nothing about intonation or rate
@@ -42,6 +50,13 @@ class _LocalStream(ProsodyStream):
 class LocalProsody(ProsodyProvider):
     name: ClassVar[str] = "local"
     capabilities: ClassVar[ProsodyCapabilities] = ProsodyCapabilities(streaming=False, offline=True)
+
+    def __init__(self, *, instead_of: ProsodyStatus | None = None) -> None:
+        # Set when the meeting was meant for another provider (Hume without the organization's key).
+        self._status = instead_of or ProsodyStatus(self.name, self.name)
+
+    def status(self) -> ProsodyStatus:
+        return self._status
 
     def stream(self, participant_id: str, on_result: ResultCallback) -> ProsodyStream:
         return _LocalStream(participant_id, on_result)

@@ -3,7 +3,9 @@
 It acts for the caller's organization only, from the caller's credential (a user access token, a device
 key or a publishable key): the frontend never sends a provider key (seed 000's rule). It mints what
 `/token` would for the organization's avatar solution: the same grants, room naming, room registry,
-rate limit and credit check (402).
+rate limit and credit check (402). The `url` it answers is `ESCUTA_LIVEKIT_PUBLIC_URL`: when that is
+unset or not reachable from the internet it answers 503 `livekit_url_not_public` before minting, since
+LiveAvatar could not join the room (control_api/services/livekit_url.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from control_api.principals import limiter, rate_limited
 from control_api.schemas.avatar import NewSession
 from control_api.schemas.common import errors
 from control_api.services.credits import require_avatar_credit
+from control_api.services.livekit_url import require_public_livekit_url
 from control_api.services.tokens import TokenBody, mint
 from core.security.ratelimit import RateLimited
 from core.settings import Settings
@@ -55,6 +58,7 @@ async def new_session(
     elif solution not in avatars:
         raise ApiError(404, "unknown_solution", f"solution {solution!r} is not an avatar solution of this organization")
     settings: Settings = request.app.state.settings
+    public_url = await require_public_livekit_url(request.app.state, settings)
     try:
         limiter(request).hit(settings.rate_limit.token, "token:subject", principal.subject)
     except RateLimited as exc:
@@ -66,4 +70,4 @@ async def new_session(
     async with tenant_connection(pool, principal.org_id) as conn:
         await solutions_repo.register_room(conn, principal.org_id, room, solution, AVATAR_PROFILE)
     signed = mint(settings, principal, body, room, AVATAR_PROFILE)
-    return NewSession(token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=settings.livekit.url)
+    return NewSession(token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=public_url)
