@@ -14,6 +14,7 @@ def solution_json(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "name": row["name"],
         "profile": row["profile"],
+        "language": row["language"],
         "createdAt": row["created_at"].isoformat(),
         "updatedAt": row["updated_at"].isoformat(),
     }

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from control_api.deps import AppSettings, OrgAdmin, PlatformAdmin, Pool
 from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
+from core.language import DEFAULT_ORG_LANGUAGE, TAG_PATTERN, normalize
 from core.security.ratelimit import RateLimited
 from db import accounts, devices
 from db.tenancy import tenant_connection
@@ -32,6 +33,12 @@ class ClienteBody(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     razao_social: str = Field(min_length=1, max_length=200)
     telefone: str = Field(min_length=1, max_length=40)
+    idioma: str = Field(
+        DEFAULT_ORG_LANGUAGE,
+        pattern=TAG_PATTERN,
+        max_length=10,
+        description="The language the client's people speak (speech-to-text); `PUT /organization/language` changes it.",
+    )
 
 
 class BalcaoBody(BaseModel):
@@ -46,7 +53,9 @@ async def cadastro_cliente(
     """Create a client organization and its first link code (platform admin only)."""
     org_id = uuid.uuid4()
     async with tenant_connection(pool, org_id) as conn:
-        await accounts.create_org(conn, org_id, body.razao_social, email=body.email, phone=body.telefone)
+        await accounts.create_org(
+            conn, org_id, body.razao_social, email=body.email, phone=body.telefone, language=normalize(body.idioma)
+        )
         code = await devices.create_link_code(
             conn, org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
         )
