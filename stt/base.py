@@ -18,6 +18,7 @@ from livekit import rtc
 from livekit.agents import NOT_GIVEN, APIConnectionError, APIConnectOptions, APIStatusError, APITimeoutError
 from livekit.agents import stt as lk_stt
 
+from .languages import model_languages
 from .plausibility import Rules, Signals, judge
 from .streamed import NoTranscriptError, recognize_streamed
 
@@ -96,6 +97,8 @@ class SpeechToText:
         self.room_language = room_language or None
         """The room's language tag (`pt-BR`): answers reporting another language are refused."""
         self.rules = rules or Rules()
+        known = model_languages(name, self.model)
+        self.multilingual = known is None or len(known) > 1
         # Streaming plugins (AssemblyAI, ElevenLabs realtime) implement no recognize(): they get a
         # short stream per utterance; everything else gets one batch request.
         self.route: Literal["recognize", "stream"] = "stream" if stt.capabilities.streaming else "recognize"
@@ -136,6 +139,7 @@ class SpeechToText:
             reported_language=language,
             signals=signals,
             rules=self.rules,
+            multilingual=self.multilingual,
         )
         if rejection is not None:
             raise ProviderFailure(self.name, rejection.kind, rejection.detail)

@@ -79,6 +79,13 @@ WEAK_PHRASES = frozenset(
 _TAG_ONLY = re.compile(r"^\W*(?:[\[(][^\])]*[\])]\W*|[♪♫]\W*)+$")
 
 
+def _looping(words: str, times: int = 4) -> bool:
+    """One to three words said `times` times or more in a row, and nothing else ("e aí e aí e aí e aí"):
+    Whisper's loop on noise, too short for the compression ratio to show."""
+    w = words.split()
+    return any(len(w) >= size * times and len(w) % size == 0 and w == w[:size] * (len(w) // size) for size in (1, 2, 3))
+
+
 def normalize_text(text: str) -> str:
     """Lower case, letters and digits only, single spaces (accents kept: `música` stays `música`)."""
     t = unicodedata.normalize("NFC", text.lower())
@@ -128,7 +135,11 @@ class Signals:
 @dataclass(frozen=True, slots=True)
 class Rules:
     min_avg_logprob: float = -1.0
-    """Below this average log-probability an answer is a guess (Whisper's own fallback threshold)."""
+    """Below this average log-probability an English-only model's answer is a guess (Whisper's own
+    fallback threshold): for it, the floor is also what stops another language becoming English words."""
+    min_avg_logprob_multilingual: float = -1.6
+    """The same for a multilingual model told the room's language: it is less sure of itself on
+    Portuguese than tiny.en on English (the corpus' Portuguese sits between -1.5 and -0.3)."""
     no_speech_prob: float = 0.5
     """With a no-speech probability above this ..."""
     no_speech_logprob: float = -0.7
@@ -153,6 +164,7 @@ def judge(
     reported_language: str | None,
     signals: Signals | None,
     rules: Rules,
+    multilingual: bool = False,
 ) -> Rejection | None:
     """None when the answer is plausible, else why not. An empty answer is plausible: nothing was invented."""
     if not (text or "").strip():
@@ -174,13 +186,16 @@ def judge(
         padded = f" {words} "
         if any(f" {p} " in padded for p in INVENTED_PHRASES):
             return Rejection("hallucination", "a phrase Whisper-family models write on silence and noise")
+    if whisper and _looping(words):
+        return Rejection("hallucination", "the same few words over and over")
     if signals is None:
         return None
     if signals.compression_ratio is not None and signals.compression_ratio > rules.max_compression_ratio:
         return Rejection("hallucination", f"repetition (compression ratio {signals.compression_ratio:.2f})")
     lp = signals.avg_logprob
-    if lp is not None and lp < rules.min_avg_logprob:
-        return Rejection("low_confidence", f"average log-probability {lp:.2f} < {rules.min_avg_logprob}")
+    floor = rules.min_avg_logprob_multilingual if multilingual else rules.min_avg_logprob
+    if lp is not None and lp < floor:
+        return Rejection("low_confidence", f"average log-probability {lp:.2f} < {floor}")
     ns = signals.no_speech_prob
     if ns is not None and ns > rules.no_speech_prob and (lp is None or lp < rules.no_speech_logprob):
         return Rejection("low_confidence", f"no-speech probability {ns:.2f} with log-probability {lp}")

@@ -59,6 +59,7 @@ def rules_of(settings: Settings) -> Rules:
     s = settings.stt
     return Rules(
         min_avg_logprob=s.plausibility_min_avg_logprob,
+        min_avg_logprob_multilingual=s.plausibility_min_avg_logprob_multilingual,
         no_speech_prob=s.plausibility_no_speech_prob,
         no_speech_logprob=s.plausibility_no_speech_logprob,
         max_compression_ratio=s.plausibility_max_compression_ratio,

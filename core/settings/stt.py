@@ -97,6 +97,11 @@ class SttSettings(Section):
         -1.0,
         description="Whisper-family answers with a lower average log-probability are refused (`low_confidence`).",
     )
+    plausibility_min_avg_logprob_multilingual: float = Field(
+        -1.6,
+        description="The same floor for multilingual models (the local `base` on Portuguese, told the room's "
+        "language): they are less sure of themselves than tiny.en on English.",
+    )
     plausibility_no_speech_prob: float = Field(
         0.5,
         ge=0,
