@@ -9,18 +9,17 @@ per solution, is in `GET /organization/language` and the solutions' `speechToTex
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from control_api.deps import AppSettings
+from control_api.schemas.speech import SttHealth
 from control_api.services.speech import platform_stt
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health/stt")
-async def stt_health(settings: AppSettings) -> dict[str, Any]:
+async def stt_health(settings: AppSettings) -> SttHealth:
     """Speech-to-text readiness: `status` is `degraded` when the default order cannot hear the default
     language, or a configured model is past its shutdown date."""
-    return platform_stt(settings)
+    return SttHealth.model_validate(platform_stt(settings))
