@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -29,8 +29,9 @@ from agents.audio import load_silero
 from agents.profiles import Profile, ProfileContext, SessionInfo, get_profile
 from agents.room import RoomPublisher
 from core.settings import Settings, get_settings
-from stt import UnknownProviderError
+from stt import LanguageUnsupportedError, UnknownProviderError
 from stt.local_whisper import LocalModelUnavailable
+from stt.models import warn_model_shutdowns
 
 log = logging.getLogger("escuta.worker")
 
@@ -96,10 +97,29 @@ async def start_profile(dispatch: Dispatch, ctx: ProfileContext) -> Profile:
         raise JobRefused(
             f"organization {exc.org_id} has no {exc.provider} credential, which profile {dispatch.profile!r} needs"
         ) from None
+    except LanguageUnsupportedError as exc:
+        await profile.aclose()
+        where = f"solution {dispatch.solution!r} of organization {dispatch.org_id}" if dispatch.org_id else "this room"
+        raise JobRefused(
+            f"{where} speaks {exc.language}, which no configured speech-to-text provider transcribes: {exc}"
+        ) from None
     except (UnknownProviderError, LocalModelUnavailable) as exc:
         await profile.aclose()
         raise JobRefused(str(exc)) from None
     return profile
+
+
+async def room_language(settings: Settings, pool: asyncpg.Pool | None, dispatch: Dispatch) -> str | None:
+    """The room's language: its solution's, else its organization's, else `ESCUTA_STT_LANGUAGE`."""
+    if pool is not None and dispatch.org_id is not None:
+        from db.language import room_languages
+        from db.tenancy import tenant_connection
+
+        async with tenant_connection(pool, dispatch.org_id) as conn:
+            found = (await room_languages(conn, dispatch.org_id, dispatch.solution)).effective
+        if found:
+            return found
+    return settings.stt.language or None
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -113,10 +133,18 @@ def prewarm(proc: JobProcess) -> None:
     if any("local" in order for order in orders):
         from stt.local_whisper import load_whisper
 
-        try:
-            load_whisper(settings.stt.local_model, settings.stt.local_compute_type, settings.stt.local_threads)
-        except LocalModelUnavailable as exc:
-            log.error("local speech-to-text unavailable: %s", exc)  # jobs that need it will say so too
+        # Both the English and the multilingual model (Portuguese first): a room's language is only known
+        # per job, and loading a model inside a job would delay its first transcripts by seconds.
+        for model in dict.fromkeys(m for m in (settings.stt.local_model, settings.stt.local_multilingual_model) if m):
+            try:
+                load_whisper(
+                    model,
+                    settings.stt.local_compute_type,
+                    settings.stt.local_threads,
+                    settings.data_dir / "models",
+                )
+            except LocalModelUnavailable as exc:
+                log.error("local speech-to-text model %s unavailable: %s", model, exc)  # jobs needing it say so too
     # What is loaded by now lives as long as the process: keep it out of the collector's reach, since a full
     # collection over livekit-agents' and the models' objects stalls every participant's audio (~100 ms).
     gc.collect()
@@ -135,6 +163,7 @@ async def entrypoint(ctx: JobContext) -> None:
             pool = await create_pool(settings.db.url, settings, min_size=0, max_size=2)
         else:
             log.warning("job %s: ESCUTA_DATABASE_URL is not set; results are published but not stored", ctx.job.id)
+        session = replace(session, language=await room_language(settings, pool, dispatch))
         profile = await start_profile(dispatch, _profile_context(ctx, settings, session, pool))
     except JobRefused as exc:
         log.error("job %s ends without joining room %s: %s", ctx.job.id, ctx.job.room.sid, exc)
@@ -235,6 +264,7 @@ def run_worker(settings: Settings) -> None:
             settings.livekit.url,
             settings.worker.agent_name or "(automatic dispatch)",
         )
+        warn_model_shutdowns(settings)
 
     _run_worker(
         server,

@@ -20,10 +20,21 @@ Role = Literal["owner", "admin", "member"]
 
 
 async def create_org(
-    conn: Conn, org_id: UUID, name: str, *, email: str | None = None, phone: str | None = None
+    conn: Conn,
+    org_id: UUID,
+    name: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    language: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO organizations (id, name, email, phone) VALUES ($1, $2, $3, $4)", org_id, name, email, phone
+        "INSERT INTO organizations (id, name, email, phone, language) VALUES ($1, $2, $3, $4, $5)",
+        org_id,
+        name,
+        email,
+        phone,
+        language,
     )
 
 

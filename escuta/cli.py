@@ -131,8 +131,11 @@ def api(
     """Serve the control API with uvicorn."""
     import uvicorn
 
+    from stt.models import warn_model_shutdowns
+
     settings = load_settings()
     require_database_url(settings)
+    warn_model_shutdowns(settings)
     uvicorn.run(
         "control_api.main:app",
         host=host or settings.api.host,
@@ -173,15 +176,24 @@ def replay(
     speakers: Annotated[int, typer.Option(help="Participants: one per channel (2 for a stereo interview).")] = 1,
     realtime: Annotated[bool, typer.Option("--realtime", help="Feed the audio at real-time pace.")] = False,
     store: Annotated[bool, typer.Option("--store", help="Record a session and its transcripts.")] = False,
+    language: Annotated[
+        str | None, typer.Option(help="What the audio speaks (`pt-BR`, `en`; default ESCUTA_STT_LANGUAGE).")
+    ] = None,
 ) -> None:
     """Run a profile on an audio file through the worker's own code; prints JSON lines and a summary."""
     from agents.replay import ReplayError
     from agents.replay import replay as run_replay
+    from stt import LanguageUnsupportedError
 
     settings = load_settings()
+    if language is not None:
+        try:
+            settings = settings.replace(stt_language=language)
+        except ValueError:
+            raise fail(f"--language {language!r} is not a language tag (e.g. pt-BR, en)") from None
     try:
         asyncio.run(run_replay(file, settings, profile=profile, speakers=speakers, realtime=realtime, store=store))
-    except ReplayError as exc:
+    except (ReplayError, LanguageUnsupportedError) as exc:
         raise fail(str(exc)) from None
     except LookupError as exc:  # MissingCredentialError, unknown provider
         raise fail(str(exc)) from None

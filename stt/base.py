@@ -18,12 +18,26 @@ from livekit import rtc
 from livekit.agents import NOT_GIVEN, APIConnectionError, APIConnectOptions, APIStatusError, APITimeoutError
 from livekit.agents import stt as lk_stt
 
+from .languages import model_languages
+from .plausibility import Rules, Signals, judge
 from .streamed import NoTranscriptError, recognize_streamed
 
-FailureKind = Literal["error", "timeout", "connection", "no_result", "unexpected"]
+FailureKind = Literal[
+    "error",
+    "timeout",
+    "connection",
+    "no_result",
+    "unexpected",
+    "language_unsupported",
+    "low_confidence",
+    "hallucination",
+]
 """`error`: the provider answered with an error (HTTP 5xx/4xx, error message on a socket);
 `timeout`: no answer within the attempt timeout (includes silent stalls); `connection`: refused or
-dropped connection; `no_result`: the provider closed without a transcript; `unexpected`: anything else."""
+dropped connection; `no_result`: the provider closed without a transcript; `unexpected`: anything else.
+The last three are answers refused as implausible (`stt/plausibility.py`): `language_unsupported`
+(another language than the room's), `low_confidence`, `hallucination`."""
+REJECTIONS: frozenset[str] = frozenset({"language_unsupported", "low_confidence", "hallucination"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +47,7 @@ class Transcript:
     confidence: float | None
     provider: str
     model: str
+    signals: Signals | None = None
 
 
 class ProviderFailure(Exception):
@@ -66,10 +81,24 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
 class SpeechToText:
     """A named provider: one livekit-agents STT plus the route that fits it."""
 
-    def __init__(self, name: str, stt: lk_stt.STT[Any], *, language: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        stt: lk_stt.STT[Any],
+        *,
+        language: str | None = None,
+        room_language: str | None = None,
+        rules: Rules | None = None,
+    ) -> None:
         self.name = name
         self.stt = stt
         self.language = language or None
+        """What the provider is told (ISO 639-1, in its own terms), None: nothing."""
+        self.room_language = room_language or None
+        """The room's language tag (`pt-BR`): answers reporting another language are refused."""
+        self.rules = rules or Rules()
+        known = model_languages(name, self.model)
+        self.multilingual = known is None or len(known) > 1
         # Streaming plugins (AssemblyAI, ElevenLabs realtime) implement no recognize(): they get a
         # short stream per utterance; everything else gets one batch request.
         self.route: Literal["recognize", "stream"] = "stream" if stt.capabilities.streaming else "recognize"
@@ -91,7 +120,9 @@ class SpeechToText:
                         raise NoTranscriptError("the provider returned no alternative")
                     text, language = alt.text, str(alt.language or "") or None
                     confidence: float | None = alt.confidence
+                    signals = Signals.from_metadata(alt.metadata)
                 else:
+                    signals = None
                     text, language, confidence = await recognize_streamed(
                         self.stt, audio, language=self.language, conn_options=opts
                     )
@@ -100,12 +131,25 @@ class SpeechToText:
         except Exception as exc:
             kind, detail = classify(exc)
             raise ProviderFailure(self.name, kind, detail) from exc
+        text = (text or "").strip()
+        rejection = judge(
+            provider=self.name,
+            text=text,
+            requested_language=self.room_language,
+            reported_language=language,
+            signals=signals,
+            rules=self.rules,
+            multilingual=self.multilingual,
+        )
+        if rejection is not None:
+            raise ProviderFailure(self.name, rejection.kind, rejection.detail)
         return Transcript(
-            text=(text or "").strip(),
-            language=language or self.language,
+            text=text,
+            language=language or self.room_language or self.language,
             confidence=confidence if confidence else None,
             provider=self.name,
             model=self.model,
+            signals=signals,
         )
 
     async def aclose(self) -> None:

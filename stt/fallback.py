@@ -7,7 +7,9 @@ adapter for profiles that want a single streaming STT).
 
 A provider that failed is moved to the back of the order for `cooldown` seconds instead of being
 skipped: a dead provider must not add a timeout to every utterance, but an utterance is never lost
-while any provider might still answer.
+while any provider might still answer. An answer refused as implausible (`language_unsupported`,
+`low_confidence`, `hallucination`) moves on to the next provider the same way, but puts nobody in
+cooldown: the provider is healthy, the audio was the problem (music, silence, another language).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from livekit import rtc
 from livekit.agents import stt as lk_stt
 from livekit.agents.vad import VAD
 
-from .base import ProviderFailure, SpeechToText, Transcript
+from .base import REJECTIONS, ProviderFailure, SpeechToText, Transcript
 
 log = logging.getLogger("escuta.stt")
 
@@ -91,10 +93,15 @@ class FallbackTranscriber:
                 seconds = time.perf_counter() - t0
                 attempts.append(Attempt(provider.name, f.kind, f.detail, seconds))
                 self.stats[(provider.name, f.kind)] += 1
-                self._down_until[provider.name] = self._clock() + self.cooldown
-                log.warning(
-                    "speech-to-text provider %s failed (%s) after %.2fs: %s",
+                rejected = f.kind in REJECTIONS
+                if not rejected:
+                    self._down_until[provider.name] = self._clock() + self.cooldown
+                # A refused answer is about the audio (music, silence), not an incident: info, not warning.
+                log.log(
+                    logging.INFO if rejected else logging.WARNING,
+                    "speech-to-text provider %s %s (%s) after %.2fs: %s",
                     provider.name,
+                    "answer refused" if rejected else "failed",
                     f.kind,
                     seconds,
                     f.detail,

@@ -71,7 +71,9 @@ def build_tts(config: AvatarConfig, settings: Settings, key: str) -> tts.TTS[Any
     raise unsupported_tts(config.tts_provider)
 
 
-async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any) -> Prepared:
+async def prepare(
+    settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any, *, language: str | None = None
+) -> Prepared:
     """Everything the conversation needs, for this organization only; `AvatarUnavailable` otherwise."""
     config, triggers = await load_config(pool, org_id)
     if config is None:
@@ -89,7 +91,7 @@ async def prepare(settings: Settings, pool: asyncpg.Pool, org_id: UUID, vad: Any
         )
         llm_key = await resolve("openai")
         tts_key = await resolve(config.tts_provider)
-        stt_providers = await build_providers(settings, org_id, resolve)
+        stt_providers = await build_providers(settings, org_id, resolve, language=language)
     except MissingCredentialError as exc:
         raise AvatarUnavailable(f"missing_{exc.provider}_key", f"the organization has no {exc.provider} key") from None
     async with tenant_connection(pool, org_id) as conn:

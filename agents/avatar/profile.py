@@ -86,7 +86,7 @@ class AvatarProfile(Profile):
         # livekit's own Silero VAD for the session's turn-taking (the worker's prewarmed model is Escuta's chain's).
         vad = silero.VAD.load()
         try:
-            self.prepared = await prepare(ctx.settings, ctx.pool, org_id, vad)
+            self.prepared = await prepare(ctx.settings, ctx.pool, org_id, vad, language=ctx.session.language)
         except AvatarUnavailable as exc:
             log.warning("no avatar for organization %s: %s", org_id, exc.code)
             self.unavailable = exc

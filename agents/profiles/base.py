@@ -37,6 +37,7 @@ class SessionInfo:
     org_id: UUID | None
     solution: str | None
     clock_origin: datetime  # wall-clock time of session-clock zero (the room's creation)
+    language: str | None = None  # what the room speaks: its solution's, else its organization's (None: not set)
 
 
 @dataclass(frozen=True)

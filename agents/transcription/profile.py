@@ -42,7 +42,9 @@ class TranscriptionProfile(Profile):
 
     async def start(self, ctx: ProfileContext) -> None:
         self.ctx = ctx
-        providers = await build_providers(ctx.settings, ctx.session.org_id, ctx.resolve_credential)
+        providers = await build_providers(
+            ctx.settings, ctx.session.org_id, ctx.resolve_credential, language=ctx.session.language
+        )
         self.stt = FallbackTranscriber(
             providers,
             attempt_timeout=ctx.settings.stt.attempt_timeout_seconds,

