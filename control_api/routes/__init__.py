@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from control_api.routes import coach, health, livekit_webhook, metrics, sessions, token, transcription
-from control_api.routes.accounts import auth, cadastro, credentials, devices, members, solutions
+from control_api.routes.accounts import auth, cadastro, credentials, devices, members, organization, solutions
 from control_api.routes.avatar import config as avatar_config
 from control_api.routes.avatar import credits as avatar_credits
 from control_api.routes.avatar import session as avatar_session
@@ -33,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     devices.router,
     members.router,
     solutions.router,
+    organization.router,
     transcription.router,
     catalog.router,
     export.router,

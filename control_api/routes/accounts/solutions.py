@@ -18,7 +18,7 @@ from db import solutions as repo
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/solutions", tags=["solutions"])
-SolutionName = Path(pattern=SOLUTION_NAME_PATTERN, examples=["AiHelper"])
+SolutionName = Path(min_length=1, max_length=64, pattern=SOLUTION_NAME_PATTERN, examples=["AiHelper"])
 
 
 @router.get("")
