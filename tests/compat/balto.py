@@ -66,6 +66,45 @@ def wav_stream(pcm: Int16) -> list[bytes]:
     return chunks
 
 
+class LiveWebm:
+    """A WebM/Opus encoder fed in pieces, as a device records: each call returns the bytes muxed so far."""
+
+    def __init__(self) -> None:
+        self._sink = _Sink()
+        self._out = av.open(self._sink, "w", format="webm", options={"live": "1"})
+        self._stream = self._out.add_stream("libopus", rate=48000)
+        self._stream.layout = "mono"  # type: ignore[union-attr]
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+
+    def encode(self, pcm: Int16) -> bytes:
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SR
+        for resampled in self._resampler.resample(frame):
+            for packet in self._stream.encode(resampled):  # type: ignore[union-attr]
+                self._out.mux(packet)
+        return self._sink.take()
+
+    def close(self) -> bytes:
+        for packet in self._stream.encode(None):  # type: ignore[union-attr]
+            self._out.mux(packet)
+        self._out.close()
+        return self._sink.take()
+
+
+class LiveWav:
+    """A streaming WAV fed in pieces: the header with the first one."""
+
+    def __init__(self) -> None:
+        self._header: bytes | None = wav_stream(np.zeros(1, np.int16))[0][:-2]
+
+    def encode(self, pcm: Int16) -> bytes:
+        head, self._header = self._header or b"", None
+        return head + pcm.astype("<i2").tobytes()
+
+    def close(self) -> bytes:
+        return b""
+
+
 class _Sink(io.RawIOBase):
     """A write-only, non-seekable file: what the muxer wrote since the last `take`."""
 
@@ -127,6 +166,19 @@ class Device:
             await self.ws.send_bytes(chunk)
             sent.append(time.perf_counter())
         return sent
+
+    async def play(self, encoder: LiveWebm | LiveWav, pcm: Int16, *, at: float | None = None) -> float:
+        """Record-and-send at real time: each 250 ms of ``pcm`` is encoded and sent once it has been
+        "heard". ``at``: when sample 0 is heard (default now). Returns when the last sample is heard."""
+        step = int(CHUNK_SECONDS * SR)
+        at = time.perf_counter() if at is None else at
+        for start in range(0, len(pcm), step):
+            chunk = pcm[start : start + step]
+            await asyncio.sleep(max(0.0, at + (start + len(chunk)) / SR - time.perf_counter()))
+            data = encoder.encode(chunk)
+            if data:
+                await self.ws.send_bytes(data)
+        return at + len(pcm) / SR
 
     def recommendations(self) -> list[dict[str, Any]]:
         return [f for _t, f in self.frames if f.get("comando") == "recomendar"]
