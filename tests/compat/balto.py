@@ -34,7 +34,7 @@ def silence(seconds: float) -> Int16:
 def webm_opus(pcm: Int16) -> list[bytes]:
     """``pcm`` (16 kHz mono) as a live WebM/Opus stream, cut where each 250 ms of audio has been written."""
     sink = _Sink()
-    out = av.open(sink, "w", format="webm", options={"live": "1"})
+    out = av.open(sink, "w", format="webm", options={"live": "1", "cluster_time_limit": "250"})
     stream = out.add_stream("libopus", rate=48000)
     stream.layout = "mono"  # type: ignore[union-attr]
     resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
@@ -71,7 +71,9 @@ class LiveWebm:
 
     def __init__(self) -> None:
         self._sink = _Sink()
-        self._out = av.open(self._sink, "w", format="webm", options={"live": "1"})
+        # What a browser's MediaRecorder with a 250 ms timeslice hands over: a cluster every 250 ms (the
+        # muxer's default holds a cluster, so the first bytes of an utterance, for seconds).
+        self._out = av.open(self._sink, "w", format="webm", options={"live": "1", "cluster_time_limit": "250"})
         self._stream = self._out.add_stream("libopus", rate=48000)
         self._stream.layout = "mono"  # type: ignore[union-attr]
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)

@@ -13,6 +13,7 @@ is in docs/compatibility.md.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import secrets
 import sys
@@ -25,6 +26,7 @@ import aiohttp
 import asyncpg
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from core.counter.wire import SEED_EVENT_FIELDS
 from tests.accounts.helpers import register_device
@@ -220,6 +222,17 @@ async def test_wav_device_gets_recommendation(
         event = dev.recommendations()[0]
         assert set(SEED_EVENT_FIELDS) <= set(event) and event["produto"] == "Paracetamol 750 mg"
         assert event["atendente"] == "Balcão Entrada 01"  # no clerk named: the device's name
+        # Like any counter session: in the organization's Excel export (seed 001's report), by device.
+        await ws.close()
+        org = {"orgId": ph.created["organization_id"]}
+
+        async def exported() -> bool:
+            r = await ph.http.get("/api/export/xlsx", params=org, headers=ADMIN)
+            wb = load_workbook(io.BytesIO(r.content), read_only=True)
+            cells = {str(c) for sheet in wb.worksheets for row in sheet.iter_rows(values_only=True) for c in row}
+            return r.status_code == 200 and "Paracetamol 750 mg" in cells and "Balcão Entrada 01" in cells
+
+        await until(exported, 30, "the session in the Excel export")
     stored = await db_pool.fetchval(
         "SELECT count(*) FROM counter_recommendations WHERE id = $1", uuid.UUID(event["id"])
     )
