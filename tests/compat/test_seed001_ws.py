@@ -22,6 +22,7 @@ from tests.accounts.helpers import new_client_org, register, register_device
 from tests.compat.balto import Device, closed_with, silence, speech, wav_stream, webm_opus
 from tests.conftest import TEST_ADMIN_TOKEN, make_settings
 from tests.e2e import api_at
+from tests.transcription.speech import SR
 
 INVALID_KEY = (4001, "API Key Invalida")
 
@@ -169,8 +170,8 @@ async def test_without_livekit_audio_is_accepted_then_closed_1013(
         dev.start()
         await ws.send_str(json.dumps({"api_key": device["api_key"]}))
         started = time.perf_counter()
-        # Real-time WebM/Opus while the bridge waits for the room: buffered, not refused.
-        sent = await dev.stream(webm_opus(speech("Estou com dor de cabeça desde cedo")))
+        # 1.5 s of real-time WebM/Opus while the bridge waits (2 s) for the room: buffered, not refused.
+        sent = await dev.stream(webm_opus(speech("Estou com dor de cabeça desde cedo")[: 3 * SR // 2]))
         assert not ws.closed or time.perf_counter() - started >= 1.9, "closed before the bounded wait"
         assert await dev.closed(10) == 1013
         assert dev.close_reason == "LiveKit indisponivel"
