@@ -209,7 +209,7 @@ async def run(rounds: int) -> None:
         async with (
             api_on_veth(server, settings, pool) as base,
             httpx.AsyncClient(base_url=base) as http,
-            running_agent_worker(server, tmp / "worker.log", agent_name=agent, argv=argv, env=env),
+            running_agent_worker(server, tmp / "worker.log", agent_name=agent, argv=argv, env=env, register_within=120),
         ):
             cliente = {"email": "bench@example.com", "razao_social": "Bench", "telefone": "1"}
             created = (await http.post("/cadastro/cliente", json=cliente, headers=ADMIN)).json()
