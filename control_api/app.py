@@ -14,6 +14,7 @@ from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS
+from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
 
@@ -27,16 +28,23 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if app.state.pool is not None:
-            yield
-            return
-        if not s.db.url:
-            raise ConfigError("ESCUTA_DATABASE_URL is not set (use `escuta run` for an embedded database)")
-        app.state.pool = await create_pool(s.db.url, s)
+        owned = app.state.pool is None
+        if owned:
+            if not s.db.url:
+                raise ConfigError("ESCUTA_DATABASE_URL is not set (use `escuta run` for an embedded database)")
+            app.state.pool = await create_pool(s.db.url, s)
         try:
             yield
         finally:
-            await app.state.pool.close()
+            # Live connections first (Balto bridges leave their rooms; the LISTEN connection closes).
+            bridges = getattr(app.state, "device_bridges", None)
+            if bridges is not None:
+                await bridges.aclose()
+            feed = getattr(app.state, "live_events", None)
+            if feed is not None:
+                await feed.aclose()
+            if owned:
+                await app.state.pool.close()
 
     app = FastAPI(
         title="Escuta control API",
@@ -62,5 +70,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     for router in ROUTERS:
         app.include_router(router)
+    # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).
+    app.mount("/socket.io", build_socketio(app.state, s.api.cors_origin_regex))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

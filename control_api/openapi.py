@@ -3,7 +3,8 @@
 FastAPI documents a 422 with its own body on every operation; Escuta answers invalid input with 400 and
 ``{"error": {...}}`` instead (control_api/errors.py). This replaces the 422s and documents, per
 operation, the errors its shape implies: 400 for any input, 401/403 for any credential, 404 for a path
-with an id, 413 for a request body, 503 when the database is away. Route-specific errors (402, 409,
+with an id or an ``orgId`` (the platform admin acting for an organization), 413 for a request body, 503
+when the database is away. Route-specific errors (402, 409,
 422 for content the API understood but refuses, 429, 502) are declared on the routes with
 `schemas.common.errors`. The result is checked into
 `docs/openapi.json` (tests/api/test_openapi.py keeps it current).
@@ -44,7 +45,7 @@ def implied_errors(method: str, path: str, operation: dict[str, Any]) -> set[int
         codes |= {401, 403}
     if any("apiKey" in requirement for requirement in security):
         codes.add(429)  # a source that keeps presenting unknown keys is throttled before the lookup
-    if "{" in path:
+    if "{" in path or any(p.get("name") == "orgId" for p in operation.get("parameters", [])):
         codes.add(404)
     if operation.get("requestBody"):
         codes.add(413)

@@ -6,6 +6,7 @@ Kept free of imports from ``deps`` so the two modules cannot import each other i
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from dataclasses import dataclass
@@ -13,14 +14,16 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from control_api.errors import ApiError
 from core.security.keys import key_matches, parse_key
 from core.security.ratelimit import RateLimited, RateLimiter
 from core.security.tokens import InvalidToken, verify_access
 from core.settings import Settings
+from db import accounts as accounts_repo
 from db import devices as devices_repo
 from db.tenancy import tenant_connection
 
@@ -128,7 +131,7 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None
 
 
-def limiter(request: Request) -> RateLimiter:
+def limiter(request: HTTPConnection) -> RateLimiter:
     state = request.app.state
     if getattr(state, "rate_limiter", None) is None:
         state.rate_limiter = RateLimiter()
@@ -136,7 +139,7 @@ def limiter(request: Request) -> RateLimiter:
     return rl
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     # uvicorn's --proxy-headers/--forwarded-allow-ips decide whether X-Forwarded-For is trusted.
     return request.client.host if request.client else "unknown"
 
@@ -159,7 +162,57 @@ def get_current_user(request: Request, _declared: AccessTokenAuth = None) -> Aut
 CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
 
 
-def require_org_member(user: CurrentUser) -> OrgUser:
+# The platform admin acting for an organization has no user id of its own in it: this one stands for it.
+PLATFORM_ACTOR_USER = UUID(int=0)
+OrgIdQuery = Annotated[
+    UUID | None,
+    Query(
+        alias="orgId",
+        description="Platform admin only: act for this organization (recorded in its audit trail).",
+    ),
+]
+
+
+def platform_actor(settings: Settings, token: str) -> str | None:
+    """``admin-token`` or ``user:<id>`` when the bearer is the platform admin, else None."""
+    if hmac.compare_digest(token.encode(), settings.api.admin_token.get_secret_value().encode()):
+        return "admin-token"
+    try:
+        claims = verify_access(settings, token)
+    except InvalidToken:
+        return None
+    return f"user:{claims.user_id}" if claims.platform_admin else None
+
+
+async def _act_for(request: Request, org_id: UUID) -> OrgUser:
+    """The platform admin acting for ``org_id`` on an organization route: checked and recorded."""
+    token = _bearer(request)
+    settings: Settings = request.app.state.settings
+    actor = platform_actor(settings, token) if token else None
+    if actor is None:
+        if token is None:
+            raise _unauthorized("missing bearer token")
+        raise ApiError(403, "forbidden", "orgId is for the platform admin; members act for their own organization")
+    pool: asyncpg.Pool | None = request.app.state.pool
+    if pool is None:
+        raise ApiError(503, "database_unavailable", "the database is not connected yet")
+    async with tenant_connection(pool, org_id) as conn:
+        if not await accounts_repo.org_exists(conn, org_id):
+            raise ApiError(404, "not_found", "no such organization")
+        await accounts_repo.record_admin_action(conn, org_id, actor, request.method, request.url.path)
+    log.info("platform admin acting for org=%s: %s %s", org_id, request.method, request.url.path)
+    return OrgUser(PLATFORM_ACTOR_USER, org_id, "admin", True)
+
+
+async def require_org_member(
+    request: Request,
+    org: OrgIdQuery = None,
+    _declared: AccessTokenAuth = None,
+    _admin: AdminTokenAuth = None,
+) -> OrgUser:
+    if org is not None:
+        return await _act_for(request, org)
+    user = get_current_user(request)
     if user.org_id is None or user.role is None:
         raise ApiError(403, "forbidden", "this account belongs to no organization")
     return OrgUser(user.user_id, user.org_id, user.role, user.platform_admin)
@@ -177,7 +230,7 @@ def require_org_admin(user: OrgMember) -> OrgUser:
 OrgAdmin = Annotated[OrgUser, Depends(require_org_admin)]
 
 
-def _key_cache(request: Request) -> dict[str, _CachedKey]:
+def _key_cache(request: HTTPConnection) -> dict[str, _CachedKey]:
     state = request.app.state
     if getattr(state, "api_key_cache", None) is None:
         state.api_key_cache = {}
@@ -185,7 +238,7 @@ def _key_cache(request: Request) -> dict[str, _CachedKey]:
     return cache
 
 
-def forget_key(request: Request, prefix: str) -> None:
+def forget_key(request: HTTPConnection, prefix: str) -> None:
     """Drop a key from this process's cache (called on revocation)."""
     _key_cache(request).pop(prefix, None)
 
@@ -207,7 +260,7 @@ async def _load_key(pool: asyncpg.Pool, prefix: str) -> _CachedKey | None:
     )
 
 
-async def principal_from_key(request: Request, key: str) -> Principal:
+async def principal_from_key(request: HTTPConnection, key: str) -> Principal:
     parsed = parse_key(key)
     if parsed is None:
         raise _unauthorized("invalid API key")

@@ -26,16 +26,57 @@ async def create_org(
     *,
     email: str | None = None,
     phone: str | None = None,
+    client_id: str | None = None,
     language: str | None = None,
-) -> None:
+) -> bool:
+    """False when ``client_id`` is taken by another organization (nothing is created then)."""
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO organizations (id, name, email, phone, client_id, language) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                org_id,
+                name,
+                email,
+                phone,
+                client_id,
+                language,
+            )
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
+
+
+async def set_client_id(conn: Conn, org_id: UUID, client_id: str | None) -> asyncpg.Record | None:
+    """The updated organization, or None when another organization has that client id (seed 003's id)."""
+    try:
+        async with conn.transaction():
+            row: asyncpg.Record | None = await conn.fetchrow(
+                "UPDATE organizations SET client_id = $2 WHERE id = $1 RETURNING *", org_id, client_id
+            )
+    except asyncpg.UniqueViolationError:
+        return None
+    return row
+
+
+async def record_admin_action(conn: Conn, org_id: UUID, actor: str, method: str, path: str) -> None:
+    """The platform admin acted for ``org_id`` (its audit trail)."""
     await conn.execute(
-        "INSERT INTO organizations (id, name, email, phone, language) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO platform_admin_actions (org_id, actor, method, path) VALUES ($1, $2, $3, $4)",
         org_id,
-        name,
-        email,
-        phone,
-        language,
+        actor,
+        method,
+        path,
     )
+
+
+async def admin_actions(conn: Conn, org_id: UUID, limit: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT * FROM platform_admin_actions WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        org_id,
+        limit,
+    )
+    return rows
 
 
 async def get_org(conn: Conn, org_id: UUID) -> asyncpg.Record | None:

@@ -41,14 +41,21 @@ def room_settings(server: LiveKitServer, database_url: str, agent_name: str, **o
 @contextlib.asynccontextmanager
 async def api_on_veth(server: LiveKitServer, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
     """The control API on our veth address, so the test server's webhooks reach it; yields its base URL."""
+    async with api_at(server.host_ip, settings, pool) as base:
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def api_at(host: str, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The control API served by uvicorn on ``host`` (a free port) in this event loop; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((server.host_ip, 0))
+    sock.bind((host, 0))
     uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
     task = asyncio.create_task(uv.serve(sockets=[sock]))
     while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
         await asyncio.sleep(0.02)
     try:
-        yield f"http://{server.host_ip}:{sock.getsockname()[1]}"
+        yield f"http://{host}:{sock.getsockname()[1]}"
     finally:
         uv.should_exit = True
         await task

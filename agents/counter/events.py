@@ -12,12 +12,11 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Text-stream topic the device reads events on, and the RPC method it answers through.
-RECOMMENDATION_TOPIC = "escuta.balcao.recomendacao"
-FEEDBACK_RPC_METHOD = "escuta.balcao.feedback"
-FEEDBACK_TOPIC = "escuta.balcao.feedback"  # the same payload as a text message, for clients without RPC
+# Text-stream topic the device reads events on, and the RPC method it answers through (core/counter/wire.py:
+# the API's `/ws` bridge relays the same names).
+from core.counter.wire import EVENT_FIELDS, FEEDBACK_RPC_METHOD, FEEDBACK_TOPIC, RECOMMENDATION_TOPIC
 
-EVENT_FIELDS = ("id", "comando", "produto", "explicacao", "transcricao_base", "atendente")
+__all__ = ["EVENT_FIELDS", "FEEDBACK_RPC_METHOD", "FEEDBACK_TOPIC", "RECOMMENDATION_TOPIC"]
 
 
 class RecommendationEvent(TypedDict):

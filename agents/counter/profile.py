@@ -11,7 +11,10 @@ through the RPC method ``escuta.balcao.feedback`` or a text message on the same 
 ``atendente`` in the event is the device participant's name (the token's ``userId``, which the
 counter app sets to the clerk logged in), else its identity. Telling clerks apart by voice is out of
 scope. A device with one microphone that hears both people would be all ``atendente`` here: the
-customer must be a separate participant (or channel) until speaker separation exists.
+customer must be a separate participant (or channel) until speaker separation exists. The exception is
+a device bridged from seed 001's `/ws` (its token says ``escuta.microphone=shared``): as in seed 001,
+everything its microphone hears is read as the conversation (role ``cliente``), and it still receives
+the suggestions as the clerk's screen.
 
 In ``escuta replay`` there are no tokens: channel 2 (``speaker-2``) plays the counter device and
 channel 1 the customer, and with no organization the sample catalog and the local recommender run.
@@ -50,6 +53,7 @@ from agents.profiles.base import (
 )
 from agents.transcription.profile import TranscriptionProfile
 from core.counter.catalog import CatalogIndex, load_sample_catalog
+from core.counter.wire import MICROPHONE_ATTRIBUTE, SHARED_MICROPHONE
 from db.transcription import TranscriptRow
 
 log = logging.getLogger("escuta.counter")
@@ -74,6 +78,11 @@ def device_of(speaker: Speaker) -> uuid.UUID | None:
         return uuid.UUID(str(raw)) if raw else None
     except ValueError:
         return None
+
+
+def shared_microphone(speaker: Speaker) -> bool:
+    """A device whose one microphone hears customer and clerk (seed 001's `/ws` devices, bridged)."""
+    return speaker.attributes.get(MICROPHONE_ATTRIBUTE) == SHARED_MICROPHONE
 
 
 def clerk_name(speaker: Speaker) -> str:
@@ -157,7 +166,8 @@ class CounterProfile(TranscriptionProfile):
             return
         self._stt_seconds += max(0.0, row.end_s - row.start_s)
         self._stt_provider = row.provider or self._stt_provider
-        role: Role = "atendente" if self.is_clerk(speaker) else "cliente"
+        clerk = self.is_clerk(speaker)
+        role: Role = "atendente" if clerk and not shared_microphone(speaker) else "cliente"
         if self.devices:
             await self._open_store()  # the interaction exists (and is costed) even with no suggestion
         if not row.text:

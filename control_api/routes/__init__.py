@@ -13,14 +13,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from control_api.routes import coach, health, livekit_webhook, metrics, sessions, stt_health, token, transcription
-from control_api.routes.accounts import auth, cadastro, credentials, devices, members, solutions
+from control_api.routes.accounts import auth, cadastro, credentials, devices, members, organization, solutions
 from control_api.routes.accounts import language as org_language
 from control_api.routes.avatar import config as avatar_config
 from control_api.routes.avatar import credits as avatar_credits
 from control_api.routes.avatar import session as avatar_session
 from control_api.routes.avatar import triggers as avatar_triggers
 from control_api.routes.clips import bursts, monitoring, streams
-from control_api.routes.counter import catalog, export
+from control_api.routes.counter import catalog, device_socket, export
 
 # `/token` first: it is the hottest route, and routes are matched in order.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -37,9 +37,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     members.router,
     solutions.router,
     org_language.router,
+    organization.router,
     transcription.router,
     catalog.router,
     export.router,
+    device_socket.router,
     coach.router,
     bursts.router,
     monitoring.router,

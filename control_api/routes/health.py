@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from control_api.deps import AppSettings, Pool, require_platform_admin
 from control_api.errors import ApiError
 from control_api.schemas.common import ErrorBody
-from control_api.schemas.health import DatabaseUnreachable, Liveness, Readiness, WorkerHealth
+from control_api.schemas.health import DatabaseUnreachable, Liveness, Readiness, ServiceStatus, WorkerHealth
 from db import scheduler as scheduler_repo
 from db.migrate import pending
 
@@ -31,6 +31,24 @@ def _unavailable(model: Any, description: str) -> dict[int | str, dict[str, Any]
 
 def _json_503(answer: BaseModel) -> JSONResponse:
     return JSONResponse(answer.model_dump(mode="json"), status_code=503)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating here (its Accept lists text/html before any JSON), not an API client."""
+    accept = request.headers.get("accept", "")
+    html, json_ = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json_ < 0 or html < json_)
+
+
+@router.get("/", response_model=ServiceStatus)
+async def root(request: Request) -> ServiceStatus | Response:
+    """The service status as JSON (seed 002's `GET /`). A browser asking for HTML gets the web console
+    when one is installed (`app.state.console_page`, a later issue's hook); until then, this JSON."""
+    console = getattr(request.app.state, "console_page", None)
+    if console is not None and wants_html(request):
+        page: Response = await console(request)
+        return page
+    return ServiceStatus(status="ok", service="escuta", version=request.app.version, docs="/docs", health="/health")
 
 
 @router.get("/health")

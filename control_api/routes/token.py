@@ -1,68 +1,41 @@
 """`POST /token` (seed 003's contract): a LiveKit access token for ``{solution}-{clientId}-{userId}``.
 
+Seed 003's client posts to the service's root URL, so `POST /` answers exactly like `/token`.
 Unlike the seed, minting needs a credential (device key, user access token, or a publishable key from
-an allowed origin) and ``clientId`` must be the caller's own organization. The server alone decides
-the grants: join/publish/subscribe/data in that one room, a short TTL, never room admin or hidden.
-The token's room configuration dispatches the Escuta agent with ``{"profile","org_id","solution"}``.
+an allowed origin) and ``clientId`` must name the caller's own organization: its external client id
+(`PUT /organization/client-id`, e.g. ``"123"``) or its UUID. The server alone decides the grants:
+join/publish/subscribe/data in that one room, a short TTL, never room admin or hidden. The token's
+room configuration dispatches the Escuta agent with ``{"profile","org_id","solution"}``.
 
 The answer's `url` is `ESCUTA_LIVEKIT_PUBLIC_URL`, or `LIVEKIT_URL` when that is unset (local
 development); an avatar solution needs a public one (503 `livekit_url_not_public` otherwise, like `/new`).
 
-The hot path avoids the database: keys are cached (control_api/principals.py), and solutions and the
-room registry are cached here for a few seconds; only a room's first mint writes its registry row.
+The hot path avoids the database: keys are cached (control_api/principals.py), and solutions, client
+ids and the room registry are cached for a few seconds (control_api/services/rooms.py).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from control_api.deps import Principal
 from control_api.errors import ApiError
-from control_api.principals import CACHE_MAX_ENTRIES, client_address, get_principal, limiter, rate_limited
+from control_api.principals import client_address, get_principal, limiter, rate_limited
 from control_api.schemas.common import errors
 from control_api.schemas.token import TOKEN_REQUEST_BODY, TokenAnswer
+from control_api.services import rooms
 from control_api.services.credits import require_avatar_credit
 from control_api.services.livekit_url import require_public_livekit_url
 from control_api.services.tokens import TokenBody, mint
+from core.naming import room_name, room_too_long
 from core.security.ratelimit import RateLimited
 from core.settings import Settings
-from db import solutions as repo
 from db.credits import AVATAR_PROFILE
-from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["token"])
-SOLUTION_CACHE_SECONDS = 5.0  # a changed profile reaches new tokens within this
-ROOM_REGISTRY_REFRESH = 60.0  # last_minted_at resolution per room
-
-
-def _cache(request: Request, name: str) -> dict[Any, Any]:
-    state = request.app.state
-    cache: dict[Any, Any] | None = getattr(state, name, None)
-    if cache is None:
-        cache = {}
-        setattr(state, name, cache)
-    return cache
-
-
-async def _profile(request: Request, pool: Any, principal: Principal, solution: str) -> str | None:
-    cache = _cache(request, "solution_cache")
-    key = (principal.org_id, solution)
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < SOLUTION_CACHE_SECONDS:
-        return hit[1]  # type: ignore[no-any-return]
-    async with tenant_connection(pool, principal.org_id) as conn:
-        found = await repo.get_solution(conn, principal.org_id, solution)
-    profile = found["profile"] if found else None
-    if len(cache) >= CACHE_MAX_ENTRIES:
-        cache.clear()
-    cache[key] = (now, profile)
-    return profile
 
 
 async def _body(request: Request) -> TokenBody:
@@ -73,13 +46,15 @@ async def _body(request: Request) -> TokenBody:
         raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
-@router.post(
-    "/token",
-    response_model=TokenAnswer,
-    responses=errors(402, 404, 429),
+_OPENAPI: dict[str, Any] = {
     # Read by hand below, so declared here: the body, and the credentials `get_principal` accepts.
-    openapi_extra={"requestBody": TOKEN_REQUEST_BODY, "security": [{"apiKey": []}, {"accessToken": []}]},
-)
+    "response_model": TokenAnswer,
+    "responses": errors(402, 404, 409, 429),
+    "openapi_extra": {"requestBody": TOKEN_REQUEST_BODY, "security": [{"apiKey": []}, {"accessToken": []}]},
+}
+
+
+@router.post("/token", **_OPENAPI)
 async def token(request: Request) -> Response:
     # No FastAPI dependencies or body field on the hottest route: the credential, the body, the settings
     # and the pool are taken by hand, which saves a measurable share of each request's CPU.
@@ -87,29 +62,26 @@ async def token(request: Request) -> Response:
     body = await _body(request)
     settings: Settings = request.app.state.settings
     pool = request.app.state.pool
+    state = request.app.state
     rl = limiter(request)
     try:
         rl.hit(settings.rate_limit.token, "token:subject", principal.subject)
         rl.hit(settings.rate_limit.token, "token:source", client_address(request))
     except RateLimited as exc:
         raise rate_limited(exc) from None
-    if body.clientId != str(principal.org_id):
+    if not await rooms.is_own_client_id(state, pool, principal.org_id, body.clientId):
         raise ApiError(403, "forbidden", "clientId is not the caller's organization")
-    profile = await _profile(request, pool, principal, body.solution)
+    profile = await rooms.solution_profile(state, pool, principal.org_id, body.solution)
     if profile is None:
         raise ApiError(404, "unknown_solution", f"solution {body.solution!r} is not configured for this organization")
+    room = room_name(body.solution, body.clientId, body.userId)
+    if room_too_long(room):
+        raise ApiError(400, "invalid_request", "userId: the room name would exceed LiveKit's 256 bytes")
     if profile == AVATAR_PROFILE:  # issue 10: a new avatar session needs credit (402 otherwise)
         await require_public_livekit_url(request.app.state, settings)  # issue 21: and a public LiveKit URL
+        # No LiveAvatar-key check here (unlike `GET /new`): a room minted here is told why inside it.
         await require_avatar_credit(pool, principal.org_id)
-    room = f"{body.solution}-{body.clientId}-{body.userId}"
-    registered = _cache(request, "room_registry_cache")
-    now = time.monotonic()
-    if now - registered.get(room, -ROOM_REGISTRY_REFRESH) >= ROOM_REGISTRY_REFRESH:
-        async with tenant_connection(pool, principal.org_id) as conn:
-            await repo.register_room(conn, principal.org_id, room, body.solution, profile)
-        if len(registered) >= CACHE_MAX_ENTRIES:
-            registered.clear()  # bounded memory; a cleared room is just re-registered on its next mint
-        registered[room] = now
+    await rooms.register_room(state, pool, principal.org_id, room, body.solution, profile)
     signed = mint(settings, principal, body, room, profile)
     # Serialized here rather than by FastAPI's response validation: the model is built once, and its JSON
     # encoder is faster than the json module on this hottest route.
@@ -117,3 +89,9 @@ async def token(request: Request) -> Response:
         token=signed, room=room, identity=room, apiKey=settings.livekit.api_key, url=settings.livekit.frontend_url()
     )
     return Response(answer.model_dump_json(), media_type="application/json")
+
+
+@router.post("/", operation_id="token_at_root", summary="Token (seed 003's root URL)", **_OPENAPI)
+async def token_at_root(request: Request) -> Response:
+    """Seed 003's clients post to the service's root URL: the same body, credential and answer as `/token`."""
+    return await token(request)

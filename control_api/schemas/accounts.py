@@ -17,6 +17,7 @@ from control_api.schemas.auth import Role
 from control_api.schemas.common import EMAIL_PATTERN
 from control_api.schemas.formats import RequestBody, Timestamp
 from core.language import DEFAULT_ORG_LANGUAGE, TAG_PATTERN
+from core.naming import CLIENT_ID_PATTERN
 
 _ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 _AT = "2025-03-14T09:26:53.589793+00:00"
@@ -104,14 +105,28 @@ class ClienteBody(RequestBody):
         max_length=10,
         description="The language the client's people speak (speech-to-text); `PUT /organization/language` changes it.",
     )
+    client_id: str | None = Field(
+        None,
+        pattern=CLIENT_ID_PATTERN,
+        description="Escuta's addition: the client's own id (seed 003's `clientId`, e.g. `123`); "
+        "default: a generated 8-digit one.",
+    )
 
 
 class ClienteCreated(BaseModel):
-    """The new client's first link code: its devices register with it (`POST /cadastro/balcao`)."""
+    """The new client's first link code (seed 001), plus what Escuta made for it: the organization, its
+    client id and its counter solution (`balcao`, profile `counter`), so its devices can get room tokens."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"codigo": "123456"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"codigo": "123456", "organization_id": _ID, "client_id": "123", "solution": "balcao"}]
+        }
+    )
 
     codigo: str = Field(pattern=r"^[0-9]{6}$")
+    organization_id: uuid.UUID
+    client_id: str = Field(description="Seed 003's `clientId` for this client's `/token` calls.")
+    solution: str = Field(description="The counter solution its devices use (`balcao`).")
 
 
 class LinkCode(BaseModel):
@@ -143,6 +158,36 @@ class BalcaoRegistered(BaseModel):
     api_key: str = Field(description="A `bk_...` device key, for `X-API-Key`.")
     balcao_id: uuid.UUID
     status: Literal["registered"]
+    client_id: str = Field(description="The organization's client id (seed 003's `clientId`; its UUID if it has none).")
+    solution: str | None = Field(description="The organization's counter solution, for `/token` (null: none yet).")
+
+
+class OrganizationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    clientId: str | None = Field(description="Seed 003's `clientId` (null: none set; the UUID works too).")
+
+
+class DeviceMe(BaseModel):
+    """Who a device key is: its device, organization and counter solution (what `/token` needs)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _ID,
+                    "name": "Balcão Entrada 01",
+                    "organization": {"id": _ID, "name": "Rede Pharma LTDA", "clientId": "123"},
+                    "solution": "balcao",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    name: str
+    organization: OrganizationRef
+    solution: str | None = Field(description="The organization's counter solution (null: none configured).")
 
 
 # --- devices and publishable keys -------------------------------------------------------------------------

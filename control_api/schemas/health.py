@@ -19,6 +19,24 @@ class Liveness(BaseModel):
     status: Literal["ok"]
 
 
+class ServiceStatus(BaseModel):
+    """`GET /` for API clients (seed 002's "Status da API")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ok", "service": "escuta", "version": "0.1.0", "docs": "/docs", "health": "/health"}
+            ]
+        }
+    )
+
+    status: Literal["ok"]
+    service: Literal["escuta"]
+    version: str
+    docs: str = Field(description="The interactive API documentation.")
+    health: str = Field(description="Liveness; `/health/ready` adds the database.")
+
+
 class Readiness(BaseModel):
     """Ready (200), or the database answers but this build has migrations it has not applied (503)."""
 

@@ -11,8 +11,9 @@ from pydantic.config import JsonDict
 from control_api.schemas.formats import RequestBody, Timestamp
 from control_api.schemas.speech import SpeechToTextStatus
 from core.language import TAG_PATTERN
+from core.naming import NAME_PATTERN
 
-SOLUTION_NAME_PATTERN = r"^[A-Za-z0-9_.]{1,64}$"
+SOLUTION_NAME_PATTERN = NAME_PATTERN  # seed 003's names ("Ai-Helper" too); only what LiveKit cannot carry is refused
 
 _SOLUTION: JsonDict = {
     "name": "AiHelper",

@@ -17,16 +17,26 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from control_api.principals import Principal
+from core.naming import MAX_SOLUTION, MAX_USER_ID, NAME_PATTERN
 from core.settings import Settings
 
 
 class TokenBody(BaseModel):
-    solution: str = Field(pattern=r"^[A-Za-z0-9_.]{1,64}$")
-    clientId: str = Field(min_length=1, max_length=64)
-    userId: str = Field(pattern=r"^[\w.@-]{1,128}$")
+    """Seed 003's body. Names as the seed allows them (``"Ai-Helper"``, ``"Daniel Silva"``); only what a
+    LiveKit room name cannot carry is refused (core/naming.py)."""
+
+    solution: str = Field(min_length=1, max_length=MAX_SOLUTION, pattern=NAME_PATTERN)
+    clientId: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The organization's client id (`PUT /organization/client-id`, e.g. `123`) or its UUID.",
+    )
+    userId: str = Field(min_length=1, max_length=MAX_USER_ID, pattern=NAME_PATTERN)
 
 
-def participant_fields(principal: Principal, user_id: str, solution: str) -> tuple[dict[str, Any], dict[str, str]]:
+def participant_fields(
+    principal: Principal, user_id: str, solution: str, extra: dict[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Metadata and attributes the agents read: who this participant is, decided by the credential."""
     attributes = {
         "escuta.org_id": str(principal.org_id),
@@ -44,19 +54,30 @@ def participant_fields(principal: Principal, user_id: str, solution: str) -> tup
     else:
         metadata = {"roles": ["guest"], "name": user_id}
         attributes["escuta.role"] = "guest"
+    attributes.update(extra or {})
     return metadata, attributes
 
 
-def mint(settings: Settings, principal: Principal, body: TokenBody, room: str, profile: str) -> str:
+def mint(
+    settings: Settings,
+    principal: Principal,
+    body: TokenBody,
+    room: str,
+    profile: str,
+    *,
+    name: str | None = None,
+    attributes: dict[str, str] | None = None,
+) -> str:
     """The LiveKit JWT, with exactly the claims livekit-api's ``AccessToken`` would write.
 
     Built directly because ``AccessToken.to_jwt`` spends most of its time in ``dataclasses.asdict``;
     tests/accounts/test_token.py checks claim-for-claim equality with ``AccessToken``'s output.
     """
-    metadata, attributes = participant_fields(principal, body.userId, body.solution)
+    shown = name or body.userId
+    metadata, attrs = participant_fields(principal, shown, body.solution, attributes)
     now = int(time.time())
     claims: dict[str, Any] = {
-        "name": body.userId,
+        "name": shown,
         "metadata": json.dumps(metadata, separators=(",", ":")),
         "video": {
             "roomJoin": True,
@@ -66,7 +87,7 @@ def mint(settings: Settings, principal: Principal, body: TokenBody, room: str, p
             "canPublishData": True,
             "canUpdateOwnMetadata": False,
         },
-        "attributes": attributes,
+        "attributes": attrs,
         "sub": room,
         "iss": settings.livekit.api_key,
         "nbf": now,

@@ -48,6 +48,35 @@ class CounterSettings(Section):
         "America/Sao_Paulo", description="Time zone of the Excel export's dates and of its days (summary per day)."
     )
 
+    # --- seed 001's `/ws` for Balto devices (control_api/routes/counter/device_socket.py) ---------------
+    ws_first_frame_timeout_seconds: float = Field(
+        5.0, gt=0, description='`/ws`: a device must send its `{"api_key"}` frame within this, else 4001.'
+    )
+    ws_connect_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="`/ws`: longest wait for the LiveKit room (retrying) before closing with 1013; audio "
+        "arriving meanwhile is buffered.",
+    )
+    ws_max_frame_bytes: int = Field(
+        262_144, ge=1024, description="`/ws`: largest binary frame accepted (500 ms of WAV is 16 KB); larger: 1009."
+    )
+    ws_max_backlog_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="`/ws`: decoded audio waiting to be published, at most (a client faster than real time, "
+        "or a room still connecting); beyond it the socket closes with 4029.",
+    )
+    ws_max_buffered_bytes: int = Field(
+        2_000_000, ge=65_536, description="`/ws`: received bytes waiting for the decoder, at most; beyond: 4029."
+    )
+    ws_resume_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="`/ws`: a device that reconnects within this resumes its session (same room, same "
+        "participant); suggestions made meanwhile are delivered on its return.",
+    )
+
     @field_validator("llm_by_org")
     @classmethod
     def _llm_by_org(cls, value: dict[str, str]) -> dict[str, str]:

@@ -24,12 +24,15 @@ async def test_seed_001_payloads_and_answers(
     )
     assert r.status_code == 200
     body = r.json()
-    assert list(body) == ["codigo"] and re.fullmatch(r"[0-9]{6}", body["codigo"])
+    # Seed 001's field first, then Escuta's additions (extra fields allowed; none removed).
+    assert next(iter(body)) == "codigo" and re.fullmatch(r"[0-9]{6}", body["codigo"])
+    assert set(body) == {"codigo", "organization_id", "client_id", "solution"} and body["solution"] == "balcao"
 
     r = await client.post("/cadastro/balcao", json={"nome_balcao": "Balcão Entrada 01", "user_codigo": body["codigo"]})
     assert r.status_code == 200
     device = r.json()
-    assert set(device) == {"api_key", "balcao_id", "status"}
+    assert set(device) == {"api_key", "balcao_id", "status", "client_id", "solution"}
+    assert (device["client_id"], device["solution"]) == (body["client_id"], "balcao")
     assert device["status"] == "registered"
     assert re.fullmatch(r"bk_[0-9a-f]{60}", device["api_key"])
     async with db_pool.acquire() as conn:

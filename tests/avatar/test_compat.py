@@ -50,6 +50,12 @@ async def test_new_mints_an_avatar_token_for_the_callers_org(
     await put_solution(client, a, "Lia", "avatar")
     assert (await client.get("/new", headers=a.headers)).json()["error"]["code"] == "insufficient_credits"
     await client.post("/credits/grants", json={"orgId": a.org_id, "amount": "10"}, headers=admin_headers)
+    # Issue 15: without the organization's own LiveAvatar key, refused before any token is minted.
+    r = await client.get("/new", headers=a.headers)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "missing_liveavatar_key")
+    assert "token" not in r.json()
+    r = await client.put("/credentials/liveavatar", json={"secret": "la-key-0123456789"}, headers=a.headers)
+    assert r.status_code == 200, r.text
     device = await device_for_org(client, a)
     r = await client.get("/new", params={"userId": "kiosk-1"}, headers={"X-API-Key": device["api_key"]})
     assert r.status_code == 200, r.text

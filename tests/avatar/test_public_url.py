@@ -169,6 +169,8 @@ async def test_new_and_token_hand_frontends_the_public_url(
     await put_solution(client, org, "Lia", "avatar")
     await put_solution(client, org, "Meet", "transcription")
     await client.post("/credits/grants", json={"orgId": org.org_id, "amount": "10"}, headers=admin_headers)
+    # `/new` refuses an organization without its own LiveAvatar key before minting (seed 000).
+    await client.put("/credentials/liveavatar", json={"secret": "la-key-0123456789"}, headers=org.headers)
     new = await client.get("/new", headers=org.headers)
     assert new.status_code == 200 and new.json()["url"] == TEST_LK_PUBLIC_URL
     claims = jwt.decode(new.json()["token"], TEST_LK_SECRET, algorithms=["HS256"])

@@ -10,6 +10,7 @@ platform-wide. Every wrong attempt is logged with its source and a masked code.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -20,29 +21,53 @@ from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
 from control_api.schemas.accounts import BalcaoBody, BalcaoRegistered, ClienteBody, ClienteCreated, LinkCode
 from control_api.schemas.common import errors
+from control_api.services.client_setup import COUNTER_SOLUTION, invite_owner
 from core.language import normalize
 from core.security.ratelimit import RateLimited
-from db import accounts, devices
+from db import accounts, devices, solutions
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/cadastro", tags=["cadastro"])
 log = logging.getLogger("escuta.api.cadastro")
 
 
-@router.post("/cliente")
+def _generated_client_id() -> str:
+    return str(10_000_000 + secrets.randbelow(90_000_000))  # 8 digits, like the seed's numeric ids
+
+
+@router.post("/cliente", responses=errors(409))
 async def cadastro_cliente(
     body: ClienteBody, _admin: PlatformAdmin, pool: Pool, settings: AppSettings
 ) -> ClienteCreated:
-    """Create a client organization and its first link code (platform admin only)."""
+    """Create a client organization ready for its pharmacy (platform admin only): its first link code,
+    its client id, and its counter solution `balcao`, so its devices can get room tokens at once."""
     org_id = uuid.uuid4()
+    client_id = body.client_id
     async with tenant_connection(pool, org_id) as conn:
-        await accounts.create_org(
-            conn, org_id, body.razao_social, email=body.email, phone=body.telefone, language=normalize(body.idioma)
-        )
+        for _attempt in range(5):
+            if await accounts.create_org(
+                conn,
+                org_id,
+                body.razao_social,
+                email=body.email,
+                phone=body.telefone,
+                client_id=client_id or _generated_client_id(),
+                language=normalize(body.idioma),
+            ):
+                break
+            if client_id is not None:
+                raise ApiError(409, "client_id_taken", "another organization already has this client id")
+        else:  # five generated ids taken in a row: not chance
+            raise ApiError(409, "client_id_taken", "could not generate a free client id; pass client_id")
+        org = await accounts.get_org(conn, org_id)
+        assert org is not None
+        await solutions.put_solution(conn, org_id, COUNTER_SOLUTION, "counter")
         code = await devices.create_link_code(
             conn, org_id, ttl=settings.link_code.ttl, max_devices=settings.link_code.max_devices
         )
-    return ClienteCreated(codigo=code)
+    # Seam for issue 14: the owner invitation for body.email (returned once, to the platform admin).
+    await invite_owner(pool, org_id, body.email)
+    return ClienteCreated(codigo=code, organization_id=org_id, client_id=org["client_id"], solution=COUNTER_SOLUTION)
 
 
 @router.post("/codigo", status_code=201)
@@ -93,7 +118,14 @@ async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settin
                 key, _ = await devices.create_api_key(
                     conn, found["org_id"], "device", body.nome_balcao, device_id=device_id
                 )
-                result = BalcaoRegistered(api_key=key.key, balcao_id=device_id, status="registered")
+                org = await accounts.get_org(conn, found["org_id"])
+                result = BalcaoRegistered(
+                    api_key=key.key,
+                    balcao_id=device_id,
+                    status="registered",
+                    client_id=(org["client_id"] if org else None) or str(found["org_id"]),
+                    solution=await solutions.counter_solution(conn, found["org_id"]),
+                )
             else:
                 reason = "used_up"  # lost a race for the last registration
     if result is not None:

@@ -10,19 +10,21 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from control_api.deps import OrgAdmin, Pool
+from control_api.deps import CurrentPrincipal, OrgAdmin, Pool
 from control_api.errors import ApiError
 from control_api.principals import forget_key
 from control_api.schemas.accounts import (
     Device,
     DeviceList,
+    DeviceMe,
+    OrganizationRef,
     PublishableKey,
     PublishableKeyBody,
     PublishableKeyCreated,
     PublishableKeyList,
     Revoked,
 )
-from db import devices
+from db import accounts, devices, solutions
 from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["devices"])
@@ -37,6 +39,26 @@ async def list_devices(admin: OrgAdmin, pool: Pool) -> DeviceList:
     async with tenant_connection(pool, admin.org_id) as conn:
         rows = await devices.list_devices(conn, admin.org_id)
     return DeviceList(items=[Device.from_row(r) for r in rows])
+
+
+# Declared before `/devices/{device_id}`, which would otherwise take "me" for an id.
+@router.get("/devices/me", openapi_extra={"security": [{"apiKey": []}]})
+async def device_me(principal: CurrentPrincipal, pool: Pool) -> DeviceMe:
+    """For a device key (`X-API-Key: bk_...`): its device, organization and counter solution."""
+    if principal.kind != "device" or principal.device_id is None:
+        raise ApiError(403, "forbidden", "only a device key (bk_...) has a device")
+    async with tenant_connection(pool, principal.org_id) as conn:
+        rows = await devices.list_devices(conn, principal.org_id, principal.device_id)
+        org = await accounts.get_org(conn, principal.org_id)
+        solution = await solutions.counter_solution(conn, principal.org_id)
+    if not rows or org is None:
+        raise _not_found("device")
+    return DeviceMe(
+        id=rows[0]["id"],
+        name=rows[0]["name"],
+        organization=OrganizationRef(id=org["id"], name=org["name"], clientId=org["client_id"]),
+        solution=solution,
+    )
 
 
 @router.get("/devices/{device_id}")

@@ -28,7 +28,7 @@ from db.pool import Conn
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/solutions", tags=["solutions"])
-SolutionName = Path(pattern=SOLUTION_NAME_PATTERN, examples=["AiHelper"])
+SolutionName = Path(min_length=1, max_length=64, pattern=SOLUTION_NAME_PATTERN, examples=["AiHelper"])
 
 
 async def _answers(conn: Conn, settings: Settings, org_id: UUID, rows: list[asyncpg.Record]) -> list[Solution]:

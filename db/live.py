@@ -1,0 +1,39 @@
+"""Live events between processes: PostgreSQL LISTEN/NOTIFY (migration 0080's triggers).
+
+A committed feedback event (`escuta_feedback`) or session change (`escuta_sessions`) is announced with a
+compact JSON payload: ids only (``{"id", "org", "meeting", ...}``), since NOTIFY payloads stop at 8000
+bytes; the listener reads the row itself, under the organization's scope. Works with any number of API
+processes and with the embedded server (NOTIFY is plain PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from db.pool import Conn
+
+FEEDBACK_CHANNEL = "escuta_feedback"
+SESSIONS_CHANNEL = "escuta_sessions"
+CHANNELS = (FEEDBACK_CHANNEL, SESSIONS_CHANNEL)
+
+Listener = Callable[[Any, int, str, object], None]  # asyncpg's (connection, pid, channel, payload)
+
+
+async def listen(dsn: str, channels: tuple[str, ...], callback: Listener) -> asyncpg.Connection:
+    """A dedicated connection (never a pooled one: LISTEN belongs to its session) listening on ``channels``."""
+    conn = await asyncpg.connect(dsn)
+    for channel in channels:
+        await conn.add_listener(channel, callback)
+    return conn
+
+
+async def feedback_payload(conn: Conn, event_id: str, org_id: UUID | None) -> dict[str, Any] | None:
+    """The feedback event exactly as its hosts received it (seed 002's payload)."""
+    payload: dict[str, Any] | None = await conn.fetchval(
+        "SELECT payload FROM feedback_events WHERE id = $1 AND org_id IS NOT DISTINCT FROM $2", event_id, org_id
+    )
+    return payload
