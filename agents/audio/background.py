@@ -237,7 +237,11 @@ class BackgroundSpeechGate:
         reached = np.flatnonzero(ahead >= 10.0 ** ((self.near_dbfs - self.t.cut_below_near_db) / 10.0))
         if not len(reached) or reached[0] < self._min_head:
             return None
-        cut = int(reached[0]) - 1
+        # The 256 ms ahead of window j reaches the participant's level a few windows before they start:
+        # the cut goes where the first of those windows is itself loud (then one window earlier).
+        j = int(reached[0])
+        loud = np.flatnonzero(head[j : j + self._k_long] >= self.near_dbfs - self.t.cut_head_below_db)
+        cut = j + (int(loud[0]) if len(loud) else 0) - 1
         # Only a head that sounds like the background evidence: a participant who starts softly keeps it.
         if float(np.percentile(head[:cut], self.t.near_quantile)) > self.near_dbfs - self.t.cut_head_below_db:
             return None
