@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import binary_opening, maximum_filter1d
+from scipy.ndimage import maximum_filter1d
 
 from .events import BackgroundVerdict, Decision
 from .frames import SAMPLE_RATE, Int16Array
@@ -109,7 +109,9 @@ class BackgroundSpeechGate:
         self._min_head = n(t.cut_min_head_s)
         self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
         self.activation = activation
-        self._buf = np.zeros(0, dtype=np.int16)
+        # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies).
+        self._window_powers: deque[float] = deque()
+        self._acc, self._filled = 0.0, 0
         self._power: deque[float] = deque([0.0] * self._k_long, maxlen=self._k_long)
         # Ring of the last `horizon` windows: short level and detector probability.
         self._levels = np.full(self._horizon, _SILENCE_DB)
@@ -131,15 +133,16 @@ class BackgroundSpeechGate:
 
     def push(self, x: Int16Array) -> None:
         """The audio the detector is about to judge (same chunks, same order)."""
-        if len(x):
-            self._buf = np.concatenate((self._buf, x)) if len(self._buf) else x
-
-    def _next_power(self) -> float:
-        x, self._buf = self._buf[: self.w], self._buf[self.w :]
-        if len(x) < self.w:  # cannot happen when fed like the detector; stay defined anyway
-            return 0.0
-        xf = x.astype(np.float32)
-        return float(np.dot(xf, xf)) / (self.w * _FULL_SCALE_SQ)
+        pos, xf = 0, x.astype(np.float32)
+        while pos < len(x):
+            take = min(self.w - self._filled, len(x) - pos)
+            part = xf[pos : pos + take]
+            self._acc += float(np.dot(part, part))
+            self._filled += take
+            pos += take
+            if self._filled == self.w:
+                self._window_powers.append(self._acc / (self.w * _FULL_SCALE_SQ))
+                self._acc, self._filled = 0.0, 0
 
     # --- per window ---------------------------------------------------------------------------------
 
@@ -148,7 +151,8 @@ class BackgroundSpeechGate:
         Returns `p`, or `p * reject_factor` for a window judged background."""
         t = self.t
         self.lead, self.established = 0, False
-        self._power.append(self._next_power())
+        # Fed like the detector, a window's audio has always arrived; stay defined if not.
+        self._power.append(self._window_powers.popleft() if self._window_powers else 0.0)
         powers = list(self._power)
         short = _db(sum(powers[-self._k_short :]) / self._k_short)
         long = _db(sum(powers) / self._k_long)
@@ -204,17 +208,18 @@ class BackgroundSpeechGate:
         recent = levels[-self._history :][speech[-self._history :]]
         if not len(recent):
             return
-        self.loud_dbfs, self.near_dbfs = (float(v) for v in np.percentile(recent, [t.loud_quantile, t.near_quantile]))
+        recent.sort()
+        self.loud_dbfs, self.near_dbfs = _pick(recent, t.loud_quantile), _pick(recent, t.near_quantile)
         near_by = maximum_filter1d(levels, 2 * self._isolation + 1, mode="nearest")
         evidence = speech & (levels < self.near_dbfs - t.evidence_below_db)
         evidence &= near_by < self.near_dbfs - t.evidence_gap_db
         evidence[max(0, len(evidence) - self._isolation) :] = False  # their future is not known yet
         if self._run > 1:
-            evidence = binary_opening(evidence, np.ones(self._run, dtype=bool))
+            evidence = _runs_of_at_least(evidence, self._run)
         self.evidence = int(evidence.sum())
         if self.evidence:
             self._last_evidence = self.windows
-            self.background_dbfs = float(np.percentile(levels[evidence], t.background_quantile))
+            self.background_dbfs = _pick(np.sort(levels[evidence]), t.background_quantile)
         was = self.present
         self.present = self.evidence >= t.evidence_windows or (was and self.windows - self._last_evidence <= self._keep)
         if self.present and not was:
@@ -268,6 +273,24 @@ class BackgroundSpeechGate:
         confidence = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
         decision: Decision = "near" if confidence >= 0.5 else "background"
         return BackgroundVerdict(decision, round(confidence, 3), round(margin, 1), round(bg, 1))
+
+
+def _pick(ordered: npt.NDArray[np.float64], percent: float) -> float:
+    """The `percent` percentile of an already sorted array (nearest rank: no interpolation needed here)."""
+    return float(ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100.0))])
+
+
+def _runs_of_at_least(mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """`mask` keeping only runs of at least `n` consecutive True (a morphological opening, in shifts)."""
+    if len(mask) < n:
+        return np.zeros_like(mask)
+    starts = mask[: len(mask) - n + 1].copy()
+    for k in range(1, n):
+        starts &= mask[k : len(mask) - n + 1 + k]
+    out = np.zeros_like(mask)
+    for k in range(n):
+        out[k : len(mask) - n + 1 + k] |= starts
+    return out
 
 
 def _db(mean_square: float) -> float:
