@@ -215,14 +215,18 @@ def generate(
     noises: tuple[str, ...] = NOISES,
     snrs: tuple[int, ...] | None = None,
     holdout: bool = False,
+    room_first_s: float = 0.0,
 ) -> dict[str, object]:
     """Write the corpus into `out` (skipped if `labels.json` there has the same recipe) and return labels.
 
-    `snrs` keeps only those SNRs of each noise (default: all of them); `holdout` adds the holdout part."""
+    `snrs` keeps only those SNRs of each noise (default: all of them); `holdout` adds the holdout part;
+    `room_first_s` adds, for the TV and the radio, the same scene with the room playing alone that much
+    longer before the participant's first words (split `<split>-roomfirst`): a device left connected with
+    the TV on before the customer arrives."""
     from agents.audio.frames import write_wav
 
     labels_path = out / "labels.json"
-    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}"
+    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}:{room_first_s}"
     if labels_path.exists():
         labels: dict[str, object] = json.loads(labels_path.read_text())
         if labels.get("recipe") == key:
@@ -250,6 +254,24 @@ def generate(
                 name = f"{lang}_{kind}_{snr}"
                 write_wav(out / f"{name}.wav", mix(track, noise, snr), SR)
                 files[name] = {**base, "noise": kind, "snr": snr}
+            if room_first_s > 0 and kind in ("tv", "radio"):
+                pad = int(room_first_s * SR)
+                shifted = [(s + room_first_s, e + room_first_s) for s, e in track.segments]
+                later = Track(np.concatenate((np.zeros(pad), track.audio)), shifted)
+                noise = make_noise(kind, len(later.audio), seed=100 * li + NOISES.index(kind) + 50, split=split)
+                for snr in snrs_of(kind):
+                    if snrs is not None and snr not in snrs:
+                        continue
+                    name = f"{lang}_{kind}_{snr}_roomfirst"
+                    write_wav(out / f"{name}.wav", mix(later, noise, snr), SR)
+                    files[name] = {
+                        **base,
+                        "split": f"{split}-roomfirst",
+                        "segments": later.segments,
+                        "duration": len(later.audio) / SR,
+                        "noise": kind,
+                        "snr": snr,
+                    }
     labels = {"recipe": key, "sample_rate": SR, "files": files}
     labels_path.write_text(json.dumps(labels, indent=1))
     return labels
