@@ -33,6 +33,9 @@ class TranscriptRow:
     failure_reason: str | None = None
     audio_ref: str | None = None
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    background: str | None = None  # the background-speech stage's decision ("near"), None when it was off
+    background_confidence: float | None = None
+    background_margin_db: float | None = None
 
 
 _COLUMNS = [f for f in TranscriptRow.__dataclass_fields__]

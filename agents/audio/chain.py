@@ -18,6 +18,7 @@ which the real-time benchmark saw as p99 lag.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +26,9 @@ from livekit import rtc
 
 from core.settings.audio import AudioChainConfig
 
+from .background import BackgroundSpeechGate, BackgroundTuning
 from .denoise import StreamingDenoiser
-from .events import AudioEvent
+from .events import AudioEvent, SpeechEnded
 from .frames import SAMPLE_RATE, FrameEntrance, Int16Array
 from .levels import LevelMeter
 from .segmenter import Segmenter
@@ -51,6 +53,7 @@ class AudioChain:
         vad_model: SileroModel | None = None,
         detector: VoiceDetector | None = None,
         clock_offset: float = 0.0,
+        background_tuning: BackgroundTuning | None = None,
     ) -> None:
         self.config = cfg = config or AudioChainConfig()
         self.entrance = FrameEntrance()
@@ -77,6 +80,11 @@ class AudioChain:
             trim_tail=cfg.trim_tail,
             clock_offset=clock_offset,
         )
+        self.background = (
+            BackgroundSpeechGate(self.detector.window_samples, background_tuning, activation=cfg.activation)
+            if cfg.background_enabled
+            else None
+        )
         self._offset = clock_offset
         self._samples = 0
         self._closed = False
@@ -102,7 +110,7 @@ class AudioChain:
         events: list[AudioEvent] = []
         if self.denoiser is not None:
             events += self._detect(self.denoiser.flush())
-        events += self.segmenter.close()
+        events += [self._judged(e) for e in self.segmenter.close()]
         if self.levels is not None and self.levels.samples:
             events.append(self.levels.snapshot(self.time, self.segmenter.speaking))
         return events
@@ -124,15 +132,33 @@ class AudioChain:
 
     def _detect(self, y: Int16Array) -> list[AudioEvent]:
         events: list[AudioEvent] = []
-        seg, w = self.segmenter, self.detector.window_samples
+        seg, w, bg = self.segmenter, self.detector.window_samples, self.background
+        if bg is not None:
+            bg.push(y)
         for p in self.detector.process(y):
             start = seg.pos
-            events += seg.add_window(w, p)
+            if bg is None:
+                events += seg.add_window(w, p)
+            else:
+                events += seg.add_window(w, bg.gate(p, seg.speaking), lead=bg.lead * w)
+                if bg.established and seg.speaking:
+                    # Background speech has just been recognised inside the open utterance (the TV was on when
+                    # the stream began): its head was the TV, the participant starts where their level does.
+                    cut = bg.cut_point(seg.utterance_start // w)
+                    if cut is not None:
+                        events += seg.cut_head(cut * w)
             if self.levels is not None:
                 self.levels.mark_speech(w, w if seg.last_window_speech else 0)
             if self.denoiser is not None and not seg.speaking and p < seg.deactivation:
                 self.denoiser.learn_noise_range(start, start + w)
-        return events
+        return [self._judged(e) for e in events] if bg is not None else events
+
+    def _judged(self, event: AudioEvent) -> AudioEvent:
+        if self.background is None or not isinstance(event, SpeechEnded):
+            return event
+        first = round((event.start - self._offset) * SAMPLE_RATE)
+        last = round((event.end - self._offset) * SAMPLE_RATE)
+        return replace(event, background=self.background.verdict(first, last))
 
 
 async def stream_events(chain: AudioChain, frames: AsyncIterable[rtc.AudioFrame]) -> AsyncIterator[AudioEvent]:

@@ -15,7 +15,22 @@ from livekit import rtc
 
 from .frames import SAMPLE_RATE
 
-EndReason = Literal["pause", "max_length", "end_of_stream"]
+EndReason = Literal["pause", "max_length", "end_of_stream", "background"]
+"""`background`: the background-speech stage found the utterance's head was someone else (see `background.py`)."""
+Decision = Literal["near", "background"]
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundVerdict:
+    """What the background-speech stage (`background.py`) concluded about one utterance."""
+
+    decision: Decision
+    confidence: float
+    """0..1 that the utterance is the near speaker's; 1.0 when no background speech has been heard."""
+    margin_db: float | None = None
+    """The utterance's speech level above the background speech level (None: no background speech heard)."""
+    background_dbfs: float | None = None
+    """The tracked background speech level, dBFS over 96 ms (None: no background speech heard)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +50,13 @@ class SpeechEnded:
     """16 kHz mono int16, from `start - pre_roll` to `end` (the raw input, not the denoised one)."""
     audio_start: float = 0.0
     """Stream time of `audio[0]` (earlier than `start` by the pre-roll)."""
+    background: BackgroundVerdict | None = None
+    """The background-speech stage's verdict (None when the stage is off)."""
+
+    @property
+    def is_background(self) -> bool:
+        """Judged someone else's speech (a TV, a radio, another desk): not the participant's words."""
+        return self.background is not None and self.background.decision == "background"
 
     @property
     def duration(self) -> float:

@@ -2,7 +2,9 @@
 
 The rules follow livekit-plugins-silero's stream (activation/deactivation hysteresis, minimum speech and
 silence) so thresholds keep their meaning, plus what the plugin lacks: a maximum length that splits at the
-quietest window, and `close()` that emits the utterance still open when the stream ends.
+quietest window, `close()` that emits the utterance still open when the stream ends, and two hooks for the
+background-speech stage (`background.py`): an onset dated back (`lead`) and the open utterance's head cut off
+(`cut_head`).
 
 All positions are sample indices at 16 kHz on the stream's clock. The raw audio is kept here (only the
 pre-roll while idle) so an utterance's audio can be cut without the detector's or denoiser's delay mattering.
@@ -49,6 +51,7 @@ class Segmenter:
         self._run_start = 0
         self._silence = 0
         self._utt_start = 0
+        self._prev_end = 0  # end of the last emitted utterance: an onset is never dated back before it
         self._last_speech_end = 0
         self._audio_start = 0  # where the open utterance's audio begins (start - pre-roll, or a split point)
         # raw audio history: chunks starting at sample index `_hist_base`
@@ -82,8 +85,14 @@ class Segmenter:
     def _t(self, sample: int) -> float:
         return self._offset + sample / SAMPLE_RATE
 
-    def add_window(self, n: int, prob: float) -> list[AudioEvent]:
-        """One detector window of `n` samples with speech probability `prob`."""
+    @property
+    def utterance_start(self) -> int:
+        """Sample where the open utterance starts (meaningful while `speaking`)."""
+        return self._utt_start
+
+    def add_window(self, n: int, prob: float, lead: int = 0) -> list[AudioEvent]:
+        """One detector window of `n` samples with speech probability `prob`. `lead`: if this window starts a
+        run of speech, the run began this many samples earlier (a detector that confirms onsets late)."""
         events: list[AudioEvent] = []
         start, self.pos = self.pos, self.pos + n
         is_speech = prob >= self.activation or (self.speaking and prob > self.deactivation)
@@ -104,7 +113,8 @@ class Segmenter:
                 events.extend(self._split(n))
         elif is_speech:
             if self._run == 0:
-                self._run_start = start
+                self._run_start = max(start - lead, self._prev_end, self._hist_base)
+                self._run += start - self._run_start
             self._run += n
             if self._run >= self._min_speech:
                 self.speaking = True
@@ -118,7 +128,8 @@ class Segmenter:
 
     def _end(self, end: int, reason: EndReason) -> SpeechEnded:
         audio_start = self._audio_start
-        audio_end = min(self.pos, end + self._post_roll) if reason != "max_length" else end
+        # A split or a cut-off head ends exactly where the next utterance's audio begins: no post-roll.
+        audio_end = min(self.pos, end + self._post_roll) if reason in ("pause", "end_of_stream") else end
         ev = SpeechEnded(
             start=self._t(self._utt_start),
             end=self._t(end),
@@ -129,7 +140,20 @@ class Segmenter:
         )
         self.speaking = False
         self._silence = 0
+        self._prev_end = end
         return ev
+
+    def cut_head(self, at: int) -> list[AudioEvent]:
+        """End the open utterance at sample `at` (reason `background`: its head was someone else) and go on
+        with an utterance starting there. Nothing happens unless `at` is strictly inside the open utterance."""
+        if not self.speaking or not self._utt_start < at < self.pos:
+            return []
+        self._last_speech_end = max(self._last_speech_end, at)
+        head = self._end(at, "background")
+        self.speaking = True
+        self._utt_start = at
+        self._audio_start = max(self._prev_end, at - self._pre_roll)
+        return [head, SpeechStarted(start=self._t(at), detected_at=self._t(self.pos))]
 
     def _split(self, n: int) -> list[AudioEvent]:
         # Cut in the middle of the quietest window of the second half (measured on the raw audio kept

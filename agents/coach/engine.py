@@ -88,6 +88,11 @@ class MeetingCoach:
             st.open_start = event.start
             self._heard(event.start)
             self._start_turn(st, event.start)
+        elif isinstance(event, SpeechEnded) and event.is_background:
+            # The audio chain judged it a TV or another voice behind the participant (issue 19): it closes what
+            # its SpeechStarted opened and is judged no further (no volume, overlap, monologue or prosody).
+            self._advance(st, event.detected_at)
+            st.open_start = None
         elif isinstance(event, SpeechEnded):
             self._advance(st, event.detected_at)
             st.open_start = None

@@ -144,7 +144,8 @@ class _Recorder:
 class MeetingCoachProfile(Profile):
     name = "meeting_coach"
     # The configured VAD for utterances (volume, overlap, turns) and level snapshots (coverage, debug
-    # view): the defaults, no overrides.
+    # view): the defaults, no overrides; a TV behind a participant is not their turn (issue 19).
+    rejects_background = True
 
     def __init__(self) -> None:
         self.ctx: ProfileContext | None = None

@@ -99,7 +99,7 @@ class CoachRunner:
                 self.outputs.snapshot(identity, event)
         for d in self.coach.on_event(identity, event):
             self.outputs.delivery(d)
-        if isinstance(event, SpeechEnded) and identity in self._streams:
+        if isinstance(event, SpeechEnded) and not event.is_background and identity in self._streams:
             st = self.coach.participants.get(identity)
             if st is not None and not st.info.is_host:  # roles may be granted mid-meeting
                 self._streams[identity].push(Utterance.from_event(identity, event))

@@ -93,6 +93,8 @@ def clerk_name(speaker: Speaker) -> str:
 @register
 class CounterProfile(TranscriptionProfile):
     name = "counter"
+    # The counter's TV or radio must not reach speech-to-text as the customer's words (issue 19).
+    rejects_background = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -106,15 +106,22 @@ class Profile(ABC):
     name: ClassVar[str]
     audio_overrides: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     """What this profile needs different from the `ESCUTA_AUDIO_*` settings (e.g. no level snapshots)."""
+    rejects_background: ClassVar[bool] = False
+    """Run the background-speech stage when `ESCUTA_AUDIO_BACKGROUND=auto` (the default): profiles whose
+    listeners sit where a TV or radio plays (a counter, a participant's room) set it."""
     audio: AudioChainConfig = AudioChainConfig()
     """The audio stages every listener of this session runs; set by :meth:`configure_audio`."""
 
     def configure_audio(self, settings: Settings) -> AudioChainConfig:
-        """The session's audio chain: the `ESCUTA_AUDIO_*` settings, then this profile's overrides.
+        """The session's audio chain: the `ESCUTA_AUDIO_*` settings, then this profile's overrides, with
+        `background="auto"` resolved by `rejects_background`.
 
         The room glue and replay call it before `start`, so both run the configured chain.
         """
-        self.audio = settings.audio.updated(**self.audio_overrides)
+        audio = settings.audio.updated(**self.audio_overrides)
+        if audio.background == "auto":
+            audio = audio.updated(background="on" if self.rejects_background else "off")
+        self.audio = audio
         return self.audio
 
     @abstractmethod

@@ -36,7 +36,13 @@ class TranscriptionProfile(Profile):
     def __init__(self) -> None:
         self.ctx: ProfileContext | None = None
         self.stt: FallbackTranscriber | None = None
-        self.stats: dict[str, int] = {"utterances": 0, "transcribed": 0, "failed": 0, "store_errors": 0}
+        self.stats: dict[str, int] = {
+            "utterances": 0,
+            "transcribed": 0,
+            "failed": 0,
+            "store_errors": 0,
+            "background": 0,  # judged a TV/radio/other voice by the audio chain: not transcribed
+        }
         self.own_latency_ms: list[float] = []
         self.provider_ms: list[float] = []
 
@@ -62,6 +68,10 @@ class TranscriptionProfile(Profile):
     async def handle(self, speaker: Speaker, utt: SpeechEnded, received: float) -> None:
         """Transcribe, store and publish one utterance. `received`: perf_counter when it was cut."""
         assert self.ctx is not None and self.stt is not None
+        if utt.is_background:
+            # Someone else's voice (the TV behind the counter): its words are not the participant's.
+            self.stats["background"] += 1
+            return
         self.stats["utterances"] += 1
         outcome = await self.stt.transcribe(utt.frame())
         segment_id = "SG_" + uuid.uuid4().hex[:12]
@@ -123,6 +133,9 @@ class TranscriptionProfile(Profile):
             attempts=[
                 {"provider": a.provider, "outcome": a.outcome, "seconds": round(a.seconds, 3)} for a in outcome.attempts
             ],
+            background=utt.background.decision if utt.background else None,
+            background_confidence=utt.background.confidence if utt.background else None,
+            background_margin_db=utt.background.margin_db if utt.background else None,
         )
 
     def _keep_audio(self, segment_id: str, utt: SpeechEnded) -> str | None:

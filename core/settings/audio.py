@@ -11,6 +11,7 @@ from pydantic import Field
 from core.settings.base import Section
 
 DetectorName = Literal["silero", "webrtc", "cascade"]
+BackgroundMode = Literal["auto", "on", "off"]
 SileroBackend = Literal["native", "onnx"]
 # Where the benchmark showed noise reduction raising F1; "auto" turns it on only for these detectors.
 DENOISE_HELPS: frozenset[str] = frozenset({"webrtc"})
@@ -26,7 +27,7 @@ class AudioChainConfig(Section):
     }
     # The rest are the stages' tuning, fixed by the benchmark rather than configured per deployment.
     settings_fields: ClassVar[frozenset[str] | None] = frozenset(
-        {"vad", "silero_backend", "denoise", "min_silence_s", "max_utterance_s"}
+        {"vad", "silero_backend", "denoise", "min_silence_s", "max_utterance_s", "background"}
     )
 
     vad: DetectorName = Field(
@@ -43,6 +44,12 @@ class AudioChainConfig(Section):
         "auto",
         description="Streaming noise reduction (noisereduce, +160 ms latency): `auto` = only for detectors "
         "it was measured to help (webrtc).",
+    )
+    background: BackgroundMode = Field(
+        "auto",
+        description="Background-speech stage (TV, radio, other desks behind the participant; "
+        "docs/audio-core.md): `auto` = on for the profiles that ask for it (counter, meeting coach), "
+        "`on` / `off` for every profile.",
     )
     levels: bool = True
     activation: float = Field(0.5, gt=0, le=1)
@@ -61,6 +68,11 @@ class AudioChainConfig(Section):
     ema_time_constant_s: float = Field(0.5, gt=0)
     mean_window_s: float = Field(3.0, gt=0)
     coverage_window_s: float = Field(10.0, gt=0)
+
+    @property
+    def background_enabled(self) -> bool:
+        """The chain runs the stage unless it is `off` (a profile resolves `auto` first; see `Profile`)."""
+        return self.background != "off"
 
     @property
     def denoise_enabled(self) -> bool:

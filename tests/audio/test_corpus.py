@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio_corpus.generate import SCRIPTS, SR, espeak, make_noise
+from tests.audio_corpus.generate import SCRIPTS, make_noise
+from tests.audio_corpus.room import Split
+from tests.audio_corpus.speech import SR, espeak
 
 from .conftest import Corpus
 
@@ -44,3 +46,40 @@ def test_office_recording_loops_at_its_real_length() -> None:
     assert np.std(x[:period]) > 10.0
     assert np.allclose(x[SR : 2 * SR], x[period + SR : period + 2 * SR])
     assert not np.allclose(x[SR : 2 * SR], x[period // 2 + SR : period // 2 + 2 * SR])
+
+
+@pytest.mark.parametrize("split", ["tune", "holdout"])
+def test_the_tv_is_a_loudspeaker_in_a_room(split: Split) -> None:
+    # Issue 19's TV: other voices through a band-limited loudspeaker and sox reverberation. Its energy under
+    # the loudspeaker's high-pass is a small fraction, and its envelope has no silent gaps between words
+    # (reverberation fills them) while dry speech does.
+    from scipy.signal import welch
+
+    from tests.audio_corpus import room
+    from tests.audio_corpus.generate import speech_track
+
+    n = 10 * SR
+    tv = make_noise("tv", n, seed=5, split=split)
+    assert len(tv) == n and np.std(tv) > 0
+    f, p = welch(tv, SR, nperseg=1024)
+    hp = room.ROOMS[split][0]
+    assert p[f < hp * 0.7].sum() / p.sum() < 0.02
+    dry = speech_track("pt").audio[:n]
+
+    def quiet_fraction(x: np.ndarray) -> float:
+        frames = x[: len(x) // 512 * 512].reshape(-1, 512)
+        db = 10 * np.log10((frames**2).mean(axis=1) + 1e-9)
+        return float(np.mean(db < np.percentile(db, 90) - 40))
+
+    assert quiet_fraction(tv) < quiet_fraction(dry)
+
+
+@pytest.mark.parametrize("kind", ["tv", "radio", "keyboard", "door", "beeps"])
+def test_room_sounds_differ_between_tune_and_holdout(kind: str) -> None:
+    # Seeded as `generate` seeds the first tune and the first holdout file (their own draws, their own sounds).
+    from tests.audio_corpus.generate import NOISES
+
+    a = make_noise(kind, 4 * SR, seed=NOISES.index(kind), split="tune")
+    b = make_noise(kind, 4 * SR, seed=2000 + NOISES.index(kind), split="holdout")
+    assert len(a) == len(b) == 4 * SR
+    assert abs(float(np.corrcoef(a, b)[0, 1])) < 0.5  # other voices, songs, rooms and timings, not a copy

@@ -20,7 +20,9 @@ DETECTORS: dict[str, Callable[[], VoiceDetector]] = {
     "cascade": lambda: CascadeVAD(load_silero("native")),
 }
 # Pauses in the corpus are >= 0.45 s, so a 0.3 s closing pause separates every utterance.
-SEPARATE = AudioChainConfig(denoise="off", min_silence_s=0.3, trim_tail=True)
+# The detectors alone: no background-speech stage (its tail rule may end a soft last syllable earlier;
+# tests/audio/test_background.py measures that).
+SEPARATE = AudioChainConfig(denoise="off", min_silence_s=0.3, trim_tail=True, background="off")
 
 
 def utterances(detector: VoiceDetector, audio: np.ndarray, cfg: AudioChainConfig = SEPARATE) -> list[SpeechEnded]:

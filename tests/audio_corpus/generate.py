@@ -4,11 +4,18 @@ Each speech track is built clip by clip (one espeak-ng sentence per clip, no com
 speech spans are exact: a clip's span is where its own samples are non-silent, placed at a known offset.
 Noises: the office ambience recording shipped in livekit-agents, 60 Hz mains hum with harmonics over
 fan hiss (an air conditioner), pink noise, babble from four other espeak-ng talkers, and impulsive
-beeps/knocks. Each is mixed at 20/10/5/0 dB SNR (speech power over speech spans vs noise power).
+beeps/knocks, each mixed at 20/10/5/0 dB SNR (speech power over speech spans vs noise power); and the
+counter's background (issue 19, `room.py`): a TV (dialogue and news in other voices and languages) and a
+radio (music with vocals) across the room, at 20/15/10/5 dB below the speaker, plus typing, a shop door and
+counter beeps at 20/10/5/0 dB.
 
-    python tests/audio_corpus/generate.py [--out DIR] [--quick]
+A holdout part (`--holdout`; languages `pt-h`, `en-h`) has other near speakers, voices, speeds and
+sentences, other TV voices and languages, another song, another room and other seeds: the background stage
+was never tuned on it, and the benchmark reports it separately.
 
-Writes `<lang>_<noise>_<snr>.wav` (16 kHz mono int16) and `labels.json`. Runs in a few seconds.
+    python -m tests.audio_corpus.generate [--out DIR] [--holdout]
+
+Writes `<lang>_<noise>_<snr>.wav` (16 kHz mono int16) and `labels.json`. Runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -16,21 +23,23 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
-import subprocess
-import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import butter, lfilter, resample_poly
+from scipy.signal import butter, lfilter
 
-SR = 16_000
+from tests.audio_corpus import room
+from tests.audio_corpus.room import Split
+from tests.audio_corpus.speech import SR, espeak, trim
+
 SNRS = (20, 10, 5, 0)
-NOISES = ("office", "hum", "pink", "babble", "impulse")
-VERSION = 2  # bump when the recipe changes, so caches regenerate (2: espeak resampled to 16 kHz, not 8)
+BACKGROUND_SNRS = (20, 15, 10, 5)  # TV and radio: dB below the speaker
+NOISES = ("office", "hum", "pink", "babble", "impulse", "tv", "radio", "keyboard", "door", "beeps")
+BACKGROUND_SPEECH = ("babble", "tv", "radio")  # other voices than the participant's
+HOLDOUT_NOISES = ("tv", "radio", "keyboard", "door", "beeps")
+VERSION = 3  # bump when the recipe changes, so caches regenerate (2: espeak resampled to 16 kHz, not 8; 3: issue 19)
 
 # (espeak voice, words per minute, sentence); each tuple is one utterance.
 SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
@@ -50,8 +59,27 @@ SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
         ("en-gb", 170, "Then we can move on to the next topic"),
     ],
 }
+# The holdout's near speakers: other voices, speeds and sentences (a customer at a pharmacy counter).
+HOLDOUT_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
+    "pt-h": [
+        ("pt-br+Henrique", 155, "Boa tarde, eu queria um remédio para dor de cabeça"),
+        ("pt-br+Linda", 170, "Você tem a versão genérica desse medicamento"),
+        ("pt-br+Marcelo", 140, "Quanto custa a caixa com trinta comprimidos"),
+        ("pt-br+Annie", 180, "Pode passar no cartão de débito por favor"),
+        ("pt-br+Pedro", 160, "Eu também preciso de um protetor solar"),
+        ("pt-br+Alicia", 150, "Muito obrigado e tenha um bom dia"),
+    ],
+    "en-h": [
+        ("en-us+Mike", 165, "Hi, I am looking for something for a sore throat"),
+        ("en-gb+Belinda", 150, "Do you have the generic version of this one"),
+        ("en-us+Robert", 185, "How much is the larger box of tablets"),
+        ("en-gb+Steph", 145, "Can I pay with my card please"),
+        ("en-us+Gene", 170, "Thank you very much and have a nice day"),
+    ],
+}
 # Pause before each utterance (s); the first is the lead-in. Short ones test splitting, long ones idle.
 PAUSES = (1.0, 0.45, 1.2, 0.7, 2.0, 0.9)
+HOLDOUT_PAUSES = (1.3, 0.75, 1.1, 0.65, 1.8, 1.0)
 TAIL_S = 1.0
 BABBLE = [
     ("en-us+m1", 170, "The weather was nice so we walked along the river for a while"),
@@ -70,32 +98,13 @@ class Track:
     segments: list[tuple[float, float]]
 
 
-def espeak(voice: str, wpm: int, text: str) -> F64:
-    """One sentence from espeak-ng, at 16 kHz. The rate is read from the WAV header, never assumed: a
-    hard-coded 160/441 once turned espeak's 22,050 Hz into 8 kHz played at 16 kHz (twice as fast, an octave
-    up). Checked against `espeak-ng -w | sox -r 16000`: same length to the sample, correlation 1.000."""
-    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", f.name, text], check=True)
-        with wave.open(f.name, "rb") as w:
-            if (w.getnchannels(), w.getsampwidth()) != (1, 2):
-                raise RuntimeError(f"espeak-ng wrote {w.getnchannels()} ch x {w.getsampwidth() * 8} bit; want mono 16")
-            rate = w.getframerate()  # 22,050 Hz for every espeak-ng voice
-            data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
-    g = math.gcd(SR, rate)
-    return np.asarray(resample_poly(data, SR // g, rate // g), dtype=np.float64)  # 22050 * 320/441 = 16 kHz
-
-
-def trim(x: F64, thresh: float = 100.0) -> F64:
-    """Drop espeak's leading/trailing silence, so the clip's span is its voiced extent."""
-    idx = np.flatnonzero(np.abs(x) > thresh)
-    return x[idx[0] : idx[-1] + 1] if len(idx) else x[:0]
-
-
 def speech_track(lang: str) -> Track:
+    holdout = lang in HOLDOUT_SCRIPTS
+    script, pauses = (HOLDOUT_SCRIPTS[lang], HOLDOUT_PAUSES) if holdout else (SCRIPTS[lang], PAUSES)
     parts: list[F64] = []
     segs: list[tuple[float, float]] = []
     pos = 0
-    for (voice, wpm, text), pause in zip(SCRIPTS[lang], PAUSES, strict=False):
+    for (voice, wpm, text), pause in zip(script, pauses, strict=False):
         clip = trim(espeak(voice, wpm, text))
         parts += [np.zeros(int(pause * SR)), clip]
         pos += int(pause * SR)
@@ -166,12 +175,19 @@ def impulses(n: int, rng: np.random.Generator) -> F64:
     return out
 
 
-def make_noise(kind: str, n: int, seed: int) -> F64:
+def make_noise(kind: str, n: int, seed: int, split: Split = "tune") -> F64:
     rng = np.random.default_rng(seed)
     if kind == "office":
         return office(n)
+    rooms = {"tv": room.tv, "radio": room.radio, "keyboard": room.keyboard, "door": room.door, "beeps": room.beeps}
+    if kind in rooms:
+        return rooms[kind](n, rng, split)
     gen = {"hum": hum, "pink": pink, "babble": babble, "impulse": impulses}[kind]
     return gen(n, rng)
+
+
+def snrs_of(kind: str) -> tuple[int, ...]:
+    return BACKGROUND_SNRS if kind in ("tv", "radio") else SNRS
 
 
 def mix(track: Track, noise: F64, snr_db: float) -> Int16:
@@ -188,36 +204,74 @@ def mix(track: Track, noise: F64, snr_db: float) -> Int16:
 
 
 def recipe_hash() -> str:
-    text = json.dumps([VERSION, SCRIPTS, PAUSES, BABBLE, SNRS, NOISES, TAIL_S])
+    recipe = [VERSION, SCRIPTS, PAUSES, BABBLE, SNRS, NOISES, TAIL_S, BACKGROUND_SNRS, HOLDOUT_SCRIPTS]
+    text = json.dumps([*recipe, HOLDOUT_PAUSES, room.TV_LINES, room.SONGS, room.ROOMS, room.MELODIES])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def generate(out: Path, *, noises: tuple[str, ...] = NOISES, snrs: tuple[int, ...] = SNRS) -> dict[str, object]:
-    """Write the corpus into `out` (skipped if `labels.json` there has the same recipe) and return labels."""
+def generate(
+    out: Path,
+    *,
+    noises: tuple[str, ...] = NOISES,
+    snrs: tuple[int, ...] | None = None,
+    holdout: bool = False,
+    room_first_s: float = 0.0,
+) -> dict[str, object]:
+    """Write the corpus into `out` (skipped if `labels.json` there has the same recipe) and return labels.
+
+    `snrs` keeps only those SNRs of each noise (default: all of them); `holdout` adds the holdout part;
+    `room_first_s` adds, for the TV and the radio, the same scene with the room playing alone that much
+    longer before the participant's first words (split `<split>-roomfirst`): a device left connected with
+    the TV on before the customer arrives."""
     from agents.audio.frames import write_wav
 
     labels_path = out / "labels.json"
-    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs))}"
+    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}:{room_first_s}"
     if labels_path.exists():
         labels: dict[str, object] = json.loads(labels_path.read_text())
         if labels.get("recipe") == key:
             return labels
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, object]] = {}
-    for li, lang in enumerate(SCRIPTS):
+    langs: list[tuple[int, str, Split]] = [(li, lang, "tune") for li, lang in enumerate(SCRIPTS)]
+    if holdout:
+        langs += [(20 + li, lang, "holdout") for li, lang in enumerate(HOLDOUT_SCRIPTS)]
+    for li, lang, split in langs:
         track = speech_track(lang)
-        base = {"lang": lang, "segments": track.segments, "duration": len(track.audio) / SR}
+        base = {"lang": lang, "split": split, "segments": track.segments, "duration": len(track.audio) / SR}
         clean = np.asarray(np.rint(track.audio), dtype=np.int16)
         write_wav(out / f"{lang}_clean.wav", clean, SR)
         files[f"{lang}_clean"] = {**base, "noise": "clean", "snr": None}
         for kind in noises:
+            if split == "holdout" and kind not in HOLDOUT_NOISES:
+                continue
             # Seeded by the noise's place in NOISES, not in `noises`: a file is the same whichever subset
             # is generated, so the tests' slice holds the very files the benchmark scores.
-            noise = make_noise(kind, len(track.audio), seed=100 * li + NOISES.index(kind))
-            for snr in snrs:
+            noise = make_noise(kind, len(track.audio), seed=100 * li + NOISES.index(kind), split=split)
+            for snr in snrs_of(kind):
+                if snrs is not None and snr not in snrs:
+                    continue
                 name = f"{lang}_{kind}_{snr}"
                 write_wav(out / f"{name}.wav", mix(track, noise, snr), SR)
                 files[name] = {**base, "noise": kind, "snr": snr}
+            if room_first_s > 0 and kind in ("tv", "radio"):
+                pad = int(room_first_s * SR)
+                shifted = [(s + room_first_s, e + room_first_s) for s, e in track.segments]
+                later = Track(np.concatenate((np.zeros(pad), track.audio)), shifted)
+                noise = make_noise(kind, len(later.audio), seed=100 * li + NOISES.index(kind) + 50, split=split)
+                for snr in snrs_of(kind):
+                    if snrs is not None and snr not in snrs:
+                        continue
+                    name = f"{lang}_{kind}_{snr}_roomfirst"
+                    write_wav(out / f"{name}.wav", mix(later, noise, snr), SR)
+                    files[name] = {
+                        **base,
+                        "split": f"{split}-roomfirst",
+                        "segments": later.segments,
+                        "duration": len(later.audio) / SR,
+                        "noise": kind,
+                        "snr": snr,
+                    }
     labels = {"recipe": key, "sample_rate": SR, "files": files}
     labels_path.write_text(json.dumps(labels, indent=1))
     return labels
@@ -226,8 +280,9 @@ def generate(out: Path, *, noises: tuple[str, ...] = NOISES, snrs: tuple[int, ..
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path(".escuta/cache/corpus"))
+    ap.add_argument("--holdout", action="store_true", help="add the holdout part (pt-h, en-h)")
     args = ap.parse_args()
-    labels = generate(args.out)
+    labels = generate(args.out, holdout=args.holdout)
     print(f"{len(labels['files'])} files in {args.out}")  # type: ignore[arg-type]
 
 

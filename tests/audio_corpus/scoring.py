@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -46,3 +47,26 @@ def boundary_errors(ref: Segments, hyp: Segments) -> tuple[list[float], list[flo
 
 def median(values: Sequence[float]) -> float:
     return float(np.median(values)) if len(values) else float("nan")
+
+
+def held_open(
+    ref: Segments, hyp: Sequence[tuple[float, float, float]], closing_pause: float, tolerance: float = 0.25
+) -> int:
+    """Utterances the background held open: cut (`hyp` is `(start, end, cut_at)`) later than `closing_pause +
+    tolerance` after the last reference speech they cover, or bridging a reference pause longer than that.
+
+    `tolerance` covers the detector's own lag (Silero's smoothed probability falls ~0.1 s after the words) and
+    the window grid; the old chain scores 0 in clean speech with it.
+    """
+    limit = closing_pause + tolerance
+    held = 0
+    for start, end, cut_at in hyp:
+        covered = [(s, e) for s, e in ref if min(e, end) > max(s, start)]
+        if not covered:
+            continue
+        last = max(e for _, e in covered)
+        following = [s for s, _ in ref if s >= last]
+        if cut_at > last + limit and (not following or cut_at < min(following)):
+            held += 1
+        held += sum(1 for (_, e1), (s2, _) in pairwise(covered) if s2 - e1 > limit)
+    return held

@@ -124,3 +124,24 @@ def test_organization_overrides_and_hysteresis_validation() -> None:
         settings.coach.thresholds_for({"no_such_threshold": 1})
     with pytest.raises(ValidationError):
         CoachThresholds(volume_low_dbfs=-30.0, volume_low_exit_dbfs=-35.0)  # exit below entry: no hysteresis
+
+
+def test_an_utterance_judged_background_is_not_the_participants(levels: dict[str, Int16]) -> None:
+    # The TV behind the participant (issue 19): the chain emits it with a `background` verdict. It closes
+    # what its SpeechStarted opened and counts for nothing: the same quiet speech judged near fires.
+    from agents.audio.events import BackgroundVerdict
+
+    def tv(coach: MeetingCoach, start: float) -> list[Delivery]:
+        audio = levels["quiet"]
+        end = start + len(audio) / 16000
+        verdict = BackgroundVerdict("background", 0.05, 1.0, -45.0)
+        out = coach.on_event("b", SpeechStarted(start=start, detected_at=start + 0.1))
+        ev = SpeechEnded(start, end, end + 0.5, "background", audio, start, background=verdict)
+        return out + coach.on_event("b", ev)
+
+    coach = MeetingCoach("m")
+    coach.join("h", metadata={"roles": ["host"]})
+    assert [tv(coach, t) for t in (0.0, 5.0, 10.0)] == [[], [], []]
+    st = coach.participants["b"]
+    assert st.open_start is None and not st.recent and st.last_end is None
+    assert kinds(say(coach, "b", 15.0, levels["quiet"])) == ["volume_baixo"]

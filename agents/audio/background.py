@@ -1,0 +1,297 @@
+"""Background speech: hear the person at the microphone, not the TV, the radio or the next desk (issue 19).
+
+A voice detector answers "is someone speaking?", and a TV across the room is someone speaking: with TV speech
+10-20 dB below the participant, Silero calls the whole file speech and the first utterance closes only at the
+maximum length. This stage tells the two apart with what a single microphone offers, at the cost of a few
+multiply-adds per detector window:
+
+* **Level against a tracked background-speech level.** The participant is close to the microphone; the TV is
+  across the room. Speech that keeps coming at least `evidence_below_db` under the participant's usual level,
+  at least `evidence_isolation_s` away from any window at the participant's level, is background speech: its
+  level (`background_dbfs`) is learned from those windows only.
+* **Continuity.** A background source is heard in the participant's pauses, before they start and after they
+  stop; a quiet syllable inside their own words is not. Background speech is therefore established only after
+  `evidence_windows` such windows in runs of `evidence_run_s` within the last `horizon_s`, and kept for
+  `keep_s` after the last one; until then the stage does nothing but the tail rule below. The evidence is
+  re-read against the current participant level, so the TV heard before anyone spoke becomes evidence as soon
+  as the participant has been heard.
+* **Once background speech is established**, a window is the participant's when its short level (3 windows)
+  crosses a threshold between the two levels with hysteresis and its 256 ms level confirms it (a single loud
+  TV syllable does not); otherwise its speech probability is pushed under the segmenter's deactivation
+  threshold, so the segmenter's closing pause runs while the TV talks. An onset accepted late by the
+  confirmation is dated back to where the level rose (`lead`).
+* **Tail rule, always on.** Inside an utterance, a 256 ms level more than `tail_db` under the utterance's own
+  loudest 256 ms cannot continue it: whatever a detector hears that far under the speaker is not the speaker.
+* **The utterance already open** when background speech is first established (the TV was talking when the
+  stream started and the participant then spoke over it) is cut where the participant's level began; its head
+  is emitted with the verdict `background`.
+
+Spectral tilt, reverberation and voice prints are not used: the level and continuity cues reach the goals of
+`bench/audio_core.py`, and the corpus' room (sox reverberation and a loudspeaker band) is synthetic, so cues
+tuned on it would say more about sox than about a pharmacy. Limits: a second person near the microphone who is
+`evidence_below_db` quieter than the first looks like background (a counter device hearing a clerk at 0.5 m and a
+customer at 2 m); music without vocals is left to the detector.
+
+Each utterance gets a `BackgroundVerdict`: the decision (`near` / `background`), a confidence that it is the
+near speaker's, its speech level above the background speech and the background speech level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import maximum_filter1d
+
+from .events import BackgroundVerdict, Decision
+from .frames import SAMPLE_RATE, Int16Array
+
+_FULL_SCALE_SQ = 32768.0 * 32768.0
+_SILENCE_DB = -120.0
+
+
+NO_BACKGROUND = BackgroundVerdict("near", 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundTuning:
+    """The stage's constants, chosen on the tune part of the corpus (`bench/audio_core.py --sweep`)."""
+
+    short_s: float = 0.096  # level used to accept a window (3 Silero windows)
+    long_s: float = 0.256  # level used to confirm an onset and for the tail rule (8 Silero windows)
+    horizon_s: float = 20.0  # background-speech evidence is counted over this past
+    near_history_s: float = 10.0  # the participant's level: speech windows of this past
+    near_quantile: float = 75.0  # ... this percentile of them
+    loud_quantile: float = 90.0  # ... and their loud level
+    evidence_below_db: float = 8.0  # evidence: speech at least this far under the participant's level
+    evidence_gap_db: float = 4.0  # ... with no window within this of the participant's level
+    evidence_isolation_s: float = 0.19  # ... in this many seconds either side
+    evidence_run_s: float = 0.096  # ... in runs at least this long
+    evidence_windows: int = 8  # this many evidence windows establish background speech
+    keep_s: float = 60.0  # background speech stays established this long after the last evidence
+    background_quantile: float = 75.0  # background speech level: this percentile of the evidence
+    over_background_db: float = 7.0  # accept threshold: background level + this, at most
+    under_near_db: float = 6.0  # ... and the participant's loud level - this, at most
+    hysteresis_db: float = 1.5  # +- around the threshold: to enter / to stay
+    confirm_fraction: float = 0.5  # onset: long level past this fraction of the way to the participant's
+    pause_confirm_windows: int = 2  # ... for this many windows in a row inside an utterance's closing pause
+    max_lead_s: float = 0.19  # an onset is dated back at most this far
+    tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it
+    cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
+    cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
+    cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
+    reject_factor: float = 0.1  # background windows' probability is multiplied by this (< deactivation)
+    verdict_midpoint_db: float = 5.0  # verdict confidence 0.5 at this margin over the background
+    verdict_slope_db: float = 1.5  # ... logistic slope
+
+
+class BackgroundSpeechGate:
+    """One per stream, between the voice detector and the segmenter. Call order per window:
+    `push(audio)` (before the detector sees it), then for each detector probability `gate(p, speaking)`;
+    after it, `lead` (windows an accepted onset began earlier) and `established` (background speech was
+    established by this window: see `cut_point`) are valid."""
+
+    def __init__(self, window_samples: int, tuning: BackgroundTuning | None = None, *, activation: float = 0.5):
+        self.t = t = tuning or BackgroundTuning()
+        self.w = window_samples
+        dt = window_samples / SAMPLE_RATE
+
+        def n(seconds: float) -> int:
+            return max(1, round(seconds / dt))
+
+        self._k_short, self._k_long = n(t.short_s), n(t.long_s)
+        self._horizon, self._history = n(t.horizon_s), n(t.near_history_s)
+        self._isolation, self._run = n(t.evidence_isolation_s), n(t.evidence_run_s)
+        self._keep, self._max_lead = n(t.keep_s), n(t.max_lead_s)
+        self._min_head = n(t.cut_min_head_s)
+        self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
+        self.activation = activation
+        # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies).
+        self._window_powers: deque[float] = deque()
+        self._acc, self._filled = 0.0, 0
+        self._power: deque[float] = deque([0.0] * self._k_long, maxlen=self._k_long)
+        # Ring of the last `horizon` windows: short level and detector probability.
+        self._levels = np.full(self._horizon, _SILENCE_DB)
+        self._probs = np.zeros(self._horizon)
+        self.windows = 0  # windows judged so far; window i covers samples [i*w, (i+1)*w) of the stream
+        self.present = False
+        self.background_dbfs: float | None = None
+        self.near_dbfs: float | None = None  # the participant's usual level (near_quantile)
+        self.loud_dbfs: float | None = None
+        self.evidence = 0
+        self._last_evidence = -(10**9)
+        self._near = True
+        self._rising = 0
+        self._utt_max: float | None = None
+        self.lead = 0
+        self.established = False
+
+    # --- input ------------------------------------------------------------------------------------
+
+    def push(self, x: Int16Array) -> None:
+        """The audio the detector is about to judge (same chunks, same order)."""
+        pos, xf = 0, x.astype(np.float32)
+        while pos < len(x):
+            take = min(self.w - self._filled, len(x) - pos)
+            part = xf[pos : pos + take]
+            self._acc += float(np.dot(part, part))
+            self._filled += take
+            pos += take
+            if self._filled == self.w:
+                self._window_powers.append(self._acc / (self.w * _FULL_SCALE_SQ))
+                self._acc, self._filled = 0.0, 0
+
+    # --- per window ---------------------------------------------------------------------------------
+
+    def gate(self, p: float, speaking: bool) -> float:
+        """Judge the next window (detector probability `p`; `speaking`: the segmenter is in an utterance).
+        Returns `p`, or `p * reject_factor` for a window judged background."""
+        t = self.t
+        self.lead, self.established = 0, False
+        # Fed like the detector, a window's audio has always arrived; stay defined if not.
+        self._power.append(self._window_powers.popleft() if self._window_powers else 0.0)
+        powers = list(self._power)
+        short = _db(sum(powers[-self._k_short :]) / self._k_short)
+        long = _db(sum(powers) / self._k_long)
+        i = self.windows % self._horizon
+        self._levels[i], self._probs[i] = short, p
+        self.windows += 1
+        if self.windows % self._every == 0:
+            self._refresh()
+
+        if not speaking:
+            self._utt_max = None
+        if not self.present or self.background_dbfs is None:
+            self._near = True
+            if p >= self.activation:
+                self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
+            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db:
+                return p * t.reject_factor
+            return p
+
+        assert self.near_dbfs is not None and self.loud_dbfs is not None
+        bg = self.background_dbfs
+        threshold = min(bg + t.over_background_db, self.loud_dbfs - t.under_near_db)
+        if self._near:
+            self._near = short >= threshold - t.hysteresis_db
+        else:
+            confirm = bg + t.confirm_fraction * (self.near_dbfs - bg)
+            rising = short >= threshold + t.hysteresis_db and long >= confirm
+            self._rising = self._rising + 1 if rising else 0
+            self._near = self._rising >= (t.pause_confirm_windows if speaking else 1)
+            if self._near:
+                self.lead = self._rise(threshold - t.hysteresis_db)
+        return p if self._near else p * t.reject_factor
+
+    def _rise(self, floor: float) -> int:
+        """How many windows before this one the level was already above `floor` (the onset's start)."""
+        n = 0
+        for back in range(1, min(self._max_lead, self.windows - 1) + 1):
+            if self._levels[(self.windows - 1 - back) % self._horizon] < floor:
+                break
+            n += 1
+        return n
+
+    def _chronological(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if self.windows < self._horizon:
+            return self._levels[: self.windows], self._probs[: self.windows]
+        k = self.windows % self._horizon
+        return np.roll(self._levels, -k), np.roll(self._probs, -k)
+
+    def _refresh(self) -> None:
+        t = self.t
+        levels, probs = self._chronological()
+        speech = probs >= self.activation
+        recent = levels[-self._history :][speech[-self._history :]]
+        if not len(recent):
+            return
+        recent.sort()
+        self.loud_dbfs, self.near_dbfs = _pick(recent, t.loud_quantile), _pick(recent, t.near_quantile)
+        near_by = maximum_filter1d(levels, 2 * self._isolation + 1, mode="nearest")
+        evidence = speech & (levels < self.near_dbfs - t.evidence_below_db)
+        evidence &= near_by < self.near_dbfs - t.evidence_gap_db
+        evidence[max(0, len(evidence) - self._isolation) :] = False  # their future is not known yet
+        if self._run > 1:
+            evidence = _runs_of_at_least(evidence, self._run)
+        self.evidence = int(evidence.sum())
+        if self.evidence:
+            self._last_evidence = self.windows
+            self.background_dbfs = _pick(np.sort(levels[evidence]), t.background_quantile)
+        was = self.present
+        self.present = self.evidence >= t.evidence_windows or (was and self.windows - self._last_evidence <= self._keep)
+        if self.present and not was:
+            self._near = True  # an utterance in progress is judged by `cut_point`, not cut off mid-word
+            self.established = True
+
+    # --- the open utterance when background speech is first established ---------------------------
+
+    def cut_point(self, start_window: int) -> int | None:
+        """Window at which the participant began inside the open utterance that started at `start_window`
+        (when background speech was just established), or None to leave the utterance alone."""
+        if self.near_dbfs is None or self.windows - start_window > self._horizon:
+            return None
+        levels, _ = self._chronological()
+        head = levels[len(levels) - (self.windows - start_window) :]
+        if len(head) < self._k_long:
+            return None
+        power = 10.0 ** (head / 10.0)
+        ahead = np.convolve(power, np.ones(self._k_long) / self._k_long, mode="valid")
+        reached = np.flatnonzero(ahead >= 10.0 ** ((self.near_dbfs - self.t.cut_below_near_db) / 10.0))
+        if not len(reached) or reached[0] < self._min_head:
+            return None
+        # The 256 ms ahead of window j reaches the participant's level a few windows before they start:
+        # the cut goes where the first of those windows is itself loud (then one window earlier).
+        j = int(reached[0])
+        loud = np.flatnonzero(head[j : j + self._k_long] >= self.near_dbfs - self.t.cut_head_below_db)
+        cut = j + (int(loud[0]) if len(loud) else 0) - 1
+        # Only a head that sounds like the background evidence: a participant who starts softly keeps it.
+        if float(np.percentile(head[:cut], self.t.near_quantile)) > self.near_dbfs - self.t.cut_head_below_db:
+            return None
+        return start_window + cut
+
+    # --- per utterance ------------------------------------------------------------------------------
+
+    def verdict(self, start_sample: int, end_sample: int) -> BackgroundVerdict:
+        """The decision for the utterance spanning these stream samples (those the detector judged)."""
+        bg = self.background_dbfs
+        if not self.present or bg is None:
+            return NO_BACKGROUND
+        first = max(start_sample // self.w, self.windows - self._horizon)
+        last = min(-(-end_sample // self.w), self.windows)
+        if last <= first:
+            return BackgroundVerdict("background", 0.0, None, round(bg, 1))
+        levels, probs = self._chronological()
+        lo, hi = len(levels) - (self.windows - first), len(levels) - (self.windows - last)
+        seg, p = levels[lo:hi], probs[lo:hi]
+        spoken = seg[p >= self.activation]
+        level = float(np.percentile(spoken if len(spoken) else seg, self.t.near_quantile))
+        margin = level - bg
+        z = (margin - self.t.verdict_midpoint_db) / self.t.verdict_slope_db
+        confidence = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        decision: Decision = "near" if confidence >= 0.5 else "background"
+        return BackgroundVerdict(decision, round(confidence, 3), round(margin, 1), round(bg, 1))
+
+
+def _pick(ordered: npt.NDArray[np.float64], percent: float) -> float:
+    """The `percent` percentile of an already sorted array (nearest rank: no interpolation needed here)."""
+    return float(ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100.0))])
+
+
+def _runs_of_at_least(mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """`mask` keeping only runs of at least `n` consecutive True (a morphological opening, in shifts)."""
+    if len(mask) < n:
+        return np.zeros_like(mask)
+    starts = mask[: len(mask) - n + 1].copy()
+    for k in range(1, n):
+        starts &= mask[k : len(mask) - n + 1 + k]
+    out = np.zeros_like(mask)
+    for k in range(n):
+        out[k : len(mask) - n + 1 + k] |= starts
+    return out
+
+
+def _db(mean_square: float) -> float:
+    return 10.0 * math.log10(mean_square) if mean_square > 1e-12 else _SILENCE_DB
