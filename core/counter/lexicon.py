@@ -110,7 +110,17 @@ NEEDS: dict[str, tuple[str, ...]] = {
     ),
     "candidiase": ("candidíase", "corrimento com coceira", "cândida", "coceira íntima", "corrimento branco"),
     "caspa": ("caspa", "dermatite seborreica", "couro cabeludo descamando", "seborreia"),
-    "assadura": ("assadura", "assadinho", "pele assada", "assadura de fralda", "brotoeja"),
+    "assadura": (
+        "assadura",
+        "assadinho",
+        "pele assada",
+        "assadura de fralda",
+        "brotoeja",
+        "vermelho da fralda",
+        "vermelha da fralda",
+        "vermelhinha da fralda",
+        "assada da fralda",
+    ),
     "pele_ressecada": (
         "pele ressecada", "pele seca", "rachadura", "pele rachada", "mamilo rachado", "bico do peito rachado",
         "cicatrizante", "tatuagem", "lábio rachado",
