@@ -245,7 +245,16 @@ async def test_no_usable_liveavatar_key_tells_the_frontend_why(
             assert (await http.put("/avatar/config", json=config, headers=org.headers)).status_code == 200
             await put_solution(http, org, "Lia", "avatar")
             await http.post("/credits/grants", json={"orgId": org.org_id, "amount": "10"}, headers=admin_headers)
-        minted = (await http.get("/new", headers=b.headers)).json()
+        if b_key is None:
+            # Without a key of its own, /new refuses before minting (seed 000 via issue 15.5) ...
+            refused = await http.get("/new", headers=b.headers)
+            assert refused.status_code == 409 and refused.json()["error"]["code"] == "missing_liveavatar_key"
+            # ... and a key deleted between minting and the agent's arrival is still caught in the room.
+            await http.put("/credentials/liveavatar", json={"secret": STUB_KEY}, headers=b.headers)
+            minted = (await http.get("/new", headers=b.headers)).json()
+            assert (await http.delete("/credentials/liveavatar", headers=b.headers)).status_code == 200
+        else:
+            minted = (await http.get("/new", headers=b.headers)).json()
         room = rtc.Room()
         visitor = Visitor(room)
         await room.connect(livekit_server.url, minted["token"])
