@@ -39,6 +39,12 @@ class MemberBody(RequestBody):
     name: str | None = Field(None, max_length=200, description="Ignored: the invitee names themselves.")
 
 
+class RoleBody(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "member"}]})
+
+    role: Literal["admin", "member"]
+
+
 class Member(BaseModel):
     id: uuid.UUID
     email: str

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.principals import PLATFORM_ACTOR_USER
-from control_api.schemas.accounts import Member, MemberBody, MemberList, MemberRemoved
+from control_api.schemas.accounts import Member, MemberBody, MemberList, MemberRemoved, RoleBody
 from control_api.schemas.common import errors
 from control_api.schemas.invitations import InvitationCreated
 from control_api.services.invitations import deliver, invite
@@ -43,6 +43,20 @@ async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool, settings: Ap
         org = await accounts.get_org(conn, admin.org_id)
     sent = await deliver(settings, invitation, org["name"] if org else "")
     return invitation.answer(sent=sent)
+
+
+@router.put("/{user_id}", responses=errors(403, 404))
+async def change_role(user_id: uuid.UUID, body: RoleBody, admin: OrgAdmin, pool: Pool) -> Member:
+    """Make a member an admin or an admin a member; it applies to their very next request."""
+    async with tenant_connection(pool, admin.org_id) as conn:
+        role = await accounts.member_role(conn, admin.org_id, user_id)
+        if role is None:
+            raise ApiError(404, "not_found", "no such member")
+        if role == "owner":
+            raise ApiError(403, "forbidden", "the owner's role cannot be changed")
+        await accounts.set_role(conn, admin.org_id, user_id, body.role)
+        row = next(r for r in await accounts.list_members(conn, admin.org_id) if r["id"] == user_id)
+    return Member.from_row(row)
 
 
 @router.delete("/{user_id}")
