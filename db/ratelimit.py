@@ -9,6 +9,7 @@ link codes that identify a budget are never stored.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
@@ -24,10 +25,22 @@ def limit_key(scope: str, identifiers: tuple[str, ...]) -> bytes:
     return hashlib.sha256("\x00".join((scope, *identifiers)).encode()).digest()
 
 
-async def apply(conn: Conn, key: bytes, amount: int, period: int, mode: Mode) -> int:
-    """0 when allowed (and counted for ``hit``/``record``), else the whole seconds to wait."""
-    wait: int = await conn.fetchval("SELECT escuta_rate_limit($1, $2, $3, $4)", key, amount, period, mode)
-    return wait
+async def apply(conn: Conn, key: bytes, amount: int, period: int, mode: Mode) -> tuple[int, int]:
+    """(0 when allowed and counted for ``hit``/``record``, else the whole seconds to wait; the window
+    the attempt was counted in, for :func:`refund`)."""
+    row = await conn.fetchrow(
+        "SELECT escuta_rate_limit($1, $2, $3, $4) AS wait, (floor(extract(epoch FROM now()) / $3) * $3)::bigint AS w",
+        key,
+        amount,
+        period,
+        mode,
+    )
+    assert row is not None
+    return row["wait"], row["w"]
+
+
+async def refund(conn: Conn, key: bytes, window_start: int) -> None:
+    await conn.execute("SELECT escuta_rate_limit_refund($1, $2)", key, window_start)
 
 
 async def purge_expired(conn: Conn, limit: int = 10_000) -> int:
@@ -40,8 +53,15 @@ async def purge_expired(conn: Conn, limit: int = 10_000) -> int:
     return int(status.split()[-1])
 
 
+@dataclass(frozen=True)
+class Reservation:
+    key: bytes
+    window_start: int
+
+
 class SharedRateLimiter:
-    """:class:`core.security.ratelimit.RateLimiter`'s three operations, counted in PostgreSQL.
+    """Abuse budgets counted in PostgreSQL: :meth:`hit` for attempts, :meth:`reserve`/:meth:`refund`
+    for failures (spent before an attempt is judged, given back when it was right).
 
     Each call is its own short transaction as ``escuta_app`` with no organization (the counters are
     platform data, like the attempts they count). Expired windows are swept every ``PURGE_EVERY`` calls.
@@ -53,24 +73,28 @@ class SharedRateLimiter:
         self.pool = pool
         self._calls = 0
 
-    async def _apply(self, mode: Mode, limit: str, scope: str, identifiers: tuple[str, ...]) -> None:
+    async def _apply(self, mode: Mode, limit: str, scope: str, identifiers: tuple[str, ...]) -> Reservation:
         amount, period = parse_limit(limit)
         self._calls += 1
+        key = limit_key(scope, identifiers)
         async with tenant_connection(self.pool, None) as conn:
-            wait = await apply(conn, limit_key(scope, identifiers), amount, int(period), mode)
+            wait, window = await apply(conn, key, amount, int(period), mode)
             if self._calls % self.PURGE_EVERY == 0:
                 await purge_expired(conn)
         if wait:
             raise RateLimited(scope, wait)
+        return Reservation(key, window)
+
+    async def reserve(self, limit: str, scope: str, *identifiers: str) -> Reservation:
+        """Spend one unit of a failure budget before judging an attempt (raise :class:`RateLimited` when
+        none is left); :meth:`refund` it if the attempt turns out right. Unlike check-then-record, this
+        holds under concurrent attempts."""
+        return await self._apply("hit", limit, scope, identifiers)
+
+    async def refund(self, reservation: Reservation) -> None:
+        async with tenant_connection(self.pool, None) as conn:
+            await refund(conn, reservation.key, reservation.window_start)
 
     async def hit(self, limit: str, scope: str, *identifiers: str) -> None:
         """Count one attempt; raise :class:`RateLimited` (not counted) if it is over ``limit``."""
         await self._apply("hit", limit, scope, identifiers)
-
-    async def check(self, limit: str, scope: str, *identifiers: str) -> None:
-        """Raise :class:`RateLimited` if the budget is already spent, without counting."""
-        await self._apply("check", limit, scope, identifiers)
-
-    async def record(self, limit: str, scope: str, *identifiers: str) -> None:
-        """Count one event (a failure) against ``limit``; :meth:`check` enforces it later."""
-        await self._apply("record", limit, scope, identifiers)

@@ -17,11 +17,15 @@ CREATE INDEX rate_limit_windows_expiry ON rate_limit_windows (expires_at);
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limit_windows TO escuta_app;
 
 -- p_mode: 'hit' counts one attempt unless it is over the limit; 'check' only looks; 'record' counts
--- one event (a failure) without looking. Returns 0 when allowed, else the whole seconds to wait.
+-- one event without looking. Returns 0 when allowed, else the whole seconds to wait.
+-- Failure budgets are spent *before* the attempt is judged ('hit') and given back when it succeeds
+-- (escuta_rate_limit_refund): checking first and recording after would let concurrent requests all
+-- pass the check, so the bound would not hold.
 CREATE FUNCTION escuta_rate_limit(p_key bytea, p_amount integer, p_period bigint, p_mode text)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
-    v_now double precision := extract(epoch FROM clock_timestamp());
+    -- now(): the transaction's time, so a caller can name the window it counted in (refunds below).
+    v_now double precision := extract(epoch FROM now());
     v_start bigint := (floor(v_now / p_period) * p_period)::bigint;
     v_prev integer;
     v_cur integer;
@@ -61,3 +65,10 @@ BEGIN
 END
 $$;
 GRANT EXECUTE ON FUNCTION escuta_rate_limit(bytea, integer, bigint, text) TO escuta_app;
+
+-- Give back one count of the window an attempt was counted in (the attempt turned out right).
+CREATE FUNCTION escuta_rate_limit_refund(p_key bytea, p_window_start bigint) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE rate_limit_windows SET hits = hits - 1 WHERE key = p_key AND window_start = p_window_start AND hits > 0
+$$;
+GRANT EXECUTE ON FUNCTION escuta_rate_limit_refund(bytea, bigint) TO escuta_app;

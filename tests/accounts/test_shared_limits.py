@@ -3,6 +3,7 @@ and device registration that an attacker cannot block for an organization's own 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -109,3 +110,26 @@ async def test_guessing_cannot_block_an_organizations_own_admin(db_pool: asyncpg
         assert r.status_code == 200 and r.json()["api_key"].startswith("bk_")
     async with from_address(app, "192.0.2.51") as c:
         assert (await c.post("/cadastro/balcao", json={"nome_balcao": "x", "user_codigo": code})).status_code == 429
+
+
+async def test_a_burst_of_concurrent_guesses_gets_no_more_than_the_budget(
+    db_pool: asyncpg.Pool, database_url: str
+) -> None:
+    """The failure budget is spent before a guess is judged: 20 guesses at once from 20 addresses, with a
+    platform budget of 5, get exactly 5 answers and 15 refusals (checking first and counting after let
+    a burst through: every request passed the check before any failure was counted)."""
+    settings = make_settings(database_url=database_url, rate_limit_link_code_global_failures="5/hour")
+    app = create_app(settings, pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        org = await register(c, "A")
+        code = (await c.post("/cadastro/codigo", headers=org.headers)).json()["codigo"]
+
+    async def guess(i: int) -> int:
+        async with from_address(app, f"198.51.100.{i}") as c:
+            wrong = f"{(int(code) + i) % 1_000_000:06d}"
+            return (await c.post("/cadastro/balcao", json={"nome_balcao": "x", "user_codigo": wrong})).status_code
+
+    statuses = await asyncio.gather(*(guess(i) for i in range(1, 21)))
+    assert sorted(statuses) == [400] * 5 + [429] * 15
+    async with from_address(app, "192.0.2.60") as c:  # right codes are refunded, wrong ones are not
+        assert (await c.post("/cadastro/balcao", json={"nome_balcao": "y", "user_codigo": code})).status_code == 429

@@ -87,7 +87,7 @@ async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSett
         # Every attempt from an address counts; wrong passwords count per account *and* address, so a
         # guesser elsewhere never locks the owner out, and one address cannot guess fast anywhere.
         await rl.hit(settings.rate_limit.login, "login:source", source)
-        await rl.check(settings.rate_limit.login_failures, "login:fail", account, source)
+        failure = await rl.reserve(settings.rate_limit.login_failures, "login:fail", account, source)
     except RateLimited as exc:
         log.warning("login throttled (%s): who=%s source=%s", exc.scope, _who(body.email), source)
         raise rate_limited(exc) from None
@@ -95,9 +95,9 @@ async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSett
         user = await accounts.find_user_by_email(conn, body.email)
     # Verified even for an unknown e-mail (against a dummy hash), so timing does not reveal accounts.
     if not verify_password(user["password_hash"] if user else None, body.password) or user is None:
-        await rl.record(settings.rate_limit.login_failures, "login:fail", account, source)
         log.info("login failed: who=%s source=%s", _who(body.email), source)
         raise ApiError(401, "invalid_credentials", "wrong e-mail or password")
+    await rl.refund(failure)  # the right password spends nothing
     async with tenant_connection(pool, None) as conn:
         orgs = await accounts.user_orgs(conn, user["id"])
         chosen = [(o, r) for o, r in orgs if body.organizationId in (None, o)]

@@ -30,6 +30,7 @@ from control_api.services.invitations import deliver
 from core.language import normalize
 from core.security.ratelimit import RateLimited
 from db import accounts, devices, solutions
+from db.ratelimit import Reservation
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/cadastro", tags=["cadastro"])
@@ -120,13 +121,22 @@ async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settin
     source = client_address(request)
     code = body.user_codigo
     admin_org = await _admin_org(request)
+    # Failure budgets are spent before the code is judged and given back if it was right: checking
+    # first and counting after would let a burst of concurrent guesses all pass (db/ratelimit.py).
+    budgets: list[tuple[str, str, tuple[str, ...]]] = [
+        (settings.rate_limit.link_code_failures, "linkcode:fail:source", (source,)),
+        (settings.rate_limit.link_code_failures, "linkcode:fail:code", (code,)),
+    ]
+    if admin_org is None:
+        budgets.append((settings.rate_limit.link_code_global_failures, "linkcode:fail:global", ()))
+    reserved: list[Reservation] = []
     try:
         await rl.hit(settings.rate_limit.link_code, "linkcode:source", source)
-        await rl.check(settings.rate_limit.link_code_failures, "linkcode:fail:source", source)
-        await rl.check(settings.rate_limit.link_code_failures, "linkcode:fail:code", code)
-        if admin_org is None:
-            await rl.check(settings.rate_limit.link_code_global_failures, "linkcode:fail:global")
+        for limit, scope, identifiers in budgets:
+            reserved.append(await rl.reserve(limit, scope, *identifiers))
     except RateLimited as exc:
+        for reservation in reserved:  # not judged: nothing spent
+            await rl.refund(reservation)
         log.warning("link code throttled (%s): source=%s code=%s", exc.scope, source, _masked(code))
         raise rate_limited(exc) from None
 
@@ -162,11 +172,9 @@ async def cadastro_balcao(body: BalcaoBody, request: Request, pool: Pool, settin
             else:
                 reason = "used_up"  # lost a race for the last registration
     if result is not None:
+        for reservation in reserved:  # a right code is no failure
+            await rl.refund(reservation)
         log.info("device registered: org=%s source=%s", found["org_id"] if found else None, source)
         return result
-    await rl.record(settings.rate_limit.link_code_failures, "linkcode:fail:source", source)
-    await rl.record(settings.rate_limit.link_code_failures, "linkcode:fail:code", code)
-    if admin_org is None:
-        await rl.record(settings.rate_limit.link_code_global_failures, "linkcode:fail:global")
     log.warning("link code refused (%s): source=%s code=%s", reason, source, _masked(code))
     raise ApiError(400, "invalid_link_code", "link code is wrong, expired or used up")

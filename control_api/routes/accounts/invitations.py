@@ -57,9 +57,10 @@ async def accept_invitation(body: AcceptBody, request: Request, pool: Pool, sett
         raise rate_limited(exc) from None
     async with tenant_connection(pool, None) as conn:
         invitation_id, org_id, email, role = await service.resolve(conn, body.token)
+    failure = None
     if signed_in is None:
         try:  # an existing account's password is tried here: login's per-account budget applies
-            await rl.check(settings.rate_limit.login_failures, "login:fail", email.lower(), source)
+            failure = await rl.reserve(settings.rate_limit.login_failures, "login:fail", email.lower(), source)
         except RateLimited as exc:
             raise rate_limited(exc) from None
     try:
@@ -78,8 +79,10 @@ async def accept_invitation(body: AcceptBody, request: Request, pool: Pool, sett
                 conn, settings, user_id=user_id, org_id=org_id, role=granted, platform_admin=platform_admin
             )
     except ApiError as exc:
-        if exc.status == 401:
-            await rl.record(settings.rate_limit.login_failures, "login:fail", email.lower(), source)
+        if failure is not None and exc.status != 401:  # only a wrong password spends the budget
+            await rl.refund(failure)
         raise
+    if failure is not None:
+        await rl.refund(failure)
     log.info("invitation %s accepted: org=%s user=%s role=%s", invitation_id, org_id, user_id, granted)
     return Accepted(**tokens.model_dump(), organization=OrgRef.from_row(org), role=granted)  # type: ignore[arg-type]
