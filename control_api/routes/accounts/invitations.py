@@ -52,7 +52,7 @@ async def accept_invitation(body: AcceptBody, request: Request, pool: Pool, sett
     signed_in = user_from_token(settings, bearer).user_id if bearer else None
     rl, source = shared_limiter(request), client_address(request)
     try:
-        await rl.hit(settings.rate_limit.login, "auth:source", source)
+        await rl.hit(settings.rate_limit.login, "login:source", source)
     except RateLimited as exc:
         raise rate_limited(exc) from None
     async with tenant_connection(pool, None) as conn:
