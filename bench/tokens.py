@@ -36,12 +36,12 @@ KEY, SECRET = "benchkey", "bench-secret-0123456789abcdef0123456789"
 async def provision(base: str) -> tuple[str, str]:
     """An organization with a solution and a registered device: (org id, device key)."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        r = await c.post(
-            "/auth/register",
-            json={"email": "bench@escuta.dev", "password": "bench-password-123", "organizationName": "Bench"},
-        )
+        account = {"email": "bench@escuta.dev", "password": "bench-password-123"}
+        (await c.post("/auth/register", json={**account, "organizationName": "Bench"})).raise_for_status()
+        r = await c.post("/auth/login", json=account)
         r.raise_for_status()
-        org, headers = r.json()["organization"]["id"], {"Authorization": f"Bearer {r.json()['accessToken']}"}
+        headers = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+        org = (await c.get("/auth/me", headers=headers)).json()["organization"]["id"]
         (await c.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=headers)).raise_for_status()
         code = (await c.post("/cadastro/codigo", headers=headers)).json()["codigo"]
         r = await c.post("/cadastro/balcao", json={"nome_balcao": "Bench 01", "user_codigo": code})

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import Depends, Query, Request
 
 from control_api.errors import ApiError
+from control_api.membership import current_role
 from control_api.metrics import ApiMetrics
 from control_api.principals import (  # accounts (issue 4): who is calling, re-exported for routers
     AccessTokenAuth,
@@ -78,7 +79,7 @@ async def require_platform_admin(
 PlatformAdmin = Annotated[None, Depends(require_platform_admin)]
 
 
-def session_scope(
+async def session_scope(
     request: Request,
     settings: AppSettings,
     _admin: AdminTokenAuth,
@@ -96,6 +97,7 @@ def session_scope(
         return org
     if user.org_id is None:
         raise ApiError(403, "forbidden", "this account belongs to no organization")
+    await current_role(request, user.org_id, user.user_id)  # 403 once removed, whatever the token says
     return user.org_id
 
 

@@ -18,7 +18,11 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+# Re-exported: older routes import these two from here.
+from control_api.abuse import client_address as client_address
+from control_api.abuse import rate_limited as rate_limited
 from control_api.errors import ApiError
+from control_api.membership import current_role
 from core.security.keys import key_matches, parse_key
 from core.security.ratelimit import RateLimited, RateLimiter
 from core.security.tokens import InvalidToken, verify_access
@@ -118,12 +122,6 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def rate_limited(exc: RateLimited) -> ApiError:
-    return ApiError(
-        429, "rate_limited", "too many requests; retry later", headers={"Retry-After": str(exc.retry_after)}
-    )
-
-
 def _bearer(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
@@ -137,11 +135,6 @@ def limiter(request: HTTPConnection) -> RateLimiter:
         state.rate_limiter = RateLimiter()
     rl: RateLimiter = state.rate_limiter
     return rl
-
-
-def client_address(request: HTTPConnection) -> str:
-    # uvicorn's --proxy-headers/--forwarded-allow-ips decide whether X-Forwarded-For is trusted.
-    return request.client.host if request.client else "unknown"
 
 
 def user_from_token(settings: Settings, token: str) -> AuthUser:
@@ -215,7 +208,8 @@ async def require_org_member(
     user = get_current_user(request)
     if user.org_id is None or user.role is None:
         raise ApiError(403, "forbidden", "this account belongs to no organization")
-    return OrgUser(user.user_id, user.org_id, user.role, user.platform_admin)
+    role = await current_role(request, user.org_id, user.user_id)  # not the token's: it may be stale
+    return OrgUser(user.user_id, user.org_id, role, user.platform_admin)
 
 
 OrgMember = Annotated[OrgUser, Depends(require_org_member)]
@@ -320,7 +314,10 @@ async def get_principal(request: Request, _token: AccessTokenAuth = None, _key: 
     user = user_from_token(request.app.state.settings, token)
     if user.org_id is None:
         raise ApiError(403, "forbidden", "this account belongs to no organization")
-    return Principal(kind="user", org_id=user.org_id, subject=str(user.user_id), user=user)
+    org_id = user.org_id
+    role = await current_role(request, org_id, user.user_id)  # a removed member stops here at once
+    user = AuthUser(user.user_id, org_id, role, user.platform_admin)
+    return Principal(kind="user", org_id=org_id, subject=str(user.user_id), user=user)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -208,6 +208,17 @@ async def member_role(conn: Conn, org_id: UUID, user_id: UUID) -> str | None:
     return role
 
 
+async def set_role(conn: Conn, org_id: UUID, user_id: UUID, role: Role) -> bool:
+    """Change a member's role (never an owner's); False when no such non-owner member."""
+    status = await conn.execute(
+        "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'",
+        org_id,
+        user_id,
+        role,
+    )
+    return status == "UPDATE 1"
+
+
 async def remove_membership(conn: Conn, org_id: UUID, user_id: UUID) -> None:
     await conn.execute("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", org_id, user_id)
 

@@ -1,6 +1,6 @@
 """`escuta admin ...`: platform administration from the command line.
 
-    escuta admin create-user EMAIL   a platform admin user (the seeds' ADMIN_SECRET, as a person)
+    escuta admin create-user EMAIL [--promote-existing]   a platform admin user (the seeds' ADMIN_SECRET, as a person)
 
 A platform admin logs in with `/auth/login` like anyone else; its access token then opens the routes
 behind the platform admin secret (`/cadastro/cliente`, every organization's sessions with ``?orgId=``).
@@ -25,17 +25,26 @@ def _admin() -> None:
     """Platform administration (users, organizations)."""  # keeps `admin` a group with one command
 
 
-async def create_platform_admin(dsn: str, email: str, password: str, name: str | None = None) -> bool:
-    """Create the user, or promote an existing one (its password is then left as it was).
+class ExistingAccount(Exception):
+    """The e-mail already has an account and promoting it was not asked for."""
 
-    True if a user was created. Runs as the connecting (migration) role: this is an operator action,
-    not a tenant request.
+
+async def create_platform_admin(
+    dsn: str, email: str, password: str, name: str | None = None, *, promote_existing: bool = False
+) -> bool:
+    """Create the user; True if created. An existing account is refused (:class:`ExistingAccount`)
+    unless ``promote_existing``: whoever registered that e-mail chose its password, so promoting it
+    silently would hand the platform to them (issue 14). Promoted, it keeps its own password.
+
+    Runs as the connecting (migration) role: this is an operator action, not a tenant request.
     """
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         async with conn.transaction():
             user_id = await create_user(conn, email, hash_password(password), name=name, platform_admin=True)
             if user_id is None:
+                if not promote_existing:
+                    raise ExistingAccount(email)
                 await make_platform_admin(conn, email)
             return user_id is not None
     finally:
@@ -56,12 +65,28 @@ def create_user_command(
         ),
     ],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    promote_existing: Annotated[
+        bool,
+        typer.Option(
+            "--promote-existing",
+            help="If the e-mail already has an account, make it a platform admin (it keeps its own password). "
+            "Only when you know who controls that account.",
+        ),
+    ] = False,
 ) -> None:
-    """Create a platform admin user (or promote an existing user to platform admin)."""
+    """Create a platform admin user; an existing account is refused unless --promote-existing."""
     from escuta.cli import fail, guarded, load_settings, require_database_url
 
     if len(password) < 12:
         raise fail("a platform admin password needs at least 12 characters")
     dsn = require_database_url(load_settings())
-    created = guarded(lambda: asyncio.run(create_platform_admin(dsn, email, password, name)))
+    try:
+        created = guarded(
+            lambda: asyncio.run(create_platform_admin(dsn, email, password, name, promote_existing=promote_existing))
+        )
+    except ExistingAccount:
+        raise fail(
+            "an account with this e-mail already exists; its password is not yours to know. "
+            "Pass --promote-existing to make that account a platform admin"
+        ) from None
     typer.echo("created platform admin" if created else "promoted existing user to platform admin")

@@ -142,7 +142,9 @@ def api(
         port=port or settings.api.port,
         workers=settings.api.workers,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, only from ESCUTA_TRUSTED_PROXIES (control_api/abuse.py):
+        # uvicorn's own handling trusts any local peer by default.
+        proxy_headers=False,
         access_log=False,
     )
 

@@ -13,7 +13,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from control_api.routes import coach, health, livekit_webhook, metrics, sessions, stt_health, token, transcription
-from control_api.routes.accounts import auth, cadastro, credentials, devices, members, organization, solutions
+from control_api.routes.accounts import (
+    auth,
+    cadastro,
+    credentials,
+    devices,
+    invitations,
+    members,
+    organization,
+    solutions,
+)
 from control_api.routes.accounts import language as org_language
 from control_api.routes.avatar import config as avatar_config
 from control_api.routes.avatar import credits as avatar_credits
@@ -35,6 +44,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     credentials.router,
     devices.router,
     members.router,
+    invitations.router,
     solutions.router,
     org_language.router,
     organization.router,

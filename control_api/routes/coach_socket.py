@@ -28,6 +28,7 @@ import socketio
 from control_api.services.live_events import live_events
 from core.security.tokens import InvalidToken, verify_access
 from core.settings import Settings
+from db import accounts as accounts_repo
 from db import coach as coach_repo
 from db import live
 from db.tenancy import tenant_connection
@@ -95,7 +96,9 @@ def build_socketio(state: Any, cors_origin_regex: str) -> socketio.ASGIApp:
         session = await sio.get_session(sid)
         org = UUID(session["org"])
         async with tenant_connection(state.pool, org) as conn:
-            known = await coach_repo.meeting_known(conn, meeting, org)
+            # Membership now, not at connect: a host removed meanwhile joins nothing (issue 14).
+            member = await accounts_repo.member_role(conn, org, UUID(session["user"])) is not None
+            known = member and await coach_repo.meeting_known(conn, meeting, org)
         if not known:
             return {"ok": False, "error": "not_found", "message": "no such meeting in your organization"}
         await sio.enter_room(sid, _internal_room(org, meeting))

@@ -16,6 +16,7 @@ from pydantic.config import JsonDict
 from control_api.schemas.auth import Role
 from control_api.schemas.common import EMAIL_PATTERN
 from control_api.schemas.formats import RequestBody, Timestamp
+from control_api.schemas.invitations import InvitationCreated
 from core.language import DEFAULT_ORG_LANGUAGE, TAG_PATTERN
 from core.naming import CLIENT_ID_PATTERN
 
@@ -26,18 +27,22 @@ _AT = "2025-03-14T09:26:53.589793+00:00"
 
 
 class MemberBody(RequestBody):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"email": "bruno@redepharma.com.br", "role": "member", "password": "outra senha longa", "name": "Bruno"}
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "bruno@redepharma.com.br", "role": "member"}]})
 
     email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
     role: Literal["admin", "member"]
-    password: str | None = Field(None, min_length=8, max_length=256, description="Required for a new account.")
-    name: str | None = Field(None, max_length=200)
+    password: str | None = Field(
+        None,
+        max_length=256,
+        description="Ignored (accepted so older clients keep working): the invitee sets their own password.",
+    )
+    name: str | None = Field(None, max_length=200, description="Ignored: the invitee names themselves.")
+
+
+class RoleBody(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "member"}]})
+
+    role: Literal["admin", "member"]
 
 
 class Member(BaseModel):
@@ -66,16 +71,6 @@ class MemberList(BaseModel):
     )
 
     items: list[Member]
-
-
-class MemberAdded(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"id": _ID, "email": "bruno@redepharma.com.br", "role": "member"}]}
-    )
-
-    id: uuid.UUID
-    email: str
-    role: Literal["admin", "member"]
 
 
 class MemberRemoved(BaseModel):
@@ -119,7 +114,15 @@ class ClienteCreated(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"codigo": "123456", "organization_id": _ID, "client_id": "123", "solution": "balcao"}]
+            "examples": [
+                {
+                    "codigo": "123456",
+                    "organization_id": _ID,
+                    "client_id": "123",
+                    "solution": "balcao",
+                    "invitation": InvitationCreated.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                }
+            ]
         }
     )
 
@@ -127,6 +130,9 @@ class ClienteCreated(BaseModel):
     organization_id: uuid.UUID
     client_id: str = Field(description="Seed 003's `clientId` for this client's `/token` calls.")
     solution: str = Field(description="The counter solution its devices use (`balcao`).")
+    invitation: InvitationCreated = Field(
+        description="The owner invitation for the client's e-mail (issue 15.2): its token is shown here only."
+    )
 
 
 class LinkCode(BaseModel):

@@ -87,28 +87,28 @@ class OrgRef(BaseModel):
         return cls(id=row["id"], name=row["name"])
 
 
-class Registered(TokenPair):
-    """The new organization, its owner, and a token pair already signed in as them."""
+class RegistrationAccepted(BaseModel):
+    """The same answer for every e-mail (issue 14: sign-up must not reveal who has an account). A new
+    e-mail got its organization and owner account; an e-mail that already had an account got nothing.
+    Either way the next step is `POST /auth/login`."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "accessToken": _ACCESS,
-                    "refreshToken": _REFRESH,
-                    "tokenType": "Bearer",
-                    "expiresIn": 900,
-                    "user": {"id": _USER_ID, "email": "ana@redepharma.com.br", "name": "Ana Souza"},
-                    "organization": {"id": _ORG_ID, "name": "Rede Pharma LTDA"},
-                    "role": "owner",
+                    "status": "accepted",
+                    "email": "ana@redepharma.com.br",
+                    "organizationName": "Rede Pharma LTDA",
+                    "next": "POST /auth/login",
                 }
             ]
         }
     )
 
-    user: UserRef
-    organization: OrgRef
-    role: Literal["owner"]
+    status: Literal["accepted"]
+    email: str
+    organizationName: str
+    next: Literal["POST /auth/login"]
 
 
 class Me(BaseModel):

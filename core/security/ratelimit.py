@@ -6,8 +6,10 @@ overlaps the sliding window. O(1) time and memory per key. We first used `limits
 storage (locks, expiry timers) cost about as much per hit as signing the LiveKit token, which mattered
 for `/token`'s throughput, so this is the same idea in ~60 lines.
 
-Counters live in process memory: with several API workers the effective limit is per worker. A shared
-budget (Redis, PostgreSQL) would slot in behind :class:`RateLimiter`'s two methods.
+These counters live in process memory: with several API workers the limit is per worker. That is kept
+only for `/token`'s throughput limit (its hot path touches no database). Limits that guard secrets
+(login, sign-up, invitations, link codes) use the same algorithm in PostgreSQL, shared by every process:
+:class:`db.ratelimit.SharedRateLimiter`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from core.settings.accounts import CredentialsSettings, JwtSettings, LinkCodeSettings, RateLimitSettings
+from core.settings.accounts import (
+    CredentialsSettings,
+    InvitationSettings,
+    JwtSettings,
+    LinkCodeSettings,
+    RateLimitSettings,
+    SmtpSettings,
+)
 from core.settings.api import ApiSettings
 from core.settings.audio import AudioChainConfig
 from core.settings.avatar import AvatarSettings
@@ -74,6 +81,8 @@ class Settings(BaseSettings):
     credentials: CredentialsSettings = CredentialsSettings()
     link_code: LinkCodeSettings = LinkCodeSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    invitation: InvitationSettings = InvitationSettings()
+    smtp: SmtpSettings = SmtpSettings()
     stt: SttSettings = SttSettings()
     audio: AudioChainConfig = AudioChainConfig()
     coach: CoachSettings = CoachSettings()

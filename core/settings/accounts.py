@@ -81,26 +81,61 @@ class LinkCodeSettings(Section):
     max_devices: int = Field(10, ge=1, description="Devices (balcões) one link code may register before it is used up.")
 
 
+class InvitationSettings(Section):
+    prefix: ClassVar[str] = "invitation_"
+
+    ttl: int = Field(
+        7 * 86_400, ge=300, description="Seconds an invitation to an organization (`POST /members`) stays valid."
+    )
+
+
 class RateLimitSettings(Section):
     prefix: ClassVar[str] = "rate_limit_"
 
     login: str = Field(
-        "10/minute", description="Login attempts per e-mail and per source address (e.g. `10/minute`, `5 per hour`)."
+        "10/minute",
+        description="Login, sign-up and invitation-acceptance attempts per source address "
+        "(e.g. `10/minute`, `5 per hour`).",
+    )
+    login_failures: str = Field(
+        "5/15 minutes",
+        description="Wrong passwords per account and source address before that pair gets 429 "
+        "(the account's owner elsewhere is not affected).",
     )
     link_code: str = Field("10/minute", description="Device registrations (`/cadastro/balcao`) per source address.")
     link_code_failures: str = Field(
         "5/hour", description="Wrong attempts allowed per code value and per source address before 429."
     )
     link_code_global_failures: str = Field(
-        "200/hour",
-        description="Wrong link-code attempts allowed platform-wide (bounds distributed guessing).",
+        "36/hour",
+        description="Wrong link-code attempts allowed platform-wide (bounds distributed guessing: with 36/hour "
+        "and 24 h codes, a live code's chance of being guessed in its lifetime is at most 0.09 %).",
     )
     token: str = Field("120/minute", description="`/token` mints per credential (key or user) and per source address.")
 
-    @field_validator("login", "link_code", "link_code_failures", "link_code_global_failures", "token")
+    @field_validator("login", "login_failures", "link_code", "link_code_failures", "link_code_global_failures", "token")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from core.security.ratelimit import parse_limit  # raises ValueError naming the bad value
 
         parse_limit(value)
         return value
+
+
+class SmtpSettings(Section):
+    prefix: ClassVar[str] = "smtp_"
+
+    host: str | None = Field(
+        None,
+        description="SMTP server that e-mails invitations. Unset (the default): nothing is sent; the inviter "
+        "hands over the token `POST /members` answers.",
+    )
+    port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before sending.")
+    username: str | None = Field(None, description="SMTP login (with `ESCUTA_SMTP_PASSWORD`), if the server wants one.")
+    password: SecretStr | None = Field(None, description="SMTP password.")
+    sender: str = Field("escuta@localhost", description="`From:` address of invitation e-mails.")
+    link_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Where invitees open their link (the console's public URL)."
+    )
+    timeout: float = Field(10.0, gt=0, description="Seconds before an SMTP conversation is given up.")

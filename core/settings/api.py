@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from core.settings.base import Section
 from core.settings.dev import DEV_ADMIN_TOKEN
@@ -12,7 +13,11 @@ from core.settings.dev import DEV_ADMIN_TOKEN
 
 class ApiSettings(Section):
     prefix: ClassVar[str] = "api_"
-    flat_names: ClassVar[dict[str, str]] = {"admin_token": "admin_token", "cors_origin_regex": "cors_origin_regex"}
+    flat_names: ClassVar[dict[str, str]] = {
+        "admin_token": "admin_token",
+        "cors_origin_regex": "cors_origin_regex",
+        "trusted_proxies": "trusted_proxies",
+    }
 
     host: str = Field("127.0.0.1", description="Address `escuta api` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `escuta api` binds.")
@@ -26,3 +31,16 @@ class ApiSettings(Section):
         description="Browser origins allowed by CORS, as a regular expression "
         "(seed 003 used `^https:\\/\\/.*\\.aivoice\\.com\\.br$`). Default: local dev origins only.",
     )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks of the reverse proxies in front of the API (JSON list, e.g. "
+        '`["10.0.0.5", "10.1.0.0/16"]`). Only a peer listed here may name the client with `X-Forwarded-For`; '
+        "empty (the default): the connection's own address is the client, always.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError naming the bad entry
+        return value

@@ -27,13 +27,30 @@ class Org:
 
 
 async def register(client: httpx.AsyncClient, name: str = "Rede Pharma") -> Org:
+    """Sign up (the answer says nothing about the account, issue 14), then log in as the new owner."""
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     r = await client.post(
         "/auth/register", json={"email": email, "password": PASSWORD, "organizationName": name, "name": "Ana"}
     )
+    assert r.status_code == 202, r.text
+    r = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    tokens = r.json()
+    me = await client.get("/auth/me", headers={"Authorization": f"Bearer {tokens['accessToken']}"})
+    return Org(me.json()["organization"]["id"], email, tokens["accessToken"], tokens["refreshToken"])
+
+
+async def invite_and_join(
+    client: httpx.AsyncClient, org: Org, email: str, role: str = "member", password: str = PASSWORD
+) -> dict[str, Any]:
+    """``org`` invites ``email``; the invitee accepts by choosing a password (a new account). The
+    acceptance answer: a token pair in ``org``, plus ``organization`` and ``role``."""
+    r = await client.post("/members", json={"email": email, "role": role}, headers=org.headers)
     assert r.status_code == 201, r.text
-    body = r.json()
-    return Org(body["organization"]["id"], email, body["accessToken"], body["refreshToken"])
+    r = await client.post("/invitations/accept", json={"token": r.json()["token"], "password": password})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
 
 
 async def put_solution(client: httpx.AsyncClient, org: Org, name: str = "AiHelper", profile: str = "balcao") -> None:

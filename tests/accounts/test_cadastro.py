@@ -26,7 +26,8 @@ async def test_seed_001_payloads_and_answers(
     body = r.json()
     # Seed 001's field first, then Escuta's additions (extra fields allowed; none removed).
     assert next(iter(body)) == "codigo" and re.fullmatch(r"[0-9]{6}", body["codigo"])
-    assert set(body) == {"codigo", "organization_id", "client_id", "solution"} and body["solution"] == "balcao"
+    assert set(body) == {"codigo", "organization_id", "client_id", "solution", "invitation"}
+    assert body["solution"] == "balcao"
 
     r = await client.post("/cadastro/balcao", json={"nome_balcao": "Balcão Entrada 01", "user_codigo": body["codigo"]})
     assert r.status_code == 200

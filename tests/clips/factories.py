@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import asyncpg
 
@@ -13,8 +13,20 @@ from db.tenancy import tenant_connection
 from tests.clips.conftest import STUB_CLIENT_ID, STUB_CLIENT_SECRET
 
 
+def member_id(org_id: UUID, role: str) -> UUID:
+    """The user :func:`make_org` made with ``role`` in ``org_id`` (roles are read from memberships)."""
+    return uuid5(org_id, role)
+
+
 async def make_org(pool: asyncpg.Pool, name: str = "Org") -> UUID:
+    """An organization with an admin and a member (see :func:`member_id`)."""
     org_id: UUID = await pool.fetchval("INSERT INTO organizations (name) VALUES ($1) RETURNING id", name)
+    for role in ("admin", "member"):
+        user = member_id(org_id, role)
+        await pool.execute(
+            "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'not-a-login')", user, f"{user}@clips.test"
+        )
+        await pool.execute("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)", org_id, user, role)
     return org_id
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -16,11 +15,12 @@ from db.bursts import refresh_bursts
 from db.clips import upsert_clips
 from db.tenancy import tenant_connection
 from tests.accounts.helpers import PASSWORD, register
-from tests.clips.factories import make_org, make_streamer
+from tests.clips.factories import make_org, make_streamer, member_id
 
 
 def auth(settings: Settings, org: UUID, role: str = "admin") -> dict[str, str]:
-    token = issue_access(settings, user_id=uuid.uuid4(), org_id=org, role=role, platform_admin=False)
+    """An access token of ``make_org``'s user with ``role`` (a real membership: roles come from it)."""
+    token = issue_access(settings, user_id=member_id(org, role), org_id=org, role=role, platform_admin=False)
     return {"Authorization": f"Bearer {token}"}
 
 

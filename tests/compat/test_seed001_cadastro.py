@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from tests.accounts.helpers import register_device
 
@@ -72,10 +71,16 @@ async def test_export_xlsx_path(client: httpx.AsyncClient, admin_headers: dict[s
     assert r.status_code == 200 and r.content[:2] == b"PK"  # an .xlsx (zip) workbook
 
 
-@pytest.mark.xfail(strict=True, reason="needs issue 14's invitations")
 async def test_cadastro_cliente_invites_the_owner(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     created = (await client.post("/cadastro/cliente", json=CLIENTE, headers=admin_headers)).json()
     invitation = created["invitation"]  # returned once, to the platform admin
     assert invitation["email"] == CLIENTE["email"] and invitation["role"] == "owner" and invitation["token"]
     r = await client.post("/invitations/accept", json={"token": invitation["token"], "password": "uma senha longa"})
     assert r.status_code in (200, 201)
+    # The client's owner now runs its organization: the counter solution is there, devices can be listed.
+    owner = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    assert r.json()["role"] == "owner" and r.json()["organization"]["id"] == created["organization_id"]
+    assert [s["name"] for s in (await client.get("/solutions", headers=owner)).json()["items"]] == ["balcao"]
+    assert (await client.get("/devices", headers=owner)).status_code == 200
+    r = await client.post("/invitations/accept", json={"token": invitation["token"], "password": "uma senha longa"})
+    assert r.status_code == 400  # once

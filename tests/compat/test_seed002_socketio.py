@@ -25,7 +25,7 @@ from control_api.services.live_events import LiveEvents
 from db import coach as coach_repo
 from db import live
 from db.tenancy import tenant_connection
-from tests.accounts.helpers import Org, register
+from tests.accounts.helpers import Org, invite_and_join, register
 from tests.conftest import make_settings
 from tests.e2e import api_at, until
 
@@ -145,6 +145,22 @@ async def test_host_joins_feedback_room_and_receives_the_seed_payload_from_any_a
     await until(lambda: len(host_two.received) == 2, 30, "the second event on the host still in the room")
     await asyncio.sleep(0.5)
     assert len(host_one.received) == 1
+
+
+async def test_a_removed_host_joins_nothing(apis: tuple[str, str], db_pool: asyncpg.Pool, hosts: list[Host]) -> None:
+    """Issue 14: membership is checked at join time, not only when the socket connected."""
+    async with httpx.AsyncClient(base_url=apis[0]) as http:
+        a = await register(http, "Clínica A")
+        joined = await invite_and_join(http, a, "anfitriao@example.com", "member")
+        rm = await meeting(db_pool, a)
+        host = Host()
+        hosts.append(host)
+        await host.connect(apis[0], joined["accessToken"])
+        assert (await host.client.call("join-room", f"feedback:{rm}"))["ok"] is True
+        me = (await http.get("/auth/me", headers={"Authorization": f"Bearer {joined['accessToken']}"})).json()
+        assert (await http.delete(f"/members/{me['id']}", headers=a.headers)).status_code == 200
+    refused = await host.client.call("join-room", f"feedback:{rm}")
+    assert (refused["ok"], refused["error"]) == (False, "not_found")
 
 
 async def test_live_events_feed_reports_sessions_and_reconnects(database_url: str, db_pool: asyncpg.Pool) -> None:

@@ -132,12 +132,15 @@ def running_api(database_url: str, data_dir: Path, log_path: Path) -> Iterator[L
 def make_tenant(client: httpx.Client, name: str) -> Tenant:
     """An organization with an owner, a counter solution, a registered device and a publishable key."""
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    r = client.post("/auth/register", json={"email": email, "password": PASSWORD, "organizationName": name})
+    client.post(
+        "/auth/register", json={"email": email, "password": PASSWORD, "organizationName": name}
+    ).raise_for_status()
+    r = client.post("/auth/login", json={"email": email, "password": PASSWORD})
     r.raise_for_status()
-    body = r.json()
-    org_id, access = body["organization"]["id"], body["accessToken"]
+    access = r.json()["accessToken"]
     user = {"Authorization": f"Bearer {access}"}
     me = client.get("/auth/me", headers=user).json()
+    org_id = me["organization"]["id"]
     client.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=user).raise_for_status()
     code = client.post("/cadastro/codigo", headers=user).json()["codigo"]
     device = client.post("/cadastro/balcao", json={"nome_balcao": f"{name} 01", "user_codigo": code}).json()

@@ -17,7 +17,7 @@ from agents.counter.store import CounterStore
 from core.counter.catalog import Product
 from core.counter.recommendation import Recommendation
 from core.settings import Settings
-from tests.accounts.helpers import device_for_org, register
+from tests.accounts.helpers import device_for_org, invite_and_join, register
 
 STT_SECONDS = 90.0
 
@@ -125,12 +125,8 @@ async def test_device_filter_and_permissions(client: httpx.AsyncClient, db_pool:
 async def test_only_org_admins_export(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:
     a = await _populate(client, db_pool, "Farmacia A", "Produto da A")
     email = f"balconista-{uuid.uuid4().hex[:6]}@example.com"
-    r = await client.post(
-        "/members", json={"email": email, "role": "member", "password": "senha-do-balcao-1"}, headers=a["org"].headers
-    )
-    assert r.status_code == 201, r.text
-    r = await client.post("/auth/login", json={"email": email, "password": "senha-do-balcao-1"})
-    member = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    joined = await invite_and_join(client, a["org"], email, "member", password="senha-do-balcao-1")
+    member = {"Authorization": f"Bearer {joined['accessToken']}"}
     r = await client.get("/api/export/xlsx", headers=member)
     assert r.status_code == 403
     device = await device_for_org(client, a["org"])

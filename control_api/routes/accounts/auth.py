@@ -2,6 +2,12 @@
 
 Refresh tokens rotate on every use; presenting one that was already rotated revokes its whole family
 (every token descended from the same login), because only a thief or a replay would do that.
+
+Nothing here tells whether an e-mail has an account (issue 14): sign-up answers alike for every e-mail
+(and hashes a password either way), login answers one 401 for a wrong e-mail or password (verifying a
+dummy hash for an unknown e-mail). Login is limited per source address (all attempts) and per account
+*and* source (wrong passwords), so an attacker elsewhere cannot lock the account's owner out; the
+counters are in PostgreSQL, shared by every API process.
 """
 
 from __future__ import annotations
@@ -9,30 +15,27 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from fastapi import APIRouter, Request
 
+from control_api.abuse import client_address, rate_limited, shared_limiter
 from control_api.deps import AppSettings, CurrentUser, Pool
 from control_api.errors import ApiError
-from control_api.principals import client_address, limiter, rate_limited
+from control_api.membership import current_role
 from control_api.schemas.auth import (
     LoggedOut,
     LoginBody,
     Me,
-    OrgRef,
     RefreshBody,
     RegisterBody,
-    Registered,
+    RegistrationAccepted,
     TokenPair,
-    UserRef,
 )
 from control_api.schemas.common import errors
+from control_api.services.user_tokens import issue_pair
 from core.security.passwords import hash_password, verify_password
 from core.security.ratelimit import RateLimited
-from core.security.tokens import InvalidToken, issue_access, issue_refresh, verify_refresh
-from core.settings import Settings
+from core.security.tokens import InvalidToken, verify_refresh
 from db import accounts
 from db.tenancy import tenant_connection
 
@@ -46,63 +49,47 @@ def _who(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()[:12]
 
 
-async def _issue_pair(
-    conn: asyncpg.Connection,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    org_id: uuid.UUID | None,
-    role: str | None,
-    platform_admin: bool,
-    family_id: uuid.UUID | None = None,
-) -> TokenPair:
-    token_id = uuid.uuid4()
-    family = family_id or uuid.uuid4()
-    expires = datetime.now(UTC) + timedelta(seconds=settings.jwt.refresh_ttl)
-    await accounts.store_refresh(conn, token_id, family, user_id, org_id, expires)
-    return TokenPair(
-        accessToken=issue_access(settings, user_id=user_id, org_id=org_id, role=role, platform_admin=platform_admin),
-        refreshToken=issue_refresh(
-            settings, token_id=token_id, family_id=family, user_id=user_id, expires_at=int(expires.timestamp())
-        ),
-        tokenType="Bearer",
-        expiresIn=settings.jwt.access_ttl,
-    )
+class _AlreadyRegistered(Exception):
+    """Rolls back the new organization when the e-mail turns out to have an account."""
 
 
-@router.post("/register", status_code=201, responses=errors(409, 429))
-async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> Registered:
+@router.post("/register", status_code=202, responses=errors(429))
+async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> RegistrationAccepted:
+    """Create an organization and its owner account, then log in. The answer is the same when the e-mail
+    already has an account (then nothing is created: join another organization by invitation)."""
     # Argon2 is deliberately expensive: unthrottled sign-ups would be a cheap way to burn our CPU.
     try:
-        limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
+        await shared_limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
     except RateLimited as exc:
         raise rate_limited(exc) from None
     org_id = uuid.uuid4()
-    password_hash = hash_password(body.password)
-    async with tenant_connection(pool, org_id) as conn:
-        await accounts.create_org(conn, org_id, body.organizationName)
-        user_id = await accounts.create_user(conn, body.email, password_hash, name=body.name)
-        if user_id is None:
-            raise ApiError(409, "email_taken", "an account with this e-mail already exists")
-        await accounts.add_membership(conn, org_id, user_id, "owner")
-        tokens = await _issue_pair(conn, settings, user_id=user_id, org_id=org_id, role="owner", platform_admin=False)
-    return Registered(
-        **tokens.model_dump(),
-        user=UserRef(id=user_id, email=body.email, name=body.name),
-        organization=OrgRef(id=org_id, name=body.organizationName),
-        role="owner",
+    password_hash = hash_password(body.password)  # hashed for a taken e-mail too: the same time either way
+    try:
+        async with tenant_connection(pool, org_id) as conn:
+            await accounts.create_org(conn, org_id, body.organizationName)
+            user_id = await accounts.create_user(conn, body.email, password_hash, name=body.name)
+            if user_id is None:
+                raise _AlreadyRegistered
+            await accounts.add_membership(conn, org_id, user_id, "owner")
+    except _AlreadyRegistered:
+        log.info("sign-up for an existing account ignored: who=%s", _who(body.email))
+    return RegistrationAccepted(
+        status="accepted", email=body.email, organizationName=body.organizationName, next="POST /auth/login"
     )
 
 
 @router.post("/login", responses=errors(401, 403, 429))
 async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSettings) -> TokenPair:
-    rl = limiter(request)
+    rl = shared_limiter(request)
     source = client_address(request)
+    account = body.email.lower()
     try:
-        rl.hit(settings.rate_limit.login, "login:source", source)
-        rl.hit(settings.rate_limit.login, "login:email", body.email.lower())
+        # Every attempt from an address counts; wrong passwords count per account *and* address, so a
+        # guesser elsewhere never locks the owner out, and one address cannot guess fast anywhere.
+        await rl.hit(settings.rate_limit.login, "login:source", source)
+        failure = await rl.reserve(settings.rate_limit.login_failures, "login:fail", account, source)
     except RateLimited as exc:
-        log.warning("login throttled: who=%s source=%s", _who(body.email), source)
+        log.warning("login throttled (%s): who=%s source=%s", exc.scope, _who(body.email), source)
         raise rate_limited(exc) from None
     async with tenant_connection(pool, None) as conn:
         user = await accounts.find_user_by_email(conn, body.email)
@@ -110,13 +97,14 @@ async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSett
     if not verify_password(user["password_hash"] if user else None, body.password) or user is None:
         log.info("login failed: who=%s source=%s", _who(body.email), source)
         raise ApiError(401, "invalid_credentials", "wrong e-mail or password")
+    await rl.refund(failure)  # the right password spends nothing
     async with tenant_connection(pool, None) as conn:
         orgs = await accounts.user_orgs(conn, user["id"])
         chosen = [(o, r) for o, r in orgs if body.organizationId in (None, o)]
         if not chosen and (body.organizationId is not None or not user["is_platform_admin"]):
             raise ApiError(403, "no_organization", "this account is not a member of that organization")
         org_id, role = chosen[0] if chosen else (None, None)
-        return await _issue_pair(
+        return await issue_pair(
             conn,
             settings,
             user_id=user["id"],
@@ -140,7 +128,7 @@ async def refresh(body: RefreshBody, pool: Pool, settings: AppSettings) -> Token
             orgs = dict(await accounts.user_orgs(conn, claims.user_id))
             role = orgs.get(result.org_id) if result.org_id else None
             if user is not None and (result.org_id is None or role is not None):
-                return await _issue_pair(
+                return await issue_pair(
                     conn,
                     settings,
                     user_id=claims.user_id,
@@ -167,10 +155,11 @@ async def logout(body: RefreshBody, pool: Pool, settings: AppSettings) -> Logged
 
 
 @router.get("/me")
-async def me(user: CurrentUser, pool: Pool) -> Me:
+async def me(user: CurrentUser, request: Request, pool: Pool) -> Me:
+    role = await current_role(request, user.org_id, user.user_id) if user.org_id else None
     async with tenant_connection(pool, user.org_id) as conn:
         row = await accounts.get_user(conn, user.user_id)
         org = await accounts.get_org(conn, user.org_id) if user.org_id else None
     if row is None:
         raise ApiError(401, "unauthorized", "this account no longer exists")
-    return Me.from_rows(row, user.role, org)
+    return Me.from_rows(row, role, org)

@@ -1,7 +1,10 @@
 """`/members`: the people of an organization and their roles (owner, admin, member).
 
-Owners and admins add people (an existing account joins; a new e-mail needs a password) and remove
-them; nobody becomes or removes an owner through the API. Another organization's member is a 404.
+Owners and admins invite people and remove them; nobody becomes or removes an owner through the API.
+Another organization's member is a 404. Adding is an invitation (issue 14): `POST /members` makes a
+pending invitation and answers its one-time token; the person joins only by accepting it
+(`POST /invitations/accept`) with proof they control the account. The answer is the same whether or
+not the e-mail has an account, so it reveals nothing about who uses Escuta.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ import uuid
 
 from fastapi import APIRouter
 
-from control_api.deps import OrgAdmin, OrgMember, Pool
+from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
-from control_api.schemas.accounts import Member, MemberAdded, MemberBody, MemberList, MemberRemoved
+from control_api.principals import PLATFORM_ACTOR_USER
+from control_api.schemas.accounts import Member, MemberBody, MemberList, MemberRemoved, RoleBody
 from control_api.schemas.common import errors
-from core.security.passwords import hash_password
+from control_api.schemas.invitations import InvitationCreated
+from control_api.services.invitations import deliver, invite
 from db import accounts
 from db.tenancy import tenant_connection
 
@@ -29,21 +34,29 @@ async def list_members(user: OrgMember, pool: Pool) -> MemberList:
 
 
 @router.post("", status_code=201, responses=errors(409))
-async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool) -> MemberAdded:
+async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> InvitationCreated:
+    """Invite someone: a pending invitation whose token is in this answer only (and e-mailed when SMTP is
+    configured). A `password` in the body is ignored: the invitee chooses their own when accepting."""
+    invited_by = "platform-admin" if admin.user_id == PLATFORM_ACTOR_USER else f"user:{admin.user_id}"
     async with tenant_connection(pool, admin.org_id) as conn:
-        existing = await accounts.find_user_by_email(conn, body.email)
-        if existing is not None:
-            user_id = existing["id"]
-        elif body.password is None:
-            raise ApiError(400, "invalid_request", "password: required for a new account")
-        else:
-            created = await accounts.create_user(conn, body.email, hash_password(body.password), name=body.name)
-            if created is None:
-                raise ApiError(409, "conflict", "the account was created concurrently; retry")
-            user_id = created
-        if not await accounts.add_membership(conn, admin.org_id, user_id, body.role):
-            raise ApiError(409, "already_member", "this account is already a member")
-    return MemberAdded(id=user_id, email=body.email, role=body.role)
+        invitation = await invite(conn, settings, admin.org_id, body.email, body.role, invited_by)
+        org = await accounts.get_org(conn, admin.org_id)
+    sent = await deliver(settings, invitation, org["name"] if org else "")
+    return invitation.answer(sent=sent)
+
+
+@router.put("/{user_id}", responses=errors(403, 404))
+async def change_role(user_id: uuid.UUID, body: RoleBody, admin: OrgAdmin, pool: Pool) -> Member:
+    """Make a member an admin or an admin a member; it applies to their very next request."""
+    async with tenant_connection(pool, admin.org_id) as conn:
+        role = await accounts.member_role(conn, admin.org_id, user_id)
+        if role is None:
+            raise ApiError(404, "not_found", "no such member")
+        if role == "owner":
+            raise ApiError(403, "forbidden", "the owner's role cannot be changed")
+        await accounts.set_role(conn, admin.org_id, user_id, body.role)
+        row = next(r for r in await accounts.list_members(conn, admin.org_id) if r["id"] == user_id)
+    return Member.from_row(row)
 
 
 @router.delete("/{user_id}")
