@@ -13,6 +13,7 @@ import asyncpg
 
 from core.clips.source import ClipRecord
 from core.crypto import decrypt_secret, encrypt_secret
+from core.security.hints import secret_hint
 from core.settings import Settings
 
 STREAMER_COLUMNS = """
@@ -44,7 +45,7 @@ def _secret_aad(org_id: UUID, twitch_user_id: str) -> bytes:
 
 
 def _hint(secret: str) -> str:
-    return "…" + secret[-4:] if len(secret) >= 12 else "…"
+    return secret_hint(secret, head=0)  # `…` and the last characters, at most a quarter of the secret
 
 
 async def upsert_streamer(
