@@ -12,7 +12,6 @@ import asyncio
 from typing import Any
 
 import asyncpg
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
