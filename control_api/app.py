@@ -26,7 +26,7 @@ async def _connect(app: FastAPI, dsn: str, settings: Settings) -> None:
     def failed(exc: BaseException, attempt: int) -> None:
         # One line per attempt, never the DSN (it may carry a password).
         log.warning(
-            "database unreachable (%s, attempt %d); retrying in %.0f s",
+            "database unreachable (%s, attempt %d); retrying in %g s",
             type(exc).__name__,
             attempt,
             settings.db.retry_seconds,

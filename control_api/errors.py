@@ -78,7 +78,10 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)
+        headers = exc.headers
+        if exc.status == 503 and not any(h.lower() == "retry-after" for h in headers or {}):
+            headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
