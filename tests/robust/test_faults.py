@@ -72,7 +72,7 @@ async def _stored(database_url: str, ids: list[str]) -> set[str]:
     return {r["id"] for r in rows}
 
 
-async def test_database_down_at_start_black_holed_refused_and_back(database_url: str, tmp_path: Path) -> None:
+def test_database_down_at_start_black_holed_refused_and_back(database_url: str, tmp_path: Path) -> None:
     acknowledged: list[str] = []
     refused = 0
     with tcp_proxy(*target_of(database_url)) as proxy:
@@ -82,7 +82,7 @@ async def test_database_down_at_start_black_holed_refused_and_back(database_url:
         base = api.base_url
         try:
             # Down at start: the process serves (liveness), is not ready, and data routes say 503.
-            await asyncio.to_thread(api.wait_live)
+            api.wait_live()
             _assert_unavailable(httpx.get(f"{base}/health/ready", timeout=5))
             _assert_unavailable(httpx.get(f"{base}/sessions", headers=ADMIN, timeout=5))
             eid, status = _post_event(base, "outage", 0)
@@ -90,7 +90,7 @@ async def test_database_down_at_start_black_holed_refused_and_back(database_url:
             refused += 1
 
             proxy.set_mode("forward")
-            came_back_after = await asyncio.to_thread(_wait_ready, base, 15)
+            came_back_after = _wait_ready(base, 15)
             for n in range(1, 21):
                 eid, status = _post_event(base, "outage", n)
                 assert status == 200
@@ -122,7 +122,7 @@ async def test_database_down_at_start_black_holed_refused_and_back(database_url:
 
             # Back: ready again by itself, data routes answer, the acknowledged events are all stored.
             proxy.set_mode("forward")
-            recovered_after = await asyncio.to_thread(_wait_ready, base, 15)
+            recovered_after = _wait_ready(base, 15)
             assert httpx.get(f"{base}/sessions", headers=ADMIN, timeout=10).status_code == 200
             for n in range(26, 31):
                 eid, status = _post_event(base, "outage", n)
@@ -130,7 +130,7 @@ async def test_database_down_at_start_black_holed_refused_and_back(database_url:
                 acknowledged.append(eid)
         finally:
             api.stop()
-    lost = sorted(set(acknowledged) - await _stored(database_url, acknowledged))
+    lost = sorted(set(acknowledged) - asyncio.run(_stored(database_url, acknowledged)))
     assert lost == []
     log = api.log()
     assert "Traceback" not in log, log[-3000:]  # an unreachable database is one line per request, not a trace
