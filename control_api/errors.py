@@ -205,8 +205,8 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
-            route = getattr(scope.get("route"), "path", scope.get("path", ""))
-            response = failure_response(exc, scope.get("method", ""), route)
+            route = str(getattr(scope.get("route"), "path", None) or scope.get("path", ""))
+            response = failure_response(exc, str(scope.get("method", "")), route)
             if started:  # the answer is half sent: nothing more can be said to this client
                 return
             await response(scope, receive, send)

@@ -9,6 +9,8 @@ the field's name; metadata is only bounded by the request's size.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from google.protobuf.message import Message
 from livekit.protocol import webhook
 
@@ -38,7 +40,7 @@ def _problem(message: Message, path: str) -> str | None:
         elif isinstance(value, int) and not isinstance(value, bool):
             bound = _time_bound(descriptor.name)
             found = f"{name}: out of range" if bound is not None and not 0 <= value <= bound else None
-        elif descriptor.label == descriptor.LABEL_REPEATED:
+        elif isinstance(value, Iterable) and not isinstance(value, bytes):  # a repeated field
             found = _repeated_problem(name, descriptor.name, value)
         else:
             found = None
@@ -55,8 +57,8 @@ def _text_problem(name: str, field: str, value: str) -> str | None:
     return None
 
 
-def _repeated_problem(name: str, field: str, values: object) -> str | None:
-    for i, item in enumerate(values):  # type: ignore[attr-defined]
+def _repeated_problem(name: str, field: str, values: Iterable[object]) -> str | None:
+    for i, item in enumerate(values):
         if isinstance(item, Message):
             found = _problem(item, f"{name}[{i}].")
         elif isinstance(item, str):

@@ -67,13 +67,16 @@ class TcpProxy:
                 writer.transport.abort()
             self._writers.clear()
 
+    def _refusing(self) -> bool:  # read again after an await: the mode may have changed meanwhile
+        return self.mode == "refuse"
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.mode == "refuse":
             writer.transport.abort()
             return
         self._writers.add(writer)
         await self._flowing.wait()  # a black hole holds a new connection before it reaches the server
-        if self.mode == "refuse":
+        if self._refusing():
             writer.transport.abort()
             return
         host, port = self.target
@@ -98,7 +101,7 @@ class TcpProxy:
                 writer.transport.abort()
                 return
             await self._flowing.wait()  # black-holed: the bytes wait here, nothing moves
-            if self.mode == "refuse":
+            if self._refusing():
                 return
             writer.write(data)
             await writer.drain()
