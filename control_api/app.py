@@ -37,6 +37,11 @@ async def _connect(app: FastAPI, dsn: str, settings: Settings) -> None:
     log.info("database connected")
 
 
+def _log_connect_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("giving up connecting to the database: %s", type(task.exception()).__name__)
+
+
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> FastAPI:
     """Build the app. With ``pool`` given (tests), the app uses it and never closes it."""
     s = settings or Settings()
@@ -52,6 +57,10 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             # The API serves (not ready: 503) while the database is down, and connects when it comes back.
             connecting = asyncio.create_task(_connect(app, s.db.url, s), name="escuta-db-connect")
             await asyncio.wait({connecting}, timeout=s.db.connect_timeout + 1)
+            failure = connecting.exception() if connecting.done() else None
+            if failure is not None:
+                raise failure  # not "unreachable" but misconfigured (a malformed DSN): exit, as before
+            connecting.add_done_callback(_log_connect_failure)
         try:
             yield
         finally:
