@@ -20,6 +20,10 @@ else:
     Conn = asyncpg.Connection
 
 
+# How long a request waits for a pooled connection before giving up (`db.tenancy.tenant_connection`).
+ACQUIRE_TIMEOUT_SECONDS = 10.0
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb columns come back as Python objects instead of strings.
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
