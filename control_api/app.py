@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import asyncpg
 from fastapi import FastAPI
@@ -16,9 +17,29 @@ from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS
 from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
-from db.pool import create_pool
+from db.pool import create_pool_when_reachable
 
 log = logging.getLogger("escuta.api")
+
+
+async def _connect(app: FastAPI, dsn: str, settings: Settings) -> None:
+    def failed(exc: BaseException, attempt: int) -> None:
+        # One line per attempt, never the DSN (it may carry a password).
+        log.warning(
+            "database unreachable (%s, attempt %d); retrying in %g s",
+            type(exc).__name__,
+            attempt,
+            settings.db.retry_seconds,
+        )
+
+    pool = await create_pool_when_reachable(dsn, settings, failed)
+    app.state.pool = pool
+    log.info("database connected")
+
+
+def _log_connect_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("giving up connecting to the database: %s", type(task.exception()).__name__)
 
 
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> FastAPI:
@@ -29,13 +50,24 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = app.state.pool is None
+        connecting: asyncio.Task[None] | None = None
         if owned:
             if not s.db.url:
                 raise ConfigError("ESCUTA_DATABASE_URL is not set (use `escuta run` for an embedded database)")
-            app.state.pool = await create_pool(s.db.url, s)
+            # The API serves (not ready: 503) while the database is down, and connects when it comes back.
+            connecting = asyncio.create_task(_connect(app, s.db.url, s), name="escuta-db-connect")
+            await asyncio.wait({connecting}, timeout=s.db.connect_timeout + 1)
+            failure = connecting.exception() if connecting.done() else None
+            if failure is not None:
+                raise failure  # not "unreachable" but misconfigured (a malformed DSN): exit, as before
+            connecting.add_done_callback(_log_connect_failure)
         try:
             yield
         finally:
+            if connecting is not None and not connecting.done():
+                connecting.cancel()
+                with suppress(asyncio.CancelledError):
+                    await connecting
             # Live connections first (Balto bridges leave their rooms; the LISTEN connection closes).
             bridges = getattr(app.state, "device_bridges", None)
             if bridges is not None:
@@ -43,7 +75,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             feed = getattr(app.state, "live_events", None)
             if feed is not None:
                 await feed.aclose()
-            if owned:
+            if owned and app.state.pool is not None:
                 await app.state.pool.close()
 
     app = FastAPI(

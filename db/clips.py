@@ -13,6 +13,7 @@ import asyncpg
 
 from core.clips.source import ClipRecord
 from core.crypto import decrypt_secret, encrypt_secret
+from core.security.hints import secret_hint
 from core.settings import Settings
 
 STREAMER_COLUMNS = """
@@ -36,6 +37,40 @@ class StreamerInput:
     trial_expires_at: datetime | None
     twitch_client_id: str | None = None
     twitch_client_secret: str | None = None
+    # Columns an update leaves as stored (an import row's empty optional columns): any of KEEPABLE.
+    keep: frozenset[str] = frozenset()
+
+
+# What `StreamerInput.keep` may name: "twitch_credentials" is the client id, the secret and its hint together.
+KEEPABLE = frozenset({"avatar_url", "monitoring", "api_mode", "trial_expires_at", "twitch_credentials"})
+
+
+def _kept(column: str, group: str) -> str:
+    # `$13` is the list of kept groups; EXCLUDED is what this row would write, t the stored row.
+    return f"{column} = CASE WHEN '{group}' = ANY($13::text[]) THEN t.{column} ELSE EXCLUDED.{column} END"
+
+
+_UPDATE_SET = ",\n               ".join(
+    [
+        "display_name = EXCLUDED.display_name",
+        _kept("avatar_url", "avatar_url"),
+        _kept("monitor_preset", "monitoring"),
+        _kept("monitor_interval_seconds", "monitoring"),
+        _kept("monitor_min_clips", "monitoring"),
+        # Kept credentials with no api_mode given: the stored mode; new ones switch to client mode.
+        "api_mode = CASE WHEN 'api_mode' = ANY($13::text[]) THEN "
+        "(CASE WHEN 'twitch_credentials' = ANY($13::text[]) THEN t.api_mode ELSE $8 END) "
+        "ELSE $8 END",
+        _kept("trial_expires_at", "trial_expires_at"),
+        _kept("twitch_client_id", "twitch_credentials"),
+        _kept("twitch_client_secret", "twitch_credentials"),
+        _kept("twitch_secret_hint", "twitch_credentials"),
+    ]
+)
+
+
+class ClientModeWithoutCredentials(ValueError):
+    """``api_mode = client`` for a streamer with no Twitch credentials, given or stored."""
 
 
 def _secret_aad(org_id: UUID, twitch_user_id: str) -> bytes:
@@ -44,7 +79,7 @@ def _secret_aad(org_id: UUID, twitch_user_id: str) -> bytes:
 
 
 def _hint(secret: str) -> str:
-    return "…" + secret[-4:] if len(secret) >= 12 else "…"
+    return secret_hint(secret, head=0)  # `…` and the last characters, at most a quarter of the secret
 
 
 async def upsert_streamer(
@@ -52,23 +87,36 @@ async def upsert_streamer(
 ) -> tuple[asyncpg.Record, bool]:
     """Insert, or update (and un-delete) the org's streamer with this Twitch id. Returns (row, created)."""
     blob = hint = None
+    if s.api_mode == "client" and s.twitch_client_id is None and "twitch_credentials" not in s.keep:
+        raise ClientModeWithoutCredentials(s.twitch_user_id)
     if s.twitch_client_secret:
         blob = encrypt_secret(s.twitch_client_secret, settings, aad=_secret_aad(org_id, s.twitch_user_id))
         hint = _hint(s.twitch_client_secret)
-    row = await conn.fetchrow(
+    try:
+        row = await _upsert(conn, org_id, s, blob, hint)
+    except asyncpg.CheckViolationError:
+        raise ClientModeWithoutCredentials(s.twitch_user_id) from None  # the stored row had none either
+    assert row is not None
+    if row["api_mode"] != s.api_mode and "api_mode" not in s.keep:
+        raise ClientModeWithoutCredentials(s.twitch_user_id)  # a new streamer: nothing stored to keep
+    return row, bool(row["created"])
+
+
+async def _upsert(
+    conn: asyncpg.Connection, org_id: UUID, s: StreamerInput, blob: bytes | None, hint: str | None
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         INSERT INTO streamers AS t (org_id, twitch_user_id, display_name, avatar_url, monitor_preset,
             monitor_interval_seconds, monitor_min_clips, api_mode, trial_expires_at, twitch_client_id,
             twitch_client_secret, twitch_secret_hint)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        VALUES ($1, $2, $3, $4, $5, $6, $7,
+                -- PostgreSQL checks the proposed row before the conflict: client mode with credentials
+                -- kept from the stored row is proposed as shared, and the update below sets the mode.
+                CASE WHEN $8 = 'client' AND $10::text IS NULL THEN 'shared' ELSE $8 END,
+                $9, $10, $11, $12)
         ON CONFLICT (org_id, twitch_user_id) DO UPDATE
-           SET display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url,
-               monitor_preset = EXCLUDED.monitor_preset,
-               monitor_interval_seconds = EXCLUDED.monitor_interval_seconds,
-               monitor_min_clips = EXCLUDED.monitor_min_clips, api_mode = EXCLUDED.api_mode,
-               trial_expires_at = EXCLUDED.trial_expires_at, twitch_client_id = EXCLUDED.twitch_client_id,
-               twitch_client_secret = EXCLUDED.twitch_client_secret,
-               twitch_secret_hint = EXCLUDED.twitch_secret_hint,
+           SET {_UPDATE_SET},
                deleted_at = NULL, updated_at = now()
         RETURNING {STREAMER_COLUMNS}, (xmax = 0) AS created
         """,
@@ -84,9 +132,9 @@ async def upsert_streamer(
         s.twitch_client_id,
         blob,
         hint,
+        sorted(s.keep),
     )
-    assert row is not None
-    return row, bool(row["created"])
+    return row
 
 
 async def list_streamers(conn: asyncpg.Connection, org_id: UUID) -> list[asyncpg.Record]:

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from core.crypto import decrypt_secret, encrypt_secret
+from core.security.hints import secret_hint
 from core.settings import PROVIDERS, Settings, get_settings
 from db.pool import Conn
 from db.tenancy import tenant_connection
@@ -45,9 +46,7 @@ def _aad(org_id: UUID | str, provider: str) -> bytes:
 
 def mask(secret: str) -> str:
     """A hint to recognise a key by: its first 3 and last 4 characters, never more than a quarter of it."""
-    if len(secret) < 16:
-        return "…" + secret[-2:] if len(secret) >= 8 else "…"
-    return f"{secret[:3]}…{secret[-4:]}"
+    return secret_hint(secret)
 
 
 _INFO = "provider, hint, created_at, updated_at"  # never the ciphertext

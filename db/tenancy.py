@@ -23,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from db.pool import Conn
+from db.pool import ACQUIRE_TIMEOUT_SECONDS, Conn
 
 APP_ROLE = "escuta_app"
 
@@ -62,6 +62,8 @@ async def tenant_connection(pool: asyncpg.Pool | Conn, org_id: UUID | str | None
         if outer is not None:
             await pool.execute("SELECT " + scope_sql("$1", "$2"), outer["r"], outer["o"] or "")
         return
-    async with pool.acquire() as conn, conn.transaction():
+    # Bounded: with every connection stuck on an unresponsive server, a request gives up (a 503 with
+    # Retry-After, control_api/errors.py) instead of queueing behind them for as long as they hang.
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn, conn.transaction():
         await scope_to_org(conn, org_id)
         yield cast(asyncpg.Connection, conn)

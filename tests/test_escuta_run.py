@@ -119,12 +119,12 @@ def _parent_pid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def _wait_scheduler(port: int, timeout: float = 60) -> dict[str, Any]:
+def _wait_scheduler(port: int, headers: dict[str, str], timeout: float = 60) -> dict[str, Any]:
     """`/health/worker` once `escuta run`'s scheduler heartbeats and has run the ingestion job once."""
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        r = httpx.get(f"http://127.0.0.1:{port}/health/worker", timeout=2)
+        r = httpx.get(f"http://127.0.0.1:{port}/health/worker", headers=headers, timeout=2)
         body = r.json()
         jobs = {j["name"]: j for j in body["jobs"]}
         if r.status_code == 200 and jobs.get("clips.ingest", {}).get("last_status") in ("ok", "error"):
@@ -149,7 +149,7 @@ def test_embedded_database_persists_and_survives_a_crash(run_dir: Path) -> None:
         r = httpx.post(f"http://127.0.0.1:{port}/livekit/webhook", content=body, headers=headers)
         assert r.status_code == 200, r.text
         # The job scheduler runs inside `escuta run` (a child process), ingestion every 180 s by default.
-        health = _wait_scheduler(port)
+        health = _wait_scheduler(port, admin)  # the platform admin sees instance ids (host:pid:nonce)
         assert health["scheduler"]["alive"] is True
         leader_pid = int(health["scheduler"]["leader"].split(":")[1])  # instance ids are host:pid:nonce
         assert _parent_pid(leader_pid) == proc.pid

@@ -8,8 +8,10 @@ the platform admin sees the message too.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -57,19 +59,36 @@ async def health() -> Liveness:
     return Liveness(status="ok")
 
 
+async def _pending_migrations(pool: asyncpg.Pool) -> list[str]:
+    async with pool.acquire() as conn:
+        return [f"{m.version:04d}_{m.name}" for m in await pending(conn)]
+
+
 @router.get(
     "/health/ready",
     response_model=Readiness,
     responses=_unavailable(Readiness | DatabaseUnreachable | ErrorBody, "Not ready"),
 )
-async def ready(pool: Pool) -> Readiness | JSONResponse:
-    """Readiness: the database answers and every migration this build knows is applied."""
-    try:
-        async with pool.acquire() as conn:
-            missing = await pending(conn)
-    except Exception as exc:  # any driver or network failure means "not ready"
+async def ready(request: Request, settings: AppSettings) -> Readiness | JSONResponse:
+    """Readiness: the database answers within ``ESCUTA_DB_READY_TIMEOUT`` and every migration this build
+    knows is applied. A black-holed database answers 503 after that timeout, not after the driver's own."""
+    pool: asyncpg.Pool | None = request.app.state.pool
+    if pool is None:  # still connecting (the database was down at start)
+        return _json_503(DatabaseUnreachable(status="unavailable", database="unreachable", reason="NotConnected"))
+    # One probe at a time, never cancelled: a probe that overran is left to finish on its own (the pool's
+    # command and connect timeouts bound it) rather than cancelled mid-query, whose clean-up would wait on
+    # the same unresponsive server. Probes arriving meanwhile answer 503 at once.
+    probe: asyncio.Task[list[str]] | None = getattr(request.app.state, "ready_probe", None)
+    if probe is None or probe.done():
+        probe = asyncio.create_task(_pending_migrations(pool), name="escuta-ready-probe")
+        request.app.state.ready_probe = probe
+    done, _ = await asyncio.wait({probe}, timeout=settings.db.ready_timeout)
+    if not done:
+        return _json_503(DatabaseUnreachable(status="unavailable", database="unreachable", reason="TimeoutError"))
+    exc = probe.exception()
+    if exc is not None:  # any driver or network failure means "not ready"
         return _json_503(DatabaseUnreachable(status="unavailable", database="unreachable", reason=type(exc).__name__))
-    names = [f"{m.version:04d}_{m.name}" for m in missing]
+    names = probe.result()
     if names:
         return _json_503(Readiness(status="unavailable", database="ok", pending_migrations=names))
     return Readiness(status="ready", database="ok", pending_migrations=[])

@@ -19,6 +19,7 @@ from control_api.errors import ApiError
 from control_api.schemas.common import errors
 from control_api.schemas.sessions import WEBHOOK_MEDIA_TYPE, LiveKitWebhookEvent, WebhookAccepted
 from control_api.services.video_egress import start_video_egress, wants_video_egress
+from control_api.services.webhook_checks import event_problem
 from db.sessions import ingest_event
 
 router = APIRouter(tags=["livekit"])
@@ -54,7 +55,7 @@ _WEBHOOK_OPENAPI = {
 }
 
 
-@router.post("/livekit/webhook", responses=errors(401), openapi_extra=_WEBHOOK_OPENAPI)
+@router.post("/livekit/webhook", responses=errors(400, 401), openapi_extra=_WEBHOOK_OPENAPI)
 async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, metrics: Metrics) -> WebhookAccepted:
     auth = request.headers.get("authorization")
     if not auth:
@@ -80,6 +81,10 @@ async def livekit_webhook(request: Request, settings: AppSettings, pool: Pool, m
         metrics.webhook_events.labels("unknown", "rejected").inc()
         log.warning("webhook rejected: %s", type(exc).__name__)
         raise ApiError(401, "invalid_signature", "webhook signature does not match the body") from None
+    problem = event_problem(event)
+    if problem is not None:
+        metrics.webhook_events.labels("unknown", "rejected").inc()
+        raise ApiError(400, "invalid_body", problem)
     # Stored under the room's organization (from the /token room registry; None for rooms nobody minted)
     # with row-level security on, like every other application write: one statement, see ingest_event.
     async with pool.acquire() as conn:

@@ -9,6 +9,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from control_api.schemas.common import Timestamp
+from control_api.schemas.formats import RequestBody
 from core.avatar.triggers import Match, normalize
 
 TtsProvider = Literal["elevenlabs", "openai", "hume"]
@@ -32,12 +33,12 @@ CONFIG_EXAMPLE: dict[str, Any] = {
 # --- configuration -------------------------------------------------------------------------------
 
 
-class VoiceBody(BaseModel):
+class VoiceBody(RequestBody):
     ttsProvider: TtsProvider
     voiceId: str = Field(min_length=1, max_length=128)
 
 
-class ConfigBody(BaseModel):
+class ConfigBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [CONFIG_EXAMPLE]})
 
     avatarId: str = Field(min_length=1, max_length=64)
@@ -103,14 +104,14 @@ class AvatarConfigDeleted(BaseModel):
 # --- media triggers ------------------------------------------------------------------------------
 
 
-class MediaBody(BaseModel):
+class MediaBody(RequestBody):
     type: MediaType
     url: str = Field(pattern=r"^https?://\S+$", max_length=2048)
     title: str = Field(min_length=1, max_length=200)
     displaySeconds: int = Field(10, ge=1, le=3600)
 
 
-class TriggerBody(BaseModel):
+class TriggerBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -210,7 +211,7 @@ class TriggerList(BaseModel):
     items: list[Trigger] = Field(description="By name.")
 
 
-class ContextResolveBody(BaseModel):
+class ContextResolveBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Vocês têm vitamina C em promoção?"}]})
 
     text: str = Field(min_length=1, max_length=10000)

@@ -10,6 +10,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from control_api.schemas.common import Timestamp
+from control_api.schemas.formats import RequestBody
 from core.clips.presets import PresetName, Resolved, presets_json
 
 Source = Literal["preset", "streamer", "override"]
@@ -18,7 +19,7 @@ AVATAR_URL = "https://static-cdn.jtvnw.net/jtv_user_pictures/gaules-profile_imag
 ApiMode = Literal["shared", "client"]
 
 
-class StreamBody(BaseModel):
+class StreamBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -233,7 +234,7 @@ class PresetList(BaseModel):
         return cls(items=[Preset.model_validate(p) for p in presets_json()])
 
 
-class MonitoringResolveBody(BaseModel):
+class MonitoringResolveBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"preset": "sensitive"}]})
 
     preset: str | None = Field(None, description="sensitive, balanced or conservative.")

@@ -22,6 +22,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. `invalid_request`, `not_found`.")
     message: str = Field(description="One human-readable line naming the problem.")
     details: list[FieldProblem] | Any | None = Field(None, description="Per-field problems of a 400, when known.")
+    reference: str | None = Field(
+        None, description="On a 500 or 503: the id the server's log line carries, to quote when reporting it."
+    )
 
 
 class ErrorBody(BaseModel):

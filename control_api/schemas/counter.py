@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from control_api.errors import ApiError
 from control_api.schemas.common import DecimalString, Timestamp
+from control_api.schemas.formats import RequestBody
 from core.counter.catalog import Product as CatalogProduct
 from core.counter.catalog import RowError
 
@@ -34,7 +35,7 @@ PRODUCT_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ProductBody(BaseModel):
+class ProductBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [PRODUCT_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)

@@ -11,6 +11,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field
 
 from control_api.schemas.common import DecimalString, Timestamp
+from control_api.schemas.formats import RequestBody
 from core.avatar.credits import Usage
 
 Period = Literal["day", "month"]
@@ -148,7 +149,7 @@ class Credits(BaseModel):
     ledger: list[LedgerEntry] = Field(description="Newest first, at most `limit`.")
 
 
-class GrantBody(BaseModel):
+class GrantBody(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"orgId": "8b0c6f1e-2a47-4a4e-9d0b-7f1c3e5a9b21", "amount": "100", "note": "plano mensal"}]

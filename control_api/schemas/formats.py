@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -37,17 +37,40 @@ MAX_OFFSET = 2_147_483_647
 NUL_MESSAGE = "must not contain a NUL character"
 
 
-def _has_nul(value: Any) -> bool:
+# The widest integer column PostgreSQL has (bigint): an integer beyond it cannot be stored anywhere.
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
+RANGE_MESSAGE = "out of range"
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why PostgreSQL would refuse ``value`` (or a string, list or dict inside it), or None."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        return NUL_MESSAGE if "\x00" in value else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if INT8_MIN <= value <= INT8_MAX else RANGE_MESSAGE
+    if isinstance(value, datetime):
+        # 0001-01-01T00:00+01:00 is before year 1 in UTC, where asyncpg converts it (OverflowError: a 500).
+        if value.tzinfo is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                return RANGE_MESSAGE
+        return None
+    if isinstance(value, list | tuple | set | frozenset):
+        return next((p for p in map(_unstorable, value) if p is not None), None)
+    if isinstance(value, dict):
+        return next((p for p in map(_unstorable, [*value.keys(), *value.values()]) if p is not None), None)
+    if isinstance(value, BaseModel) and not isinstance(value, RequestBody):  # a RequestBody checked itself
+        return next((p for p in map(_unstorable, value.__dict__.values()) if p is not None), None)
+    return None
 
 
 def _refuse_nul(value: Any) -> Any:
-    if _has_nul(value):
-        raise ValueError(NUL_MESSAGE)
+    problem = _unstorable(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -56,7 +79,8 @@ NoNul = AfterValidator(_refuse_nul)
 
 
 class RequestBody(BaseModel):
-    """A JSON request body whose text fields (and lists of text) hold no NUL character.
+    """A JSON request body PostgreSQL can store: no NUL character in any text (nested lists, objects and
+    models included), no integer beyond bigint, no time outside the years 1 to 9999 once in UTC.
 
     Except a ``password``: only its hash is stored, and a password accepted before must keep working.
     """

@@ -69,7 +69,7 @@ class DatabaseUnreachable(BaseModel):
 
 
 class SchedulerInstance(BaseModel):
-    id: str
+    id: str = Field(description="`hostname:pid` for the platform admin; `instance-N` for anyone else.")
     heartbeat_at: Timestamp
     alive: bool
 
@@ -94,7 +94,9 @@ class JobStatus(BaseModel):
     last_error: str | None = Field(
         description="The failure's kind (`RuntimeError`); with its message for the platform admin only."
     )
-    last_result: Any = Field(description="What the job's last run returned (JSON), if anything.")
+    last_result: Any = Field(
+        description="What the job's last run returned (JSON), for the platform admin only (null for others)."
+    )
     runs: int
     failures: int
 
@@ -112,7 +114,7 @@ class JobStatus(BaseModel):
             last_finished_at=row["last_finished_at"],
             last_status=row["last_status"],
             last_error=error,
-            last_result=row["last_result"],
+            last_result=row["last_result"] if detailed else None,
             runs=row["runs"],
             failures=row["failures"],
         )
@@ -173,6 +175,10 @@ class WorkerHealth(BaseModel):
             i for i in instances if i["stopped_at"] is None and (now - i["heartbeat_at"]).total_seconds() <= dead_after
         ]
         last_beat = instances[0]["heartbeat_at"] if instances else None
+        # Instance ids are "hostname:pid" and job results count every tenant's data (clips found, credits
+        # spent): for the platform admin only. Others see the instances numbered, newest heartbeat first.
+        names = {i["id"]: (i["id"] if detailed else f"instance-{n}") for n, i in enumerate(instances, 1)}
+        holder = lease["holder"] if lease and lease["expires_at"] > now else None
         return cls(
             status="ok" if live else "unhealthy",
             scheduler=SchedulerStatus(
@@ -180,10 +186,11 @@ class WorkerHealth(BaseModel):
                 last_heartbeat_at=last_beat,
                 heartbeat_age_seconds=round((now - last_beat).total_seconds(), 3) if last_beat else None,
                 dead_after_seconds=dead_after,
-                leader=lease["holder"] if lease and lease["expires_at"] > now else None,
+                leader=None if holder is None else names.get(holder, holder if detailed else "instance-?"),
                 term=lease["term"] if lease else None,
                 instances=[
-                    SchedulerInstance(id=i["id"], heartbeat_at=i["heartbeat_at"], alive=i in live) for i in instances
+                    SchedulerInstance(id=names[i["id"]], heartbeat_at=i["heartbeat_at"], alive=i in live)
+                    for i in instances
                 ],
             ),
             jobs=[JobStatus.from_row(j, detailed=detailed) for j in jobs],

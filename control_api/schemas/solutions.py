@@ -12,6 +12,7 @@ from control_api.schemas.formats import RequestBody, Timestamp
 from control_api.schemas.speech import SpeechToTextStatus
 from core.language import TAG_PATTERN
 from core.naming import NAME_PATTERN
+from core.profiles import ProfileName
 
 SOLUTION_NAME_PATTERN = NAME_PATTERN  # seed 003's names ("Ai-Helper" too); only what LiveKit cannot carry is refused
 
@@ -33,7 +34,7 @@ _SOLUTION: JsonDict = {
 class SolutionBody(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"profile": "counter"}]})
 
-    profile: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    profile: ProfileName = Field(description="The agent profile its rooms dispatch (one the worker knows).")
     language: str | None = Field(
         None,
         max_length=10,

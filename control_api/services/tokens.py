@@ -14,14 +14,15 @@ import json
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from control_api.principals import Principal
+from control_api.schemas.formats import RequestBody
 from core.naming import MAX_SOLUTION, MAX_USER_ID, NAME_PATTERN
 from core.settings import Settings
 
 
-class TokenBody(BaseModel):
+class TokenBody(RequestBody):
     """Seed 003's body. Names as the seed allows them (``"Ai-Helper"``, ``"Daniel Silva"``); only what a
     LiveKit room name cannot carry is refused (core/naming.py)."""
 

@@ -21,7 +21,7 @@ import asyncpg
 from core.settings import Settings
 from db.accounts import org_exists
 from db.bursts import refresh_bursts
-from db.clips import active_streamer_ids, upsert_clips, upsert_streamer
+from db.clips import ClientModeWithoutCredentials, active_streamer_ids, upsert_clips, upsert_streamer
 from db.tenancy import tenant_connection
 from jobs.clips.csv_rows import ClipRow, RowError, StreamerRow, parse_clips, parse_streamers
 
@@ -89,17 +89,18 @@ async def import_csv(
         clips = [c for c in clips if c.line not in bad_clip_lines]
 
     report = ImportReport(dry_run=dry_run, skipped=errors)
+    streamers_name = streamers_csv.name if streamers_csv else ""
     if dry_run:
         try:
             async with tenant_connection(pool, org_id) as conn:
-                await _write_streamers(conn, settings, org_id, streamers, report, progress)
+                await _write_streamers(conn, settings, org_id, streamers, streamers_name, report, progress)
                 await _write_clips(conn, org_id, clips, report, progress)
                 raise _DryRunRollback
         except _DryRunRollback:
             pass
         return report
     async with tenant_connection(pool, org_id) as conn:
-        await _write_streamers(conn, settings, org_id, streamers, report, progress)
+        await _write_streamers(conn, settings, org_id, streamers, streamers_name, report, progress)
     async with tenant_connection(pool, org_id) as conn:
         await _write_clips(conn, org_id, clips, report, progress)
     return report
@@ -110,11 +111,17 @@ async def _write_streamers(
     settings: Settings,
     org_id: UUID,
     rows: list[StreamerRow],
+    file_name: str,
     report: ImportReport,
     progress: Progress,
 ) -> None:
     for i, row in enumerate(rows, 1):
-        _, created = await upsert_streamer(conn, org_id, row.streamer, settings)
+        try:
+            _, created = await upsert_streamer(conn, org_id, row.streamer, settings)
+        except ClientModeWithoutCredentials:
+            # api_mode=client with empty credential columns, and none stored to keep.
+            message = "client mode needs client_twitch_client_id and client_twitch_client_secret (none are stored)"
+            raise ImportRejected([RowError(file_name, row.line, "api_mode", message)]) from None
         if created:
             report.streamers_created += 1
         else:

@@ -4,8 +4,11 @@
 api_mode, trial_expires_at, client_twitch_client_id, client_twitch_client_secret.
 ``clipes.csv``: clip_id, streamer_twitch_user_id, created_at, viewer_count, video_id, title, duration.
 
-Empty monitoring values fall back to the default preset; an empty api_mode means ``client`` when the
-row carries its own Twitch credentials, else ``shared``. Times are ISO-8601; without an offset they are
+An empty optional column keeps what is stored for a streamer already there (issue 14.6: a re-import
+without the secrets no longer wipes them); for a new one, empty monitoring values fall back to the
+default preset, and an empty api_mode means ``client`` when the row carries its own Twitch credentials,
+else ``shared``. ``api_mode=client`` with empty credential columns keeps the stored credentials; a new
+streamer without any is refused at import. Times are ISO-8601; without an offset they are
 UTC. Line numbers are the file's physical lines (the header is line 1), so quoted multi-line titles
 do not shift them.
 """
@@ -168,9 +171,18 @@ def _streamer(row: dict[str, str]) -> StreamerInput:
     mode = row["api_mode"] or ("client" if client_id else "shared")
     if mode not in ("shared", "client"):
         raise RowInvalid("api_mode", "must be shared or client")
-    if mode == "client" and client_id is None:
-        raise RowInvalid("api_mode", "client mode needs client_twitch_client_id and client_twitch_client_secret")
     trial = parse_time("trial_expires_at", row["trial_expires_at"]) if row["trial_expires_at"] else None
+    keep = set()
+    if avatar is None:
+        keep.add("avatar_url")
+    if interval is None and min_clips is None:
+        keep.add("monitoring")
+    if not row["api_mode"]:
+        keep.add("api_mode")
+    if trial is None:
+        keep.add("trial_expires_at")
+    if client_id is None:
+        keep.add("twitch_credentials")
     return StreamerInput(
         twitch_user_id=uid,
         display_name=row["display_name"],
@@ -182,6 +194,7 @@ def _streamer(row: dict[str, str]) -> StreamerInput:
         trial_expires_at=trial,
         twitch_client_id=client_id,
         twitch_client_secret=secret,
+        keep=frozenset(keep),
     )
 
 

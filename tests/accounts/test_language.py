@@ -60,9 +60,9 @@ async def test_a_solution_has_its_own_language_or_inherits(client: httpx.AsyncCl
     assert r.json()["language"] == "en" and r.json()["speechToText"]["language"] == "en"
     assert r.json()["speechToText"]["providers"][0]["model"] == "tiny.en"
     # A PUT that does not name the language keeps it; null gives it back to the organization.
-    r = await client.put("/solutions/Intl", json={"profile": "coach"}, headers=owner.headers)
-    assert r.json()["profile"] == "coach" and r.json()["language"] == "en"
-    r = await client.put("/solutions/Intl", json={"profile": "coach", "language": None}, headers=owner.headers)
+    r = await client.put("/solutions/Intl", json={"profile": "meeting_coach"}, headers=owner.headers)
+    assert r.json()["profile"] == "meeting_coach" and r.json()["language"] == "en"
+    r = await client.put("/solutions/Intl", json={"profile": "meeting_coach", "language": None}, headers=owner.headers)
     assert r.json()["language"] is None and r.json()["speechToText"]["language"] == "pt-BR"
     listed = (await client.get("/solutions", headers=owner.headers)).json()["items"]
     assert [(s["name"], s["speechToText"]["language"]) for s in listed] == [("Intl", "pt-BR")]

@@ -23,7 +23,7 @@ from tests.webhook_signing import event_body, sign
 
 async def test_seed_003_shape_and_verified_claims(client: httpx.AsyncClient) -> None:
     org = await register(client)
-    await put_solution(client, org, "AiHelper", "meeting")
+    await put_solution(client, org, "AiHelper", "meeting_coach")
     device = await device_for_org(client, org)
     r = await client.post(
         "/token", json=token_body(org.org_id), headers={"Authorization": f"Bearer {device['api_key']}"}
@@ -45,7 +45,7 @@ async def test_seed_003_shape_and_verified_claims(client: httpx.AsyncClient) -> 
     assert claims.room_config is not None
     [dispatch] = claims.room_config.agents
     assert dispatch.agent_name == "escuta"
-    assert json.loads(dispatch.metadata) == {"profile": "meeting", "org_id": org.org_id, "solution": "AiHelper"}
+    assert json.loads(dispatch.metadata) == {"profile": "meeting_coach", "org_id": org.org_id, "solution": "AiHelper"}
     meta = json.loads(claims.metadata)
     assert meta["roles"] == ["device"] and meta["deviceId"] == device["balcao_id"]
     assert claims.attributes is not None and claims.attributes["escuta.device_id"] == device["balcao_id"]

@@ -138,3 +138,52 @@ async def test_progress_is_reported_per_chunk(db_pool: asyncpg.Pool, settings: S
     )
 
     assert calls == [("streamers", 2, 2), ("clips", 1000, 2500), ("clips", 2000, 2500), ("clips", 2500, 2500)]
+
+
+async def test_empty_optional_columns_keep_what_is_stored(
+    db_pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 14.6: re-importing a streamer without its (never exported) secret wiped the stored credentials."""
+    org = await make_org(db_pool)
+    await _import(db_pool, settings, org, tmp_path)
+    columns = (
+        "api_mode, twitch_client_id, twitch_client_secret, twitch_secret_hint, trial_expires_at, "
+        "monitor_preset, avatar_url"
+    )
+    query = f"SELECT {columns} FROM streamers WHERE twitch_user_id = $1"
+    before = {uid: dict(await db_pool.fetchrow(query, uid) or {}) for uid in ("100", "200")}
+    assert before["200"]["twitch_client_secret"] is not None
+    for rows in ("100,Gaules,,,,,,,\n200,Alanzoka,,,,,,,\n", "100,Gaules,,,,shared,,,\n200,Alanzoka,,,,client,,,\n"):
+        report = await _import(
+            db_pool,
+            settings,
+            org,
+            tmp_path,
+            streamers=STREAMER_HEADER + "\n" + rows,
+            clips=CLIPS.splitlines()[0] + "\n",
+        )
+        assert report.streamers_updated == 2
+        after = {uid: dict(await db_pool.fetchrow(query, uid) or {}) for uid in ("100", "200")}
+        assert after == before
+    # A new value still replaces the stored one.
+    rows = "200,Alanzoka,,,,,,cid-new,secret-new-0123456789\n"
+    await _import(
+        db_pool, settings, org, tmp_path, streamers=STREAMER_HEADER + "\n" + rows, clips=CLIPS.splitlines()[0] + "\n"
+    )
+    assert await db_pool.fetchval("SELECT twitch_client_id FROM streamers WHERE twitch_user_id = '200'") == "cid-new"
+    # Client mode with nothing stored to keep is refused with its line, and nothing is written.
+    rows = "300,Novo,,,,client,,,\n"
+    with pytest.raises(ImportRejected) as info:
+        await _import(
+            db_pool,
+            settings,
+            org,
+            tmp_path,
+            streamers=STREAMER_HEADER + "\n" + rows,
+            clips=CLIPS.splitlines()[0] + "\n",
+        )
+    assert [str(e) for e in info.value.errors] == [
+        "streamers.csv:2: api_mode: client mode needs client_twitch_client_id and client_twitch_client_secret "
+        "(none are stored)"
+    ]
+    assert await db_pool.fetchval("SELECT count(*) FROM streamers") == 2

@@ -39,14 +39,19 @@ async def test_worker_health(db_pool: asyncpg.Pool, database_url: str) -> None:
 
         body = await wait_for(both_ran, what="both jobs to run")
         assert body is not None
-        assert body["scheduler"]["leader"] == "health-test" and body["scheduler"]["alive"] is True
+        # Public: no host names (instance ids are hostname:pid) and no cross-tenant results (issue 14.7).
+        assert body["scheduler"]["leader"] == "instance-1" and body["scheduler"]["alive"] is True
+        assert [i["id"] for i in body["scheduler"]["instances"]] == ["instance-1"]
+        assert "health-test" not in str(body) and "clips_new" not in str(body)
         jobs_by_name = {j["name"]: j for j in body["jobs"]}
         assert jobs_by_name["test.fails"]["last_status"] == "error"
         assert jobs_by_name["test.fails"]["last_error"] == "RuntimeError"  # public: the kind only
         admin = {"Authorization": f"Bearer {settings.api.admin_token.get_secret_value()}"}
         detailed = (await client.get("/health/worker", headers=admin)).json()
         assert {j["name"]: j["last_error"] for j in detailed["jobs"]}["test.fails"] == "RuntimeError: provider down"
-        assert jobs_by_name["test.works"]["last_result"] == {"clips_new": 3}
+        assert jobs_by_name["test.works"]["last_result"] is None
+        assert detailed["scheduler"]["leader"] == "health-test"
+        assert {j["name"]: j["last_result"] for j in detailed["jobs"]}["test.works"] == {"clips_new": 3}
 
         # A crash: the process stops heartbeating without saying goodbye.
         task.cancel()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,14 @@ from schemathesis.checks import (
 from control_api.app import create_app
 from tests.conftest import make_settings
 from tests.contract.live_api import LiveApi, make_tenant, running_api
+from tests.robust.figures import record
 
 Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 EXAMPLES = int(os.environ.get("ESCUTA_FUZZ_EXAMPLES", "10"))
 ONLY = os.environ.get("ESCUTA_FUZZ_ONLY", "")  # a regex on "METHOD /path", to fuzz a few operations while working
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
+TRIED: Counter[str] = Counter()  # requests sent, per generation mode (the figures in docs/security.md)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +108,7 @@ def run_mode(
         suppress_health_check=list(HealthCheck),
     )
     def check(case: Any, choice: int) -> None:
+        TRIED[mode.value] += 1
         headers = {**(case.headers or {}), **credential(operation, api, choice)}
         response = case.call(base_url=api.base_url, session=session, headers=headers, timeout=30)
         try:
@@ -133,6 +137,16 @@ def test_every_operation_answers_as_documented(live: LiveApi) -> None:
                 found += run_operation(operation, live, session)
     report = "\n".join(found)
     (OUTPUT / "fuzz-failures.txt").write_text(report)
+    record(
+        "fuzz",
+        {
+            "examples_per_operation_and_mode": EXAMPLES,
+            "inputs_tried": sum(TRIED.values()),
+            "inputs_by_mode": dict(TRIED),
+            "failures": len(found),
+            "server_errors": sum("not_a_server_error" in f or "-> 5" in f for f in found),
+        },
+    )
     assert not found, f"{len(found)} contract failures:\n{report[:20000]}"
 
 

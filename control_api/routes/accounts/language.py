@@ -11,9 +11,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
+from control_api.schemas.formats import RequestBody
 from control_api.schemas.speech import OrganizationLanguage
 from control_api.services.speech import effective_language, stt_status
 from core.language import TAG_PATTERN, normalize
@@ -24,7 +25,7 @@ from db.tenancy import tenant_connection
 router = APIRouter(prefix="/organization", tags=["accounts"])
 
 
-class LanguageBody(BaseModel):
+class LanguageBody(RequestBody):
     language: str | None = Field(
         max_length=10, pattern=TAG_PATTERN, description="A language tag such as `pt-BR` or `en`; null inherits."
     )

@@ -63,7 +63,11 @@ async def get_trigger(trigger_id: str, user: OrgMember, pool: Pool) -> Trigger:
 async def update_trigger(trigger_id: str, body: TriggerBody, admin: OrgAdmin, pool: Pool) -> Trigger:
     tid = _trigger_id(trigger_id)
     async with tenant_connection(pool, admin.org_id) as conn:
-        if any(r["name"] == body.name and r["id"] != tid for r in await repo.list_triggers(conn, admin.org_id)):
+        triggers = await repo.list_triggers(conn, admin.org_id)
+        # Another organization's id is "no such trigger" (404) before any question about names (409).
+        if not any(r["id"] == tid for r in triggers):
+            raise ApiError(404, "not_found", "no such trigger")
+        if any(r["name"] == body.name and r["id"] != tid for r in triggers):
             raise ApiError(409, "conflict", f"a trigger named {body.name!r} exists")
         row = await repo.update_trigger(conn, admin.org_id, tid, body.values())
     if row is None:
