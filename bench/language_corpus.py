@@ -115,6 +115,7 @@ EN_ACCENTED = [
     ("I will send the report by email this afternoon.", "Ai uíu sénd dê ripórt bai ímeil dis afternun."),
     ("Thank you all, see you next week.", "Téncs iú óu, si iú nékst uík."),
 ]
+ADVERSARIAL = frozenset({"short", "numbers", "codeswitch", "accent"})  # the clips' condition's first word
 ADVERSARIAL_VOICES = ["en-us", "en-us+m3", "en-us+f2", "en-gb+f4"]
 ACCENT_VOICES = ["pt-br", "pt-br+m3", "pt-br+f2", "pt-br+f4"]
 

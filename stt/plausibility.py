@@ -153,10 +153,10 @@ class Rules:
     """Above this the text repeats itself (Whisper's loop signature)."""
     weak_phrase_no_speech_prob: float = 0.4
     """A stock phrase alone ("thank you") with a no-speech probability above this is refused."""
-    min_english_probability: float = 0.5
+    min_english_probability: float = 0.4
     """An English-only model's answer whose audio the language check finds less likely English than this
     is another language turned into English words (`language_unsupported`)."""
-    language_check_below_logprob: float = -0.3
+    language_check_below_logprob: float = -0.5
     """The language check runs only on answers with an average log-probability under this: above it,
     English-only models are sure enough that no other language has ever passed (it costs a multilingual
     encoder pass, about as much CPU as the answer itself)."""

@@ -122,14 +122,14 @@ class SttSettings(Section):
         2.4, gt=0, description="Answers that compress better than this repeat themselves (`hallucination`)."
     )
     plausibility_min_english_probability: float = Field(
-        0.5,
+        0.4,
         ge=0,
         le=1,
         description="An English-only model's answer whose audio the language check finds English with a lower "
         "probability is refused (`language_unsupported`).",
     )
     plausibility_language_check_logprob: float = Field(
-        -0.3,
+        -0.5,
         description="The language check runs only on answers with an average log-probability under this "
         "(surer answers have never been another language on the corpus; the check costs CPU).",
     )
