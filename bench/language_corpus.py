@@ -164,7 +164,10 @@ def espeak(text: str, voice: str, wpm: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw), text], check=True)
+        # -D: no dither. sox dithers a resampled 16-bit output with random noise by default, and one least
+        # significant bit is enough to flip a borderline Whisper decode: the corpus would differ per build.
         _sox(
+            "-D",
             str(raw),
             "-r",
             str(SR),
