@@ -83,6 +83,42 @@ EN_MEETING = [
     "We have to fix the problem with the system by Friday.",
     "Thank you all, see you next week.",
 ]
+# Good English that looks like what the rules refuse, so that false rejection is measured honestly:
+# one-word answers, numbers, English with Portuguese words in it (code-switching at a Brazilian counter)
+# and English with a Brazilian accent. espeak-ng has no such voice: the `pt-br` voice reads the
+# sentences respelled as a Brazilian hears them ("ai uld laik", Portuguese vowels, prosody and rhythm).
+EN_SHORT = ["Okay.", "Yes.", "No.", "Sure.", "Right.", "Okay, thanks.", "Yes, please.", "Hello.", "Maybe.", "Got it."]
+EN_NUMBERS = [
+    "Forty two.",
+    "Three, seven, nine, one.",
+    "It costs twelve fifty.",
+    "One hundred and twenty milligrams.",
+    "Take two pills every eight hours.",
+    "The total is eighty nine reais.",
+]
+EN_CODE_SWITCH = [
+    "I need dipirona for my daughter.",
+    "Do you have Dorflex or Neosaldina?",
+    "Can I pay with pix?",
+    "My mother takes losartana every morning.",
+    "Is this remédio generic?",
+    "I want the Buscopan, the big box.",
+]
+# (what was said, what the pt-br voice reads)
+EN_ACCENTED = [
+    ("Good morning, I would like something for a headache.", "Gud mórnin, ai uód laique sâmtin for a rédeique."),
+    ("How much is the bottle of vitamin C?", "Ráu mâtch is dê bótou óf váitamin ci?"),
+    ("You can pay by card or in cash.", "Iú quén pêi bai cárd ór in quéch."),
+    ("I need a syrup for a dry cough.", "Ai nid a sírap for a drai cóf."),
+    ("Let us look at the numbers from the last quarter.", "Lét âs luk ét dê nâmbers from dê lést quórter."),
+    ("We need to hire two more people for the team.", "Uí nid tchu ráier tchu mór pípou for dê tim."),
+    ("I will send the report by email this afternoon.", "Ai uíu sénd dê ripórt bai ímeil dis afternun."),
+    ("Thank you all, see you next week.", "Téncs iú óu, si iú nékst uík."),
+]
+ADVERSARIAL = frozenset({"short", "numbers", "codeswitch", "accent"})  # the clips' condition's first word
+ADVERSARIAL_VOICES = ["en-us", "en-us+m3", "en-us+f2", "en-gb+f4"]
+ACCENT_VOICES = ["pt-br", "pt-br+m3", "pt-br+f2", "pt-br+f4"]
+
 # espeak-ng formant voices and variants: male and female timbres, three speeds.
 VOICES = {"pt-BR": ["pt-br", "pt-br+m3", "pt-br+f2", "pt-br+f4"], "en": ["en-us", "en-us+m3", "en-us+f2", "en-gb+f4"]}
 SPEEDS = [135, 160, 185]
@@ -128,7 +164,10 @@ def espeak(text: str, voice: str, wpm: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw), text], check=True)
+        # -D: no dither. sox dithers a resampled 16-bit output with random noise by default, and one least
+        # significant bit is enough to flip a borderline Whisper decode: the corpus would differ per build.
         _sox(
+            "-D",
             str(raw),
             "-r",
             str(SR),
@@ -270,8 +309,44 @@ def _silence(folder: Path, n: int) -> Path:
     return out
 
 
+def _adversarial_clips(folder: Path) -> list[Clip]:
+    """Good English the rules must accept: short answers, numbers, code-switching, a Brazilian accent.
+    Two renditions each (two voices, two speeds); items alternate between the halves."""
+    clips = []
+    groups: list[tuple[str, list[tuple[str, str]], list[str]]] = [
+        ("short", [(t, t) for t in EN_SHORT], ADVERSARIAL_VOICES),
+        ("numbers", [(t, t) for t in EN_NUMBERS], ADVERSARIAL_VOICES),
+        ("codeswitch", [(t, t) for t in EN_CODE_SWITCH], ADVERSARIAL_VOICES),
+        ("accent", EN_ACCENTED, ACCENT_VOICES),
+    ]
+    for group, items, voices in groups:
+        for i, (said, read) in enumerate(items):
+            split = "tune" if i % 2 == 0 else "holdout"
+            for r in range(2):
+                voice, wpm = voices[(i + 2 * r) % len(voices)], SPEEDS[(i + r) % len(SPEEDS)]
+                cid = f"en-{group}-{i:02d}-{r}"
+                path = folder / f"{cid}.wav"
+                espeak(read, voice, wpm, path)
+                clips.append(Clip(cid, "speech", "en", said, split, f"{group} {voice} {wpm}wpm", str(path)))
+    return clips
+
+
 def build(folder: Path) -> list[Clip]:
-    """The whole corpus under `folder` (made once; a manifest marks it complete)."""
+    """The whole corpus under `folder` (made once; a manifest marks each part complete)."""
+    return _build_main(folder) + _build_adversarial(folder)
+
+
+def _build_adversarial(folder: Path) -> list[Clip]:
+    manifest = folder / "adversarial.json"
+    if manifest.exists():
+        return [Clip(**c) for c in json.loads(manifest.read_text())]
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = _adversarial_clips(folder)
+    manifest.write_text(json.dumps([asdict(c) for c in clips], indent=1))
+    return clips
+
+
+def _build_main(folder: Path) -> list[Clip]:
     manifest = folder / "manifest.json"
     if manifest.exists():
         return [Clip(**c) for c in json.loads(manifest.read_text())]

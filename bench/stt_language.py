@@ -28,14 +28,14 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from livekit import rtc
 
-from bench.language_corpus import SR, Clip, build
+from bench.language_corpus import ADVERSARIAL, SR, Clip, build
 from core.settings import Settings
 from stt import build_providers
 from stt.plausibility import Signals, judge
@@ -56,30 +56,66 @@ class Row:
     accepted_refs: list[str] = field(default_factory=list)
     accepted_hyps: list[str] = field(default_factory=list)
     refused: dict[str, int] = field(default_factory=dict)
+    refused_unchecked: int = 0
     invented: dict[str, list[int]] = field(default_factory=dict)  # condition → [ok with text, total]
+    invented_unchecked: dict[str, int] = field(default_factory=dict)
+    adversarial: dict[str, list[int]] = field(default_factory=dict)  # group → [refused, total, refused unchecked]
+    adversarial_wer: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     audio_s: float = 0.0
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    check_wall_s: float = 0.0
+    check_cpu_s: float = 0.0
+    checks: int = 0
+    checked_utterances: int = 0
 
 
-async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> tuple[str, str | None, float, float]:
-    """(text, refusal kind or None, wall s, cpu s) for one clip through the provider's own STT."""
+@dataclass
+class Answer:
+    text: str
+    refused: str | None  # the refusal kind, with every rule
+    refused_unchecked: str | None  # the same without the language check
+    english_probability: float | None  # the language check's, when it ran
+    wall_s: float
+    cpu_s: float
+    check_wall_s: float  # of which the language check
+    check_cpu_s: float
+
+
+async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> Answer:
+    """One clip through the provider's own STT, judged with and without the language check."""
     x = clip.audio()
     frame = rtc.AudioFrame(x.tobytes(), SR, 1, len(x))
+    check = getattr(provider.stt, "language_check", None)
+    before = (check.wall_seconds, check.cpu_seconds) if check is not None else (0.0, 0.0)
     c0, w0 = time.process_time(), time.perf_counter()
     ev = await provider.stt.recognize(frame, language=provider.language or "")
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    after = (check.wall_seconds, check.cpu_seconds) if check is not None else (0.0, 0.0)
     alt = ev.alternatives[0]
-    rejection = judge(
-        provider=provider.name,
-        text=alt.text.strip(),
-        requested_language=room,
-        reported_language=str(alt.language or "") or None,
-        signals=Signals.from_metadata(alt.metadata),
-        rules=rules_of(settings),
-        multilingual=provider.multilingual,
+    signals = Signals.from_metadata(alt.metadata)
+    verdicts = []
+    for s in (signals, replace(signals, english_probability=None) if signals is not None else None):
+        rejection = judge(
+            provider=provider.name,
+            text=alt.text.strip(),
+            requested_language=room,
+            reported_language=str(alt.language or "") or None,
+            signals=s,
+            rules=rules_of(settings),
+            multilingual=provider.multilingual,
+        )
+        verdicts.append(rejection.kind if rejection else None)
+    return Answer(
+        alt.text.strip(),
+        verdicts[0],
+        verdicts[1],
+        signals.english_probability if signals is not None else None,
+        wall,
+        cpu,
+        after[0] - before[0],
+        after[1] - before[1],
     )
-    return alt.text.strip(), rejection.kind if rejection else None, wall, cpu
 
 
 async def run_route(settings: Settings, room: str, foreign: list[str], clips: list[Clip], out: Any) -> Row:
@@ -89,24 +125,39 @@ async def run_route(settings: Settings, room: str, foreign: list[str], clips: li
     speech = [c for c in clips if c.kind == "speech" and c.language in (room, *foreign)]
     rejects = [c for c in clips if c.kind == "reject"]
     for clip in speech + rejects:
-        text, refused, wall, cpu = await answer(provider, clip, settings, room)
-        own = clip.kind == "speech" and clip.language == room
-        if own:
+        a = await answer(provider, clip, settings, room)
+        row.checks += a.check_cpu_s > 0
+        group = clip.condition.split()[0]
+        if clip.kind == "speech" and clip.language == room and group in ADVERSARIAL:
+            # Good English that looks like what the rules refuse: counted apart from the main set.
+            counts = row.adversarial.setdefault(group, [0, 0, 0])
+            counts[0] += a.refused is not None
+            counts[1] += 1
+            counts[2] += a.refused_unchecked is not None
+            refs, hyps = row.adversarial_wer.setdefault(group, ([], []))
+            refs.append(clip.text)
+            hyps.append("" if a.refused else a.text)
+        elif clip.kind == "speech" and clip.language == room:
             row.refs.append(clip.text)
-            row.hyps_all.append("" if refused else text)
+            row.hyps_all.append("" if a.refused else a.text)
             row.audio_s += len(clip.audio()) / SR
-            row.wall_s, row.cpu_s = row.wall_s + wall, row.cpu_s + cpu
-            if refused:
-                row.refused[refused] = row.refused.get(refused, 0) + 1
+            row.wall_s, row.cpu_s = row.wall_s + a.wall_s, row.cpu_s + a.cpu_s
+            row.check_wall_s, row.check_cpu_s = row.check_wall_s + a.check_wall_s, row.check_cpu_s + a.check_cpu_s
+            row.checked_utterances += a.check_cpu_s > 0
+            row.refused_unchecked += a.refused_unchecked is not None
+            if a.refused:
+                row.refused[a.refused] = row.refused.get(a.refused, 0) + 1
             else:
                 row.accepted_refs.append(clip.text)
-                row.accepted_hyps.append(text)
+                row.accepted_hyps.append(a.text)
         else:
-            kind = "speech " + clip.language if clip.kind == "speech" else clip.condition.split()[0]
+            kind = "speech " + clip.language if clip.kind == "speech" else group
             counts = row.invented.setdefault(kind, [0, 0])
             counts[1] += 1
-            if not refused and text:
+            if not a.refused and a.text:
                 counts[0] += 1
+            if not a.refused_unchecked and a.text:
+                row.invented_unchecked[kind] = row.invented_unchecked.get(kind, 0) + 1
         if out is not None:
             out.write(
                 json.dumps(
@@ -115,9 +166,13 @@ async def run_route(settings: Settings, room: str, foreign: list[str], clips: li
                         "model": row.model,
                         "clip": clip.id,
                         "split": clip.split,
-                        "text": text,
-                        "refused": refused,
-                        "wall_s": round(wall, 3),
+                        "condition": clip.condition,
+                        "text": a.text,
+                        "refused": a.refused,
+                        "refused_unchecked": a.refused_unchecked,
+                        "english_probability": a.english_probability,
+                        "wall_s": round(a.wall_s, 3),
+                        "check_wall_s": round(a.check_wall_s, 3),
                     }
                 )
                 + "\n"
@@ -126,40 +181,80 @@ async def run_route(settings: Settings, room: str, foreign: list[str], clips: li
     return row
 
 
+def _ratio(x: float, audio_s: float) -> float | None:
+    return round(x / audio_s, 3) if audio_s else None
+
+
 def summary(row: Row) -> dict[str, Any]:
     n = len(row.refs)
     refused = sum(row.refused.values())
     invented = sum(v[0] for v in row.invented.values())
     must_refuse = sum(v[1] for v in row.invented.values())
+    adversarial_total = sum(v[1] for v in row.adversarial.values())
     return {
         "room": row.room,
         "model": row.model,
+        "language_check": row.checks > 0,
         "utterances": n,
         "wer": round(wer(row.refs, row.hyps_all), 3) if n else None,
         "wer_accepted": round(wer(row.accepted_refs, row.accepted_hyps), 3) if row.accepted_refs else None,
         "refused_speech": f"{refused}/{n}" if n else None,
         "false_rejection_rate": round(refused / n, 3) if n else None,
         "refused_by_kind": row.refused,
-        "rtf_wall": round(row.wall_s / row.audio_s, 3) if row.audio_s else None,
-        "rtf_cpu": round(row.cpu_s / row.audio_s, 3) if row.audio_s else None,
+        "refused_speech_without_check": f"{row.refused_unchecked}/{n}" if n else None,
+        "adversarial_refused": f"{sum(v[0] for v in row.adversarial.values())}/{adversarial_total}",
+        "adversarial_by_group": {
+            g: {
+                "refused": f"{v[0]}/{v[1]}",
+                "refused_without_check": f"{v[2]}/{v[1]}",
+                "wer": round(wer(*row.adversarial_wer[g]), 3),
+            }
+            for g, v in row.adversarial.items()
+        },
+        "rtf_wall": _ratio(row.wall_s, row.audio_s),
+        "rtf_cpu": _ratio(row.cpu_s, row.audio_s),
+        "rtf_wall_without_check": _ratio(row.wall_s - row.check_wall_s, row.audio_s),
+        "rtf_cpu_without_check": _ratio(row.cpu_s - row.check_cpu_s, row.audio_s),
+        "checked_utterances": f"{row.checked_utterances}/{n}",
         "invented_ok": f"{invented}/{must_refuse}",
         "invented_rate": round(invented / must_refuse, 3) if must_refuse else None,
         "invented_by_kind": {k: f"{v[0]}/{v[1]}" for k, v in row.invented.items()},
+        "invented_ok_without_check": f"{sum(row.invented_unchecked.values())}/{must_refuse}",
+        "invented_without_check_by_kind": {
+            k: f"{row.invented_unchecked.get(k, 0)}/{v[1]}" for k, v in row.invented.items()
+        },
     }
 
 
-def table(rows: list[dict[str, Any]]) -> str:
+def table(rows: list[dict[str, Any]], split: str) -> str:
     lines = [
-        "| room | model | utterances | WER (refused = lost) | WER accepted | refused speech | RTF wall / CPU "
-        "| invented stored as ok |",
-        "|---|---|---|---|---|---|---|---|",
+        "| split | room | model | utterances | WER (refused = lost) | WER accepted | refused speech "
+        "| RTF wall / CPU | invented stored as ok |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        check = " + language check" if r["language_check"] else ""
+        rtf = f"{r['rtf_wall']} / {r['rtf_cpu']}"
+        if r["language_check"]:
+            rtf += f" ({r['rtf_wall_without_check']} / {r['rtf_cpu_without_check']} without the check)"
         lines.append(
-            f"| {r['room']} | {r['model']} | {r['utterances']} | {r['wer']} | {r['wer_accepted']} "
-            f"| {r['refused_speech']} | {r['rtf_wall']} / {r['rtf_cpu']} | {r['invented_ok']} "
+            f"| {split} | {r['room']} | {r['model']}{check} | {r['utterances']} | {r['wer']} | {r['wer_accepted']} "
+            f"| {r['refused_speech']} | {rtf} | {r['invented_ok']} "
             f"({', '.join(f'{k} {v}' for k, v in r['invented_by_kind'].items())}) |"
         )
+    return "\n".join(lines)
+
+
+def adversarial_table(rows: list[dict[str, Any]], split: str) -> str:
+    lines = [
+        "| split | room | group | refused | without the check | WER (refused = lost) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for g, v in r["adversarial_by_group"].items():
+            lines.append(
+                f"| {split} | {r['room']} | {g} | {v['refused']} | {v['refused_without_check']} | {v['wer']} |"
+            )
     return "\n".join(lines)
 
 
@@ -169,8 +264,13 @@ def main() -> None:
     ap.add_argument("--split", choices=["holdout", "tune", "all"], default="holdout")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of the local model")
     ap.add_argument("--jsonl", type=Path, help="also write one JSON line per clip and route here")
+    ap.add_argument(
+        "--no-adversarial", dest="adversarial", action="store_false", help="leave out the adversarial English"
+    )
     args = ap.parse_args()
     clips = [c for c in build(args.corpus) if args.split == "all" or c.split == args.split]
+    if not args.adversarial:
+        clips = [c for c in clips if c.condition.split()[0] not in ADVERSARIAL]
     settings = Settings(_env_file=None).replace(stt_local_threads=args.threads)  # type: ignore[call-arg]
     print(
         json.dumps(
@@ -193,7 +293,8 @@ def main() -> None:
         print(json.dumps(r), flush=True)
     if out is not None:
         out.close()
-    print(table(rows))
+    print(table(rows, args.split))
+    print(adversarial_table(rows, args.split))
     print(json.dumps({"load_after": round(os.getloadavg()[0], 2)}))
 
 

@@ -8,6 +8,9 @@ whose `model.bin` is split in two halves; the first load joins them once under
 calls it in its prewarm hook) and shared by every job in that process; inference runs in a thread so
 the event loop keeps feeding audio meanwhile.
 
+An English-only model's uncertain answers are checked by the multilingual one (`stt/language_check.py`):
+Portuguese to `tiny.en` can come back as fluent English.
+
 Each answer carries Whisper's own signals about it (average log-probability, no-speech probability,
 compression ratio, the temperature it needed) in the `SpeechData.metadata`, for the plausibility
 rules (`stt/plausibility.py`).
@@ -32,6 +35,7 @@ from livekit.agents.language import LanguageCode
 from livekit.agents.utils import AudioBuffer
 from scipy.signal import resample_poly
 
+from .language_check import LanguageCheck
 from .plausibility import Signals
 
 SAMPLE_RATE = 16_000
@@ -137,11 +141,14 @@ class WhisperSTT(lk_stt.STT[Any]):
         concurrency: int = 1,
         beam_size: int = 1,
         cache_dir: Path = DEFAULT_CACHE,
+        language_check: LanguageCheck | None = None,
     ) -> None:
         super().__init__(capabilities=lk_stt.STTCapabilities(streaming=False, interim_results=False))
         self._model_name = model
         self._whisper = load_whisper(model, compute_type, cpu_threads, cache_dir)
         self._beam_size = beam_size
+        self.language_check = language_check if self.english_only else None
+        """Checks an English-only model's uncertain answers are English (`stt/language_check.py`)."""
         # More parallel inferences than cores only adds latency to each of them.
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -168,7 +175,10 @@ class WhisperSTT(lk_stt.STT[Any]):
         )
         segs = list(segments)
         text = "".join(s.text for s in segs).strip()
-        return text, str(info.language), Signals.of_segments(segs, info.language_probability)
+        signals = Signals.of_segments(segs, info.language_probability)
+        if self.language_check is not None:
+            signals = self.language_check.apply(audio, text, signals)
+        return text, str(info.language), signals
 
     async def _recognize_impl(
         self,

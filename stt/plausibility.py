@@ -6,7 +6,9 @@ video, please subscribe". Stored as `ok`, that text would be published and read 
 as if someone had said it. So an answer is accepted only when it is plausible; otherwise the attempt
 fails with a kind, the next provider is tried, and the utterance is `failed` if none is plausible:
 
-* `language_unsupported`: the provider says it heard another language than the room's;
+* `language_unsupported`: the provider says it heard another language than the room's; or an
+  English-only model answered, and a language check by the multilingual model finds the audio unlikely
+  to be English (the only way to catch Portuguese an English-only model turned into fluent English);
 * `hallucination`: text Whisper-family models are known to produce on silence and noise (subtitle
   credits, "thanks for watching", music tags), or a repetition loop (compression ratio);
 * `low_confidence`: Whisper's own signals say it was guessing (average log-probability under the
@@ -102,6 +104,9 @@ class Signals:
     compression_ratio: float | None = None  # the highest of its segments
     temperature: float | None = None  # the highest the decoding needed
     language_probability: float | None = None
+    english_probability: float | None = None
+    """For an English-only model's answer: the probability that the audio is English, from the language
+    check (`stt/language_check.py`); None when the check did not run."""
 
     @classmethod
     def of_segments(cls, segments: Sequence[Any], language_probability: float | None = None) -> Signals:
@@ -148,6 +153,13 @@ class Rules:
     """Above this the text repeats itself (Whisper's loop signature)."""
     weak_phrase_no_speech_prob: float = 0.4
     """A stock phrase alone ("thank you") with a no-speech probability above this is refused."""
+    min_english_probability: float = 0.4
+    """An English-only model's answer whose audio the language check finds less likely English than this
+    is another language turned into English words (`language_unsupported`)."""
+    language_check_below_logprob: float = -0.5
+    """The language check runs only on answers with an average log-probability under this: above it,
+    English-only models are sure enough that no other language has ever passed (it costs a multilingual
+    encoder pass, about as much CPU as the answer itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,13 @@ def judge(
             same = True  # a code Escuta cannot parse is not evidence of another language
         if not same:
             return Rejection("language_unsupported", f"answered in {reported_language}, asked for {requested_language}")
+    english = signals.english_probability if signals is not None else None
+    if english is not None and english < rules.min_english_probability:
+        return Rejection(
+            "language_unsupported",
+            f"an English-only model's answer, and the language check finds the audio English with probability "
+            f"{english:.2f} < {rules.min_english_probability}",
+        )
     if not words:
         return Rejection("hallucination", "no words: punctuation or a non-speech tag only")
     whisper = provider in WHISPER_FAMILY or signals is not None

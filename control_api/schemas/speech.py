@@ -36,10 +36,19 @@ class OfflineModels(BaseModel):
     multilingual: OfflineModel
 
 
+class EnglishLanguageCheck(BaseModel):
+    active: bool = Field(
+        description="Whether the English-only local model's uncertain answers are checked for another language "
+        "(`ESCUTA_STT_LOCAL_LANGUAGE_CHECK` and the multilingual model installed)."
+    )
+    model: str | None = Field(description="The multilingual model that checks them.")
+
+
 class OfflineStatus(BaseModel):
     models: OfflineModels
     languages: list[str] = Field(description="ISO 639-1 languages the `local` provider can transcribe here.")
     portuguese: bool
+    englishLanguageCheck: EnglishLanguageCheck
     note: str | None = Field(description="Set when offline transcription is English-only.")
 
 

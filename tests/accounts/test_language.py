@@ -35,7 +35,8 @@ async def test_the_organizations_language_is_set_and_said_back(
     owner = await register(client)
     other = await register(client, "Outra Rede")
     r = await client.get("/organization/language", headers=owner.headers)
-    assert r.status_code == 200 and r.json()["language"] is None and r.json()["effectiveLanguage"] is None
+    # Not set: the platform's default, Brazilian Portuguese.
+    assert r.status_code == 200 and r.json()["language"] is None and r.json()["effectiveLanguage"] == "pt-BR"
     r = await client.put("/organization/language", json={"language": "pt_br"}, headers=owner.headers)
     assert r.status_code == 200
     body = r.json()
@@ -85,12 +86,16 @@ async def test_a_language_nobody_hears_shows_before_any_room(db_pool: asyncpg.Po
         assert health["status"] == "degraded" and not health["defaultOrder"]["supported"]
         assert health["offline"]["languages"] == ["en"] and not health["offline"]["portuguese"]
         assert "Portuguese" in health["offline"]["note"] and "cloud" in health["offline"]["note"]
+        # Nor can tiny.en's answers be checked for another language.
+        assert health["offline"]["englishLanguageCheck"] == {"active": False, "model": None}
 
 
 async def test_health_stt_with_the_bundled_models(client: httpx.AsyncClient) -> None:
     health = (await client.get("/health/stt")).json()
     assert health["status"] == "ok" and health["offline"]["portuguese"] and health["offline"]["note"] is None
     assert health["offline"]["models"]["multilingual"] == {"name": "base", "installed": True}
+    assert health["offline"]["englishLanguageCheck"] == {"active": True, "model": "base"}
+    assert health["defaultLanguage"] == "pt-BR" and not health["defaultLanguageIsEnglish"]  # the platform default
     by = {p["name"]: p for p in health["providers"]}
     assert by["assemblyai"]["models"] == {
         "english": "universal-streaming-english",

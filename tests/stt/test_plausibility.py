@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from livekit import rtc
 
+from bench import language_corpus as corpus
 from stt import FallbackTranscriber, build_providers
+from stt.local_whisper import to_float_16k
 from stt.models import upcoming_shutdowns, warn_model_shutdowns
 from stt.plausibility import Rules, Signals, judge, normalize_text
+from stt.providers import language_check
 from tests.conftest import make_settings
 from tests.transcription.speech import SR, espeak
 
@@ -67,8 +72,27 @@ def test_another_language_than_the_rooms_is_refused() -> None:
     assert verdict("Olá.", requested=None, reported="en") is None  # a room with no language set
 
 
+def test_an_english_only_answer_the_language_check_finds_unlikely_english_is_refused() -> None:
+    # Portuguese to tiny.en, as fluent as real English by tiny.en's own signals: only the check tells.
+    fluent = Signals(avg_logprob=-0.65, no_speech_prob=0.16, compression_ratio=0.9)
+    assert verdict("Or if I can look at it at all, no peeks.", fluent) is None
+    unlikely = Signals(avg_logprob=-0.65, no_speech_prob=0.16, compression_ratio=0.9, english_probability=0.21)
+    assert verdict("Or if I can look at it at all, no peeks.", unlikely) == "language_unsupported"
+    likely = Signals(avg_logprob=-0.65, no_speech_prob=0.16, compression_ratio=0.9, english_probability=0.55)
+    assert verdict("This antibiotic needs a prescription.", likely) is None
+    found = judge(
+        provider="local",
+        text="Hello there",
+        requested_language="en",
+        reported_language="en",
+        signals=unlikely,
+        rules=Rules(),
+    )
+    assert found is not None and "0.21 < 0.4" in found.detail and "Hello" not in found.detail
+
+
 def test_signals_travel_in_the_speech_metadata() -> None:
-    s = Signals(avg_logprob=-0.5, no_speech_prob=0.2, compression_ratio=1.3, temperature=0.2)
+    s = Signals(avg_logprob=-0.5, no_speech_prob=0.2, compression_ratio=1.3, temperature=0.2, english_probability=0.7)
     assert Signals.from_metadata(s.as_metadata()) == s
     assert Signals.from_metadata({"other": 1}) is None and Signals.from_metadata(None) is None
     assert normalize_text("Inscreva-se, no CANAL!") == "inscreva se no canal"
@@ -78,8 +102,8 @@ def frame(x: np.ndarray) -> rtc.AudioFrame:  # type: ignore[type-arg]
     return rtc.AudioFrame(x.astype(np.int16).tobytes(), SR, 1, len(x))
 
 
-async def outcome_of(language: str, audio: rtc.AudioFrame) -> tuple[str, str | None, str]:
-    settings = make_settings(stt_providers=["local"])
+async def outcome_of(language: str, audio: rtc.AudioFrame, **settings_: Any) -> tuple[str, str | None, str]:
+    settings = make_settings(stt_providers=["local"], **settings_)
     chain = FallbackTranscriber(await build_providers(settings, None, None, language=language), attempt_timeout=120)
     try:
         out = await chain.transcribe(audio)
@@ -111,6 +135,41 @@ async def test_portuguese_to_the_english_only_model_is_refused_not_invented() ->
         assert model == "tiny.en"
         # Refused (or, when Whisper itself skips the segment, nothing claimed): never English words stored.
         assert status == "failed" or reason == "", (status, reason)
+
+
+def test_the_language_check_runs_only_where_it_can_change_the_verdict() -> None:
+    check = language_check(make_settings(stt_providers=["local"]), "tiny.en")
+    assert check is not None and check.model.model.is_multilingual  # the bundled `base`
+    portuguese = utterance("Qual é o genérico mais barato desse remédio?", "pt-br")
+    english = utterance("This antibiotic needs a prescription.", "en-us")
+    as_float = [to_float_16k(x) for x in (portuguese, english)]
+    assert check.english_probability(as_float[0]) < 0.4 < check.english_probability(as_float[1])
+    assert check.checks == 2 and check.cpu_seconds > 0
+    sure = Signals(avg_logprob=-0.2, no_speech_prob=0.1, compression_ratio=1.0)
+    unsure = Signals(avg_logprob=-0.7, no_speech_prob=0.1, compression_ratio=1.0)
+    assert check.apply(as_float[0], "Some English words.", sure) == sure  # tiny.en sure of itself: not checked
+    assert check.apply(as_float[0], "", unsure) == unsure  # nothing claimed
+    assert check.apply(as_float[0], "Thank you for watching!", unsure) == unsure  # refused anyway
+    assert check.checks == 2
+    checked = check.apply(as_float[0], "Some English words.", unsure)
+    assert check.checks == 3 and checked.english_probability is not None and checked.english_probability < 0.4
+    # Off by setting, and never for a multilingual model (it reports its language itself).
+    assert language_check(make_settings(stt_local_language_check=False), "tiny.en") is None
+    assert language_check(make_settings(), "base") is None
+
+
+async def test_portuguese_that_passes_for_english_is_caught_by_the_language_check(tmp_path: Path) -> None:
+    # The corpus' clip `pt-BR-10-1` (bench/language_corpus.py): a Portuguese question under pink noise that
+    # tiny.en turns into fluent English its own signals accept. In an English room, only the check refuses it.
+    clean, noisy = tmp_path / "clean.wav", tmp_path / "noisy.wav"
+    corpus.espeak("Qual é o genérico mais barato desse remédio?", "pt-br+f4", 135, clean)
+    corpus.mix_noise(clean, noisy, seed=41)
+    audio = frame(corpus.Clip("", "", "", "", "", "", str(noisy)).audio())
+    status, reason, _ = await outcome_of("en", audio, stt_local_language_check=False)
+    assert status == "ok" and reason, "tiny.en's own signals accept it: the gap the check closes"
+    status, reason, _ = await outcome_of("en", audio)
+    assert status == "failed" and "local: language_unsupported" in (reason or "")
+    assert "language check finds the audio English with probability" in (reason or "")
 
 
 async def test_silence_and_hiss_are_never_a_transcript() -> None:

@@ -141,6 +141,32 @@ async def test_all_providers_failing_stores_every_utterance_as_failed(
         assert kept[:4] == b"RIFF" and len(kept) > 16_000  # the utterance's audio, kept for a retry
 
 
+async def test_answers_refused_as_implausible_are_stored_failed_counted_and_not_transcripts(
+    db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    # Portuguese in a room set to English with only the offline provider: tiny.en answers in English words
+    # ("Thank you for watching!"), every answer is refused, and each utterance is stored as `failed` with
+    # the kind of refusal (never the refused words), its audio kept, and counted in the job summary.
+    sentences = ["Bom dia, eu queria um remédio para dor de cabeça.", "Vocês têm dipirona em gotas?"]
+    path = write_wav(tmp_path / "pt.wav", [recording(sentences, voice="pt-br").audio])
+    settings = make_settings(
+        stt_language="en", database_url=database_url, transcription_failed_audio_dir=tmp_path / "failed"
+    )
+    transcripts, summary = await run(path, settings=settings, store=True)
+    assert summary["utterances"] == summary["failed"] == len(sentences) and summary["transcribed"] == 0
+    kinds = {"language_unsupported", "low_confidence", "hallucination"}
+    counted = {k.split(":", 1)[1]: n for k, n in summary["providers"].items()}
+    assert set(counted) <= kinds and sum(counted.values()) == len(sentences), summary["providers"]
+    assert all(t["status"] == "failed" and t["text"] is None for t in transcripts)
+    async with tenant_connection(db_pool, None) as conn:
+        rows = await conn.fetch("SELECT * FROM transcripts WHERE meeting_id = $1", summary["meeting_id"])
+    assert len(rows) == len(sentences)
+    for row in rows:
+        assert row["status"] == "failed" and row["text"] is None and row["audio_ref"]
+        assert any(f"local: {k}" in row["failure_reason"] for k in kinds), row["failure_reason"]
+        assert "watching" not in row["failure_reason"].lower()  # the invented words are nowhere
+
+
 async def test_missing_credential_stops_the_replay_before_any_audio(
     english: tuple[Path, list[tuple[float, float]]], stt_stub: SttStubServer, db_pool: asyncpg.Pool, database_url: str
 ) -> None:
