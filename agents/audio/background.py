@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +51,7 @@ from .events import BackgroundVerdict, Decision
 from .frames import SAMPLE_RATE, Int16Array
 
 _FULL_SCALE_SQ = 32768.0 * 32768.0
+_T = TypeVar("_T", bound=np.generic)
 _SILENCE_DB = -120.0
 
 
@@ -86,6 +88,16 @@ class BackgroundTuning:
     reject_factor: float = 0.1  # background windows' probability is multiplied by this (< deactivation)
     verdict_midpoint_db: float = 5.0  # verdict confidence 0.5 at this margin over the background
     verdict_slope_db: float = 1.5  # ... logistic slope
+    # Direct sound (second round): a word's end heard directly falls this far within one 8 ms step; heard
+    # through a room's reverberation it decays over tens of ms. 0 turns both uses off.
+    dry_fall_db: float = 12.0
+    dry_evidence: bool = True  # evidence of background speech never has a direct fall within +-1 window
+    far_span_s: float = 6.0  # far start: speech in this past, with no background speech established, ...
+    far_min_speech_s: float = 3.0  # ... at least this much of it, ...
+    far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
+    # ... that never once fell as direct sound does, is background speech (the TV before the customer came);
+    # until someone is heard over it, the participant is presumed this far above it. 0 s turns it off.
+    far_presumed_near_db: float = 14.0
 
 
 class BackgroundSpeechGate:
@@ -108,14 +120,20 @@ class BackgroundSpeechGate:
         self._keep, self._max_lead = n(t.keep_s), n(t.max_lead_s)
         self._min_head = n(t.cut_min_head_s)
         self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
+        self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
+        self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
-        # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies).
-        self._window_powers: deque[float] = deque()
+        # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
+        # each window's steepest 8 ms fall (dB, <= 0).
+        self._window_powers: deque[tuple[float, float]] = deque()
         self._acc, self._filled = 0.0, 0
+        self._sub_acc, self._sub_filled, self._sub_db, self._fall = 0.0, 0, _SILENCE_DB, 0.0
         self._power: deque[float] = deque([0.0] * self._k_long, maxlen=self._k_long)
         # Ring of the last `horizon` windows: short level and detector probability.
         self._levels = np.full(self._horizon, _SILENCE_DB)
         self._probs = np.zeros(self._horizon)
+        self._dry = np.zeros(self._horizon, dtype=bool)  # a direct fall (`dry_fall_db` in 8 ms) in this window
+        self.far = False  # background established from the far-start rule: the participant not heard yet
         self.windows = 0  # windows judged so far; window i covers samples [i*w, (i+1)*w) of the stream
         self.present = False
         self.background_dbfs: float | None = None
@@ -135,14 +153,22 @@ class BackgroundSpeechGate:
         """The audio the detector is about to judge (same chunks, same order)."""
         pos, xf = 0, x.astype(np.float32)
         while pos < len(x):
-            take = min(self.w - self._filled, len(x) - pos)
+            take = min(self._sub - self._sub_filled, len(x) - pos)
             part = xf[pos : pos + take]
-            self._acc += float(np.dot(part, part))
-            self._filled += take
+            self._sub_acc += float(np.dot(part, part))
+            self._sub_filled += take
             pos += take
-            if self._filled == self.w:
-                self._window_powers.append(self._acc / (self.w * _FULL_SCALE_SQ))
-                self._acc, self._filled = 0.0, 0
+            if self._sub_filled < self._sub:
+                break
+            level = _db(self._sub_acc / (self._sub * _FULL_SCALE_SQ))
+            self._fall = min(self._fall, level - self._sub_db)
+            self._sub_db = level
+            self._acc += self._sub_acc
+            self._filled += self._sub
+            self._sub_acc, self._sub_filled = 0.0, 0
+            if self._filled >= self.w:
+                self._window_powers.append((self._acc / (self._filled * _FULL_SCALE_SQ), self._fall))
+                self._acc, self._filled, self._fall = 0.0, 0, 0.0
 
     # --- per window ---------------------------------------------------------------------------------
 
@@ -152,12 +178,14 @@ class BackgroundSpeechGate:
         t = self.t
         self.lead, self.established = 0, False
         # Fed like the detector, a window's audio has always arrived; stay defined if not.
-        self._power.append(self._window_powers.popleft() if self._window_powers else 0.0)
+        power, fall = self._window_powers.popleft() if self._window_powers else (0.0, 0.0)
+        self._power.append(power)
         powers = list(self._power)
         short = _db(sum(powers[-self._k_short :]) / self._k_short)
         long = _db(sum(powers) / self._k_long)
         i = self.windows % self._horizon
         self._levels[i], self._probs[i] = short, p
+        self._dry[i] = t.dry_fall_db > 0 and fall <= -t.dry_fall_db
         self.windows += 1
         if self.windows % self._every == 0:
             self._refresh()
@@ -201,18 +229,73 @@ class BackgroundSpeechGate:
         k = self.windows % self._horizon
         return np.roll(self._levels, -k), np.roll(self._probs, -k)
 
+    def _recent(self, ring: npt.NDArray[_T], n: int) -> npt.NDArray[_T]:
+        """The last `n` windows of one of the rings, oldest first."""
+        n = min(n, self.windows, self._horizon)
+        i = self.windows % self._horizon
+        return ring[i - n : i] if n <= i else np.concatenate((ring[i - n :], ring[:i]))
+
+    def _far_start(self, levels: npt.NDArray[np.float64], speech: npt.NDArray[np.bool_]) -> bool:
+        """Nobody near has been heard and the speech of the last `far_span_s` never once fell as direct sound
+        does, though it had room to: a TV or a radio across the room, before the participant. Its level
+        becomes the background speech level."""
+        t = self.t
+        if t.dry_fall_db <= 0 or t.far_span_s <= 0 or len(levels) < self._far_span:
+            return False
+        span, heard = levels[-self._far_span :], speech[-self._far_span :]
+        if int(heard.sum()) < self._far_min:
+            return False
+        spoken = np.sort(span[heard])
+        background = _pick(spoken, t.background_quantile)
+        if background - float(span.min()) < t.far_room_db:
+            return False  # no room to fall: a voice over steady noise, whose falls the noise fills
+        if self._recent(self._dry, self._far_span).any():
+            return False  # somebody's word ended as a near voice's does
+        self.far = True
+        self.background_dbfs = background
+        self.near_dbfs = self.loud_dbfs = background + t.far_presumed_near_db
+        self.evidence, self._last_evidence = int(heard.sum()), self.windows
+        return True
+
+    def _forget(self) -> None:
+        self.far = self.present = False
+        self.background_dbfs = self.near_dbfs = self.loud_dbfs = None
+        self.evidence, self._last_evidence, self._near = 0, -(10**9), True
+
     def _refresh(self) -> None:
         t = self.t
         levels, probs = self._chronological()
         speech = probs >= self.activation
+        if not self.present and self._far_start(levels, speech):
+            self.present = self.established = True
+            self._near = False
+            return
+        if self.far and self.background_dbfs is not None:
+            heard = self._recent(self._dry, self._far_span) & speech[-self._far_span :]
+            if (heard & (levels[-self._far_span :] < self.background_dbfs + t.over_background_db)).any():
+                # The "far" source has just ended a word as only a near voice does: it was the participant.
+                self._forget()
+                return
+            # The participant is not the far source: their level is what rises clearly over it.
+            speech = speech & (levels >= self.background_dbfs + t.over_background_db)
+            if self.present and self.windows - self._last_evidence > self._keep:
+                self.far = False
         recent = levels[-self._history :][speech[-self._history :]]
         if not len(recent):
+            if self.far:
+                self._last_evidence = self.windows  # still only the far source: keep it established
             return
         recent.sort()
         self.loud_dbfs, self.near_dbfs = _pick(recent, t.loud_quantile), _pick(recent, t.near_quantile)
+        speech = probs >= self.activation
         near_by = maximum_filter1d(levels, 2 * self._isolation + 1, mode="nearest")
         evidence = speech & (levels < self.near_dbfs - t.evidence_below_db)
         evidence &= near_by < self.near_dbfs - t.evidence_gap_db
+        if t.dry_evidence and t.dry_fall_db > 0:
+            # A door's thump, a chime's strike, a click: struck sounds fall as directly as a near voice does,
+            # and a TV across the room never does. Only speech with no direct fall around it is evidence.
+            dry = self._recent(self._dry, len(evidence))
+            evidence &= ~(dry | np.roll(dry, 1) | np.roll(dry, -1))
         evidence[max(0, len(evidence) - self._isolation) :] = False  # their future is not known yet
         if self._run > 1:
             evidence = _runs_of_at_least(evidence, self._run)
