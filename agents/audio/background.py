@@ -91,7 +91,8 @@ class BackgroundTuning:
     # Direct sound (second round): a word's end heard directly falls this far within one 8 ms step; heard
     # through a room's reverberation it decays over tens of ms. 0 turns both uses off.
     dry_fall_db: float = 12.0
-    dry_evidence: bool = True  # evidence of background speech never has a direct fall within +-1 window
+    dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
+    dry_ring_s: float = 0.032  # ... this long after one (longer: a chime rings on, but so does the TV after a word)
     far_span_s: float = 6.0  # far start: speech in this past, with no background speech established, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
@@ -121,6 +122,7 @@ class BackgroundSpeechGate:
         self._min_head = n(t.cut_min_head_s)
         self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
+        self._ring = n(t.dry_ring_s)
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
         # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
@@ -295,7 +297,7 @@ class BackgroundSpeechGate:
             # A door's thump, a chime's strike, a click: struck sounds fall as directly as a near voice does,
             # and a TV across the room never does. Only speech with no direct fall around it is evidence.
             dry = self._recent(self._dry, len(evidence))
-            evidence &= ~(dry | np.roll(dry, 1) | np.roll(dry, -1))
+            evidence &= ~_after(dry, self._ring)
         evidence[max(0, len(evidence) - self._isolation) :] = False  # their future is not known yet
         if self._run > 1:
             evidence = _runs_of_at_least(evidence, self._run)
@@ -374,6 +376,13 @@ def _runs_of_at_least(mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.boo
     for k in range(n):
         out[k : len(mask) - n + 1 + k] |= starts
     return out
+
+
+def _after(mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """Windows with a True in `mask` from 1 window later back to `n` windows earlier."""
+    c = np.concatenate(([0], np.cumsum(mask)))
+    i = np.arange(len(mask))
+    return np.asarray(c[np.minimum(i + 2, len(mask))] - c[np.maximum(i - n, 0)] > 0)
 
 
 def _db(mean_square: float) -> float:
