@@ -3,9 +3,10 @@
     .venv/bin/python bench/audio_core.py [--quick] [--all] [--sweep] [--capacity] [--corpus DIR]
         [--splits tune,holdout,fresh] [--noises tv,radio,...]
 
-Everything runs in one process on the generated corpus (tests/audio_corpus, with its holdout part), so the
-ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin with its
-defaults), `old default` (the chain as shipped before the background-speech stage: `background="off"`) and
+Everything runs in one process on the generated corpus (tests/audio_corpus, with its holdout and fresh parts),
+so the ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin
+with its defaults), `old default` (the chain as shipped before the background-speech stage:
+`background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue) and
 `default` (`AudioChainConfig()` as shipped now); `--all` adds the detector variants of docs/audio-core.md.
 
 Accuracy per split, noise type and SNR: frame-level F1 (10 ms, pt+en pooled), median |onset| / |offset| error
@@ -150,6 +151,8 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
     dets = {
         "baseline": baseline_runner(),
         "old default": chain_runner(c(background="off")),  # the chain before issue 19, measured here
+        # The stage as merged after issue 19's first round: level and continuity only, no direct-sound cue.
+        "round 1": chain_runner(c(), tuning=BackgroundTuning(dry_fall_db=0.0)),
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
     }
     if not everything:
@@ -298,6 +301,10 @@ def sweep(clips: list[Clip]) -> None:
         "max_lead_s": [0.0],
         "tail_db": [10.0, 12.0, 99.0],
         "cut_below_near_db": [99.0],
+        "dry_fall_db": [0.0, 10.0, 15.0],
+        "dry_ring_s": [0.064, 0.25],
+        "far_span_s": [0.0, 4.0],
+        "far_room_db": [20.0, 30.0],
     }
     for name, values in grid.items():
         variants += [(f"{name}={v}", replace(base, **{name: v})) for v in values]

@@ -99,6 +99,7 @@ class BackgroundTuning:
     # ... that never once fell as direct sound does, is background speech (the TV before the customer came);
     # until someone is heard over it, the participant is presumed this far above it. 0 s turns it off.
     far_presumed_near_db: float = 14.0
+    far_heard_s: float = 0.5  # ... until this much speech rose `over_background_db` over it in `near_history_s`
 
 
 class BackgroundSpeechGate:
@@ -122,7 +123,7 @@ class BackgroundSpeechGate:
         self._min_head = n(t.cut_min_head_s)
         self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
-        self._ring = n(t.dry_ring_s)
+        self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
         # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
@@ -135,7 +136,8 @@ class BackgroundSpeechGate:
         self._levels = np.full(self._horizon, _SILENCE_DB)
         self._probs = np.zeros(self._horizon)
         self._dry = np.zeros(self._horizon, dtype=bool)  # a direct fall (`dry_fall_db` in 8 ms) in this window
-        self.far = False  # background established from the far-start rule: the participant not heard yet
+        self.far = False  # background established from the far-start rule ...
+        self._presumed = False  # ... and the participant's level still presumed, not heard
         self.windows = 0  # windows judged so far; window i covers samples [i*w, (i+1)*w) of the stream
         self.present = False
         self.background_dbfs: float | None = None
@@ -211,7 +213,7 @@ class BackgroundSpeechGate:
             confirm = bg + t.confirm_fraction * (self.near_dbfs - bg)
             rising = short >= threshold + t.hysteresis_db and long >= confirm
             self._rising = self._rising + 1 if rising else 0
-            self._near = self._rising >= (t.pause_confirm_windows if speaking else 1)
+            self._near = self._rising >= (t.pause_confirm_windows if speaking or self._presumed else 1)
             if self._near:
                 self.lead = self._rise(threshold - t.hysteresis_db)
         return p if self._near else p * t.reject_factor
@@ -253,14 +255,14 @@ class BackgroundSpeechGate:
             return False  # no room to fall: a voice over steady noise, whose falls the noise fills
         if self._recent(self._dry, self._far_span).any():
             return False  # somebody's word ended as a near voice's does
-        self.far = True
+        self.far = self._presumed = True
         self.background_dbfs = background
         self.near_dbfs = self.loud_dbfs = background + t.far_presumed_near_db
         self.evidence, self._last_evidence = int(heard.sum()), self.windows
         return True
 
     def _forget(self) -> None:
-        self.far = self.present = False
+        self.far = self.present = self._presumed = False
         self.background_dbfs = self.near_dbfs = self.loud_dbfs = None
         self.evidence, self._last_evidence, self._near = 0, -(10**9), True
 
@@ -283,11 +285,14 @@ class BackgroundSpeechGate:
             if self.present and self.windows - self._last_evidence > self._keep:
                 self.far = False
         recent = levels[-self._history :][speech[-self._history :]]
+        if self.far and len(recent) < self._far_heard and self.background_dbfs is not None:
+            # A loud syllable or two of the far source is no participant yet: keep the presumed level.
+            self._last_evidence = self.windows
+            recent = np.full(1, self.background_dbfs + t.far_presumed_near_db)
         if not len(recent):
-            if self.far:
-                self._last_evidence = self.windows  # still only the far source: keep it established
             return
         recent.sort()
+        self._presumed = False
         self.loud_dbfs, self.near_dbfs = _pick(recent, t.loud_quantile), _pick(recent, t.near_quantile)
         speech = probs >= self.activation
         near_by = maximum_filter1d(levels, 2 * self._isolation + 1, mode="nearest")
