@@ -302,7 +302,7 @@ def sweep(clips: list[Clip]) -> None:
         "tail_db": [10.0, 12.0, 99.0],
         "cut_below_near_db": [99.0],
         "dry_fall_db": [0.0, 10.0, 15.0],
-        "dry_ring_s": [0.064, 0.25],
+        "dry_ring_s": [0.064, 0.128, 0.25],
         "far_span_s": [0.0, 4.0],
         "far_room_db": [20.0, 30.0],
     }

@@ -92,7 +92,8 @@ class BackgroundTuning:
     # through a room's reverberation it decays over tens of ms. 0 turns both uses off.
     dry_fall_db: float = 12.0
     dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
-    dry_ring_s: float = 0.032  # ... this long after one (longer: a chime rings on, but so does the TV after a word)
+    dry_ring_s: float = 0.032  # ... this long after one (a chime rings on, but longer costs TV evidence after words)
+    dry_lead_s: float = 0.64  # ... nor this long before one in the same run of speech (a near voice's soft ending)
     far_span_s: float = 6.0  # far start: speech in this past, with no background speech established, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
@@ -124,6 +125,7 @@ class BackgroundSpeechGate:
         self._every = max(1, self._k_long)  # statistics refresh (a few dozen µs) every 256 ms
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
+        self._lead_dry = round(t.dry_lead_s / dt)
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
         # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
@@ -303,6 +305,8 @@ class BackgroundSpeechGate:
             # and a TV across the room never does. Only speech with no direct fall around it is evidence.
             dry = self._recent(self._dry, len(evidence))
             evidence &= ~_after(dry, self._ring)
+            if self._lead_dry:
+                evidence &= ~_ends_in(dry, speech, self._lead_dry)
         evidence[max(0, len(evidence) - self._isolation) :] = False  # their future is not known yet
         if self._run > 1:
             evidence = _runs_of_at_least(evidence, self._run)
@@ -388,6 +392,16 @@ def _after(mask: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
     c = np.concatenate(([0], np.cumsum(mask)))
     i = np.arange(len(mask))
     return np.asarray(c[np.minimum(i + 2, len(mask))] - c[np.maximum(i - n, 0)] > 0)
+
+
+def _ends_in(dry: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """Speech windows followed, at most `n` windows later and with no pause between, by a `dry` window."""
+    big = len(dry) + n + 1
+    i = np.arange(len(dry))
+    next_dry = np.minimum.accumulate(np.where(dry, i, big)[::-1])[::-1]
+    next_pause = np.minimum.accumulate(np.where(speech, big, i)[::-1])[::-1]
+    # The fall ends the run: it may be in the first window the detector no longer calls speech.
+    return np.asarray(speech & (next_dry <= next_pause) & (next_dry - i <= n))
 
 
 def _db(mean_square: float) -> float:
