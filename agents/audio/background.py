@@ -81,7 +81,8 @@ class BackgroundTuning:
     confirm_fraction: float = 0.5  # onset: long level past this fraction of the way to the participant's
     pause_confirm_windows: int = 2  # ... for this many windows in a row inside an utterance's closing pause
     max_lead_s: float = 0.19  # an onset is dated back at most this far
-    tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it
+    tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
+    tail_near_db: float = 6.0  # ... if also this far under the participant's usual level (-99: whatever it is)
     cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
     cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
     cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
@@ -203,7 +204,9 @@ class BackgroundSpeechGate:
             if p >= self.activation:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
             if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db:
-                return p * t.reject_factor
+                # ... unless it is at the participant's usual level: the loud thing was not them (a door)
+                if self.near_dbfs is None or long < self.near_dbfs - t.tail_near_db:
+                    return p * t.reject_factor
             return p
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None

@@ -19,7 +19,7 @@ from agents.audio.frames import Int16Array, read_wav
 from agents.audio.segmenter import Segmenter
 from agents.audio.vad import SileroVAD, load_silero
 from tests.audio_corpus import room
-from tests.audio_corpus.generate import Track, speech_track
+from tests.audio_corpus.generate import NOISES, Track, make_noise, mix, speech_track
 from tests.audio_corpus.scoring import frame_f1, held_open
 from tests.audio_corpus.speech import SR
 
@@ -339,3 +339,33 @@ def test_struck_sounds_are_no_evidence_of_background_speech(tmp_path: Path, pt_s
                 most = max(most, gate.evidence)
         counts[label] = most
     assert counts["cue"] <= counts["no cue"] // 2
+
+
+def _split_sentences(speech: list[tuple[float, float]], spans: list[tuple[float, float, float]]) -> int:
+    """Sentences cut in two or more utterances (a hole of more than 0.3 s inside them)."""
+    n = 0
+    for s, e in speech:
+        inside = sorted((max(a, s), min(b, e)) for a, b, _ in spans if min(b, e) > max(a, s))
+        n += any(b2 - e1 > 0.3 for (_, e1), (b2, _) in zip(inside, inside[1:], strict=False))
+    return n
+
+
+def test_a_loud_door_does_not_make_the_participant_a_tail(pt_h_door: tuple[Int16Array, list[tuple[float, float]]]) -> None:
+    # A shop door at 0 dB (creak, thump, chime louder than the participant for a second) inside a sentence: the
+    # tail rule measured the rest of the sentence against the door and ended the utterance mid-sentence. Speech
+    # at the participant's usual level is never a tail, once that level is known (from the second sentence on:
+    # the first one, heard with a door before anything else, still is split).
+    audio, speech = pt_h_door
+    speech = speech[1:]
+    old = BackgroundTuning(tail_near_db=-99.0)
+    before = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero(), background_tuning=old)
+    after = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero())
+    assert _split_sentences(speech, near_spans(run_chain(before, audio))) >= 1
+    assert _split_sentences(speech, near_spans(run_chain(after, audio))) == 0
+
+
+@pytest.fixture(scope="module")
+def pt_h_door() -> tuple[Int16Array, list[tuple[float, float]]]:
+    track = speech_track("pt-h")  # the corpus' holdout file pt-h_door_0, made as generate() makes it
+    noise = make_noise("door", len(track.audio), seed=100 * 20 + NOISES.index("door"), split="holdout")
+    return mix(track, noise, 0.0), track.segments
