@@ -203,10 +203,10 @@ class BackgroundSpeechGate:
             self._near = True
             if p >= self.activation:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
-            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db:
-                # ... unless it is at the participant's usual level: the loud thing was not them (a door)
-                if self.near_dbfs is None or long < self.near_dbfs - t.tail_near_db:
-                    return p * t.reject_factor
+            # ... unless it is at the participant's usual level: the loud thing was not them (a door).
+            usual = self.near_dbfs is not None and long >= self.near_dbfs - t.tail_near_db
+            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
+                return p * t.reject_factor
             return p
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import wave
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -321,24 +322,25 @@ def test_a_far_start_is_retracted_when_the_voice_falls_as_a_near_one() -> None:
     assert not gate.far and gate.background_dbfs is None
 
 
-def test_struck_sounds_are_no_evidence_of_background_speech(tmp_path: Path, pt_speech: Track) -> None:
-    # A shop door at 0 dB: creak, thump and a chime Silero partly calls speech, under the participant's level.
-    # A struck sound falls as abruptly as a near voice: the windows around such a fall are no evidence of
-    # background speech. What is left is the chime ringing on (measured: 16 evidence windows without the cue,
-    # 8 with it; a longer exclusion after a fall costs TV evidence after the participant's words, see the doc).
-    door = room.door(len(pt_speech.audio), np.random.default_rng(8), "holdout")
-    scene = mix_with_sox(tmp_path, pt_speech, door, 0.0)
-    counts: dict[str, int] = {}
-    for label, tuning in (("cue", BackgroundTuning()), ("no cue", BackgroundTuning(dry_evidence=False))):
+def test_the_participants_soft_endings_are_no_evidence_of_background_speech(
+    pt_h_door: tuple[Int16Array, list[tuple[float, float]]],
+) -> None:
+    # The customer's sentences trail off ("... dor de cabeça") 8-12 dB under their usual level, far enough from
+    # their loud syllables to look like a voice across the room; over 20 s they added up to background speech
+    # established at the end of this file (with a door, at 0 dB). A near voice's word ends with a direct fall:
+    # speech running into one, and the windows around it, are the participant's, never background evidence.
+    audio, _ = pt_h_door
+    present = {}
+    for label, tuning in (("cue", BackgroundTuning()), ("no cue", BackgroundTuning(dry_fall_db=0.0))):
         gate, vad = BackgroundSpeechGate(512, tuning), SileroVAD(load_silero())
-        most = 0
-        for i in range(0, len(scene.audio) - 319, 320):
-            gate.push(scene.audio[i : i + 320])
-            for p in vad.process(scene.audio[i : i + 320]):
+        ever = False
+        for i in range(0, len(audio) - 319, 320):
+            gate.push(audio[i : i + 320])
+            for p in vad.process(audio[i : i + 320]):
                 gate.gate(p, speaking=False)
-                most = max(most, gate.evidence)
-        counts[label] = most
-    assert counts["cue"] <= counts["no cue"] // 2
+                ever |= gate.present
+        present[label] = ever
+    assert present == {"cue": False, "no cue": True}
 
 
 def _split_sentences(speech: list[tuple[float, float]], spans: list[tuple[float, float, float]]) -> int:
@@ -346,11 +348,13 @@ def _split_sentences(speech: list[tuple[float, float]], spans: list[tuple[float,
     n = 0
     for s, e in speech:
         inside = sorted((max(a, s), min(b, e)) for a, b, _ in spans if min(b, e) > max(a, s))
-        n += any(b2 - e1 > 0.3 for (_, e1), (b2, _) in zip(inside, inside[1:], strict=False))
+        n += any(b2 - e1 > 0.3 for (_, e1), (b2, _) in pairwise(inside))
     return n
 
 
-def test_a_loud_door_does_not_make_the_participant_a_tail(pt_h_door: tuple[Int16Array, list[tuple[float, float]]]) -> None:
+def test_a_loud_door_does_not_make_the_participant_a_tail(
+    pt_h_door: tuple[Int16Array, list[tuple[float, float]]],
+) -> None:
     # A shop door at 0 dB (creak, thump, chime louder than the participant for a second) inside a sentence: the
     # tail rule measured the rest of the sentence against the door and ended the utterance mid-sentence. Speech
     # at the participant's usual level is never a tail, once that level is known (from the second sentence on:

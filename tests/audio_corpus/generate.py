@@ -256,7 +256,9 @@ def generate(
     from agents.audio.frames import write_wav
 
     labels_path = out / "labels.json"
-    key = f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}{int(fresh)}:{room_first_s}"
+    key = (
+        f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}{int(fresh)}:{room_first_s}"
+    )
     if labels_path.exists():
         labels: dict[str, object] = json.loads(labels_path.read_text())
         if labels.get("recipe") == key:

@@ -100,9 +100,17 @@ MUSIC_ROOTS: dict[Split, list[float]] = {
     "fresh": [196.0, 233.1, 174.6, 261.6],
 }
 KEY_BANDS: dict[Split, tuple[int, int]] = {"tune": (1000, 6000), "holdout": (700, 5000), "fresh": (1500, 7000)}
-CREAKS: dict[Split, tuple[float, float]] = {"tune": (420.0, 900.0), "holdout": (600.0, 1400.0), "fresh": (350.0, 1100.0)}
+CREAKS: dict[Split, tuple[float, float]] = {
+    "tune": (420.0, 900.0),
+    "holdout": (600.0, 1400.0),
+    "fresh": (350.0, 1100.0),
+}
 CHIMES: dict[Split, tuple[float, float]] = {"tune": (659.3, 523.3), "holdout": (784.0, 587.3), "fresh": (880.0, 698.5)}
-SCANNERS: dict[Split, tuple[float, float]] = {"tune": (2700.0, 3100.0), "holdout": (2400.0, 2900.0), "fresh": (2000.0, 3400.0)}
+SCANNERS: dict[Split, tuple[float, float]] = {
+    "tune": (2700.0, 3100.0),
+    "holdout": (2400.0, 2900.0),
+    "fresh": (2000.0, 3400.0),
+}
 PIPS: dict[Split, float] = {"tune": 1000.0, "holdout": 1200.0, "fresh": 850.0}
 
 
