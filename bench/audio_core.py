@@ -6,8 +6,9 @@
 Everything runs in one process on the generated corpus (tests/audio_corpus, with its holdout and fresh parts),
 so the ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin
 with its defaults), `old default` (the chain as shipped before the background-speech stage:
-`background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue) and
-`default` (`AudioChainConfig()` as shipped now); `--all` adds the detector variants of docs/audio-core.md.
+`background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue),
+`default` (`AudioChainConfig()` as shipped now) and `far start` (the default with the stage's opt-in far start);
+`--all` adds the detector variants of docs/audio-core.md.
 
 Accuracy per split, noise type and SNR: frame-level F1 (10 ms, pt+en pooled), median |onset| / |offset| error
 in ms, and `held`: utterances the background held open (cut more than the closing pause + 0.25 s after the last
@@ -154,6 +155,8 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
         # The stage as merged after issue 19's first round: level and continuity only, no direct-sound cue.
         "round 1": chain_runner(c(), tuning=BackgroundTuning(dry_fall_db=0.0)),
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
+        # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
+        "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),
     }
     if not everything:
         return dets
@@ -303,8 +306,7 @@ def sweep(clips: list[Clip]) -> None:
         "cut_below_near_db": [99.0],
         "dry_fall_db": [0.0, 10.0, 15.0],
         "dry_ring_s": [0.064, 0.128, 0.25],
-        "far_span_s": [0.0, 4.0],
-        "far_room_db": [20.0, 30.0],
+        "far_span_s": [4.0, 6.0],
     }
     for name, values in grid.items():
         variants += [(f"{name}={v}", replace(base, **{name: v})) for v in values]

@@ -21,16 +21,32 @@ multiply-adds per detector window:
   threshold, so the segmenter's closing pause runs while the TV talks. An onset accepted late by the
   confirmation is dated back to where the level rose (`lead`).
 * **Tail rule, always on.** Inside an utterance, a 256 ms level more than `tail_db` under the utterance's own
-  loudest 256 ms cannot continue it: whatever a detector hears that far under the speaker is not the speaker.
+  loudest 256 ms cannot continue it: whatever a detector hears that far under the speaker is not the speaker,
+  unless it is at the participant's usual level (then the loud thing was a door, not them).
 * **The utterance already open** when background speech is first established (the TV was talking when the
   stream started and the participant then spoke over it) is cut where the participant's level began; its head
   is emitted with the verdict `background`.
+* **Direct sound** (second round). A voice at the microphone ends its words with a direct fall: `dry_fall_db`
+  within one 8 ms step, where a voice across the room is followed by the room's reverberation, which decays over
+  tens of ms (a TV's loudspeaker and reverberant room: at most ~10 dB per 8 ms, mostly 3-7). Two uses: speech
+  running into such a fall, and the windows around it, are the near voice's own (its soft sentence endings are
+  no background evidence); and (opt-in, see below) before any background is established, 6 s holding 3 s of
+  speech, with room to fall (25 dB over its quietest window) and not one direct fall, is background speech: the
+  TV heard before the customer arrives (`far`). Its level is then the background's and the participant is
+  presumed 14 dB above it until 0.5 s of speech has risen over it; a direct fall at the far source's level
+  retracts it at once.
 
-Spectral tilt, reverberation and voice prints are not used: the level and continuity cues reach the goals of
-`bench/audio_core.py`, and the corpus' room (sox reverberation and a loudspeaker band) is synthetic, so cues
-tuned on it would say more about sox than about a pharmacy. Limits: a second person near the microphone who is
-`evidence_below_db` quieter than the first looks like background (a counter device hearing a clerk at 0.5 m and a
-customer at 2 m); music without vocals is left to the detector.
+The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
+a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,
+and nothing for a radio, whose bed fills the gaps) and, worse, a near voice in a live room has none either: the
+participant at 1 m from a counter device, simulated with sox reverberation at -3/-6 dB wet, has no 12 dB fall
+and the far start takes them for the TV (frame F1 0.000 and 0.549 instead of 0.977 and 0.960). **The far start
+is therefore off by default** (`far_span_s=0`; `far_span_s=6` is what `bench/audio_core.py` reports as
+`far start`): with no level reference, one microphone cannot tell a lone voice in a live room from a TV. The
+evidence use only removes evidence, so it is harmless where the cue is blind. Spectral tilt and voice prints
+are not used: the corpus' loudspeaker band is a sox filter, so a tilt cue would measure sox. Limits: a second
+person near the microphone who is `evidence_below_db` quieter than the first looks like background (a counter
+device hearing a clerk at 0.5 m and a customer at 2 m); music without vocals is left to the detector.
 
 Each utterance gets a `BackgroundVerdict`: the decision (`near` / `background`), a confidence that it is the
 near speaker's, its speech level above the background speech and the background speech level.
@@ -95,11 +111,11 @@ class BackgroundTuning:
     dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
     dry_ring_s: float = 0.032  # ... this long after one (a chime rings on, but longer costs TV evidence after words)
     dry_lead_s: float = 0.64  # ... nor this long before one in the same run of speech (a near voice's soft ending)
-    far_span_s: float = 6.0  # far start: speech in this past, with no background speech established, ...
+    far_span_s: float = 0.0  # far start (off: see the module doc; 6.0 as measured): speech in this past, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
     # ... that never once fell as direct sound does, is background speech (the TV before the customer came);
-    # until someone is heard over it, the participant is presumed this far above it. 0 s turns it off.
+    # until someone is heard over it, the participant is presumed this far above it.
     far_presumed_near_db: float = 14.0
     far_heard_s: float = 0.5  # ... until this much speech rose `over_background_db` over it in `near_history_s`
 
