@@ -152,8 +152,8 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
     dets = {
         "baseline": baseline_runner(),
         "old default": chain_runner(c(background="off")),  # the chain before issue 19, measured here
-        # The stage as merged after issue 19's first round: level and continuity only, no direct-sound cue.
-        "round 1": chain_runner(c(), tuning=BackgroundTuning(dry_fall_db=0.0)),
+        # The stage as merged after issue 19's first round: no direct-sound cue, a tail rule blind to the usual level.
+        "round 1": chain_runner(c(), tuning=BackgroundTuning(dry_fall_db=0.0, tail_near_db=-99.0)),
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
         # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
         "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),
