@@ -7,19 +7,20 @@ from __future__ import annotations
 import subprocess
 import wave
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from agents.audio import AudioChain, AudioChainConfig, SpeechEnded, SpeechStarted
-from agents.audio.background import BackgroundSpeechGate
+from agents.audio.background import BackgroundSpeechGate, BackgroundTuning
 from agents.audio.events import AudioEvent, BackgroundVerdict
 from agents.audio.frames import Int16Array, read_wav
 from agents.audio.segmenter import Segmenter
 from agents.audio.vad import SileroVAD, load_silero
 from tests.audio_corpus import room
-from tests.audio_corpus.generate import Track, speech_track
+from tests.audio_corpus.generate import NOISES, Track, make_noise, mix, speech_track
 from tests.audio_corpus.scoring import frame_f1, held_open
 from tests.audio_corpus.speech import SR
 
@@ -250,3 +251,150 @@ def test_segmenter_cut_head_splits_the_open_utterance_without_overlap() -> None:
     first = round(head.audio_start * SR)
     both = np.concatenate((head.audio, rest.audio))
     assert np.array_equal(both, audio[first : first + len(both)])  # contiguous: no sample twice, none lost
+
+
+# --- the direct-sound cue (second round) ------------------------------------------------------------------
+
+FAR_START = BackgroundTuning(far_span_s=6.0)  # opt-in: see test_the_far_start_is_off_by_default
+
+
+def test_a_tv_heard_alone_before_anyone_speaks_is_background(tmp_path: Path, pt_speech: Track) -> None:
+    # The device joins with the TV on; the customer speaks 8 s later. Level alone has no reference then (the TV
+    # is the loudest voice heard), but the TV's words never end as a near voice's do (a fall of 12 dB within
+    # 8 ms): the room's reverberation drags every ending out. Its first seconds become background speech.
+    pad = 8.0
+    later = Track(
+        np.concatenate((np.zeros(int(pad * SR)), pt_speech.audio)), [(s + pad, e + pad) for s, e in pt_speech.segments]
+    )
+    far = room.tv(len(later.audio), np.random.default_rng(21), "holdout")
+    scene = mix_with_sox(tmp_path, later, far, 10.0)
+    duration = len(scene.audio) / SR
+    before = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero())
+    chain = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero(), background_tuning=FAR_START)
+    old, new = near_spans(run_chain(before, scene.audio)), near_spans(run_chain(chain, scene.audio))
+    # Without the cue the TV alone is taken for the participant; with it, nothing before they speak is theirs.
+    first = scene.speech[0][0]
+
+    def taken(spans: list[tuple[float, float, float]]) -> float:  # seconds of the TV alone given as theirs
+        return sum(max(0.0, min(end, first) - start) for start, end, _ in spans)
+
+    # Without the cue the TV alone is the participant (one utterance from its first word into theirs); with it,
+    # what is left is a loud TV syllable or two after the far start (6 s of speech) rose over the threshold.
+    assert taken(old) > first - 1.0
+    assert taken(new) < 0.3 * taken(old)
+    f1_old = frame_f1(scene.speech, [(a, b) for a, b, _ in old], duration)
+    f1_new = frame_f1(scene.speech, [(a, b) for a, b, _ in new], duration)
+    assert f1_new >= 0.87 and f1_new > f1_old + 0.1
+    assert held_open(scene.speech, new, CLOSING) == 0
+    assert chain.background is not None and chain.background.present
+
+
+def test_a_dry_near_voice_is_never_taken_for_a_far_one(pt_speech: Track) -> None:
+    gate, vad = BackgroundSpeechGate(512, FAR_START), SileroVAD(load_silero())
+    clean = np.asarray(np.rint(pt_speech.audio), dtype=np.int16)
+    for i in range(0, len(clean) - 319, 320):
+        gate.push(clean[i : i + 320])
+        for p in vad.process(clean[i : i + 320]):
+            gate.gate(p, speaking=False)
+            assert not gate.far and not gate.present
+
+
+def _bursts(abrupt: bool, seconds: float, rng: np.random.Generator) -> Int16Array:
+    """Noise bursts, 0.3 s loud then 0.2 s falling 40 dB: exponentially (a room's decay) or at once."""
+    one = np.concatenate((np.ones(int(0.3 * SR)), np.full(int(0.2 * SR), 0.01)))
+    if not abrupt:
+        one[int(0.3 * SR) :] = 10 ** (-2 * np.arange(int(0.2 * SR)) / (0.2 * SR))
+    env = np.tile(one, int(seconds / 0.5))
+    return np.asarray(np.rint(rng.standard_normal(len(env)) * env * 3000), dtype=np.int16)
+
+
+def test_a_far_start_is_retracted_when_the_voice_falls_as_a_near_one() -> None:
+    # Fed as speech throughout: 8 s of sound that only ever decays (far), then the same sound ending abruptly.
+    rng = np.random.default_rng(5)
+    gate = BackgroundSpeechGate(512, FAR_START)
+    far, near = _bursts(False, 8.0, rng), _bursts(True, 3.0, rng)
+    gate.push(far)
+    for _ in range(len(far) // 512):
+        gate.gate(0.9, speaking=False)
+    assert gate.far and gate.present and gate.background_dbfs is not None
+    gate.push(near)
+    for _ in range(len(near) // 512):
+        gate.gate(0.9, speaking=False)
+    assert not gate.far and gate.background_dbfs is None
+
+
+def test_the_participants_soft_endings_are_no_evidence_of_background_speech(
+    pt_h_door: tuple[Int16Array, list[tuple[float, float]]],
+) -> None:
+    # The customer's sentences trail off ("... dor de cabeça") 8-12 dB under their usual level, far enough from
+    # their loud syllables to look like a voice across the room; over 20 s they added up to background speech
+    # established at the end of this file (with a door, at 0 dB). A near voice's word ends with a direct fall:
+    # speech running into one, and the windows around it, are the participant's, never background evidence.
+    audio, _ = pt_h_door
+    present = {}
+    for label, tuning in (("cue", BackgroundTuning()), ("no cue", BackgroundTuning(dry_fall_db=0.0))):
+        gate, vad = BackgroundSpeechGate(512, tuning), SileroVAD(load_silero())
+        ever = False
+        for i in range(0, len(audio) - 319, 320):
+            gate.push(audio[i : i + 320])
+            for p in vad.process(audio[i : i + 320]):
+                gate.gate(p, speaking=False)
+                ever |= gate.present
+        present[label] = ever
+    assert present == {"cue": False, "no cue": True}
+
+
+def test_the_far_start_is_off_by_default(tmp_path: Path, pt_speech: Track) -> None:
+    # The participant alone, 1 m from the device in a live room (sox reverberation 3 dB under the direct sound,
+    # a noise floor 45 dB under the speech): their words end in the room's decay, as a TV's do. With nothing
+    # louder to compare with, the far start takes them for a TV and the counter would transcribe nothing.
+    _write(tmp_path / "dry.wav", pt_speech.audio)
+    live = tmp_path / "live.wav"
+    subprocess.run(
+        ["sox", str(tmp_path / "dry.wav"), str(live), "reverb", "50", "50", "60", "0", "0", "-3"], check=True
+    )
+    audio, _ = read_wav(live)
+    floor = np.random.default_rng(2).standard_normal(len(audio)) * np.sqrt(
+        np.mean(pt_speech.audio[pt_speech.audio != 0] ** 2) / 10**4.5
+    )
+    audio = np.asarray(np.clip(np.rint(audio[: len(floor)] + floor), -32768, 32767), dtype=np.int16)
+    duration = len(audio) / SR
+    far = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero(), background_tuning=FAR_START)
+    default = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero())
+    f1_far = frame_f1(pt_speech.segments, [(a, b) for a, b, _ in near_spans(run_chain(far, audio))], duration)
+    f1 = frame_f1(pt_speech.segments, [(a, b) for a, b, _ in near_spans(run_chain(default, audio))], duration)
+    assert far.background is not None and far.background.far
+    assert f1_far < 0.5 and f1 >= 0.95
+    assert default.background is not None and not default.background.far
+
+
+def _split_sentences(speech: list[tuple[float, float]], spans: list[tuple[float, float, float]]) -> int:
+    """Sentences cut in two or more utterances (a hole of more than 0.3 s inside them)."""
+    n = 0
+    for s, e in speech:
+        inside = sorted((max(a, s), min(b, e)) for a, b, _ in spans if min(b, e) > max(a, s))
+        n += any(b2 - e1 > 0.3 for (_, e1), (b2, _) in pairwise(inside))
+    return n
+
+
+def test_a_loud_door_does_not_make_the_participant_a_tail(
+    pt_h_door: tuple[Int16Array, list[tuple[float, float]]],
+) -> None:
+    # A shop door at 0 dB (creak, thump, chime louder than the participant for a second) inside a sentence: the
+    # tail rule measured the rest of the sentence against the door and ended the utterance mid-sentence. Speech
+    # at the participant's usual level is never a tail, once that level is known (from the second sentence on:
+    # the first one, heard with a door before anything else, still is split).
+    audio, speech = pt_h_door
+    speech = speech[1:]
+    old = BackgroundTuning(tail_near_db=-99.0)
+    before = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero(), background_tuning=old)
+    after = AudioChain(AudioChainConfig(background="on"), vad_model=load_silero())
+    assert _split_sentences(speech, near_spans(run_chain(before, audio))) >= 1
+    assert _split_sentences(speech, near_spans(run_chain(after, audio))) == 0
+
+
+@pytest.fixture(scope="module")
+def pt_h_door() -> tuple[Int16Array, list[tuple[float, float]]]:
+    track = speech_track("pt-h")  # the corpus' holdout file pt-h_door_0, made as generate() makes it
+    noise = make_noise("door", len(track.audio), seed=100 * 20 + NOISES.index("door"), split="holdout")
+    return mix(track, noise, 0.0), track.segments

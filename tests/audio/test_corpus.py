@@ -48,7 +48,7 @@ def test_office_recording_loops_at_its_real_length() -> None:
     assert not np.allclose(x[SR : 2 * SR], x[period // 2 + SR : period // 2 + 2 * SR])
 
 
-@pytest.mark.parametrize("split", ["tune", "holdout"])
+@pytest.mark.parametrize("split", ["tune", "holdout", "fresh"])
 def test_the_tv_is_a_loudspeaker_in_a_room(split: Split) -> None:
     # Issue 19's TV: other voices through a band-limited loudspeaker and sox reverberation. Its energy under
     # the loudspeaker's high-pass is a small fraction, and its envelope has no silent gaps between words
@@ -75,11 +75,31 @@ def test_the_tv_is_a_loudspeaker_in_a_room(split: Split) -> None:
 
 
 @pytest.mark.parametrize("kind", ["tv", "radio", "keyboard", "door", "beeps"])
-def test_room_sounds_differ_between_tune_and_holdout(kind: str) -> None:
-    # Seeded as `generate` seeds the first tune and the first holdout file (their own draws, their own sounds).
+def test_room_sounds_differ_between_tune_holdout_and_fresh(kind: str) -> None:
+    # Seeded as `generate` seeds the first tune, holdout and fresh files (their own draws, their own sounds).
     from tests.audio_corpus.generate import NOISES
 
     a = make_noise(kind, 4 * SR, seed=NOISES.index(kind), split="tune")
     b = make_noise(kind, 4 * SR, seed=2000 + NOISES.index(kind), split="holdout")
-    assert len(a) == len(b) == 4 * SR
-    assert abs(float(np.corrcoef(a, b)[0, 1])) < 0.5  # other voices, songs, rooms and timings, not a copy
+    c = make_noise(kind, 4 * SR, seed=4000 + NOISES.index(kind), split="fresh")
+    assert len(a) == len(b) == len(c) == 4 * SR
+    for x, y in ((a, b), (a, c), (b, c)):
+        assert abs(float(np.corrcoef(x, y)[0, 1])) < 0.5  # other voices, songs, rooms and timings, not a copy
+
+
+def test_the_fresh_part_shares_no_voice_or_line_with_the_others() -> None:
+    # The second round's holdout: nothing in it was heard while the stage was tuned or first checked.
+    from tests.audio_corpus import room
+    from tests.audio_corpus.generate import FRESH_SCRIPTS, HOLDOUT_SCRIPTS, SCRIPTS
+
+    def voices(scripts: dict[str, list[tuple[str, int, str]]]) -> set[str]:
+        return {v for lines in scripts.values() for v, _, _ in lines}
+
+    earlier = voices(SCRIPTS) | voices(HOLDOUT_SCRIPTS)
+    assert not voices(FRESH_SCRIPTS) & earlier
+    tv_earlier = {v for s in ("tune", "holdout") for v, _, _ in room.TV_LINES[s]}  # type: ignore[index]
+    assert not {v for v, _, _ in room.TV_LINES["fresh"]} & (tv_earlier | earlier)
+    lines = {t for s in ("tune", "holdout") for _, _, t in room.TV_LINES[s]}  # type: ignore[index]
+    assert not {t for _, _, t in room.TV_LINES["fresh"]} & lines
+    assert room.SONGS["fresh"][0] not in {room.SONGS["tune"][0], room.SONGS["holdout"][0]}
+    assert room.ROOMS["fresh"] not in (room.ROOMS["tune"], room.ROOMS["holdout"])

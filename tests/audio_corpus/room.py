@@ -5,8 +5,10 @@ A TV or radio across the room is not the participant: it reaches the microphone 
 vocals. `room_effect` applies the loudspeaker and the room with sox; the signals are espeak-ng speech and
 synthesised music/clicks, seeded, so every file is reproducible.
 
-Two variants of everything: `tune` (what the background stage was tuned on) and `holdout` (other TV voices
-and languages, other songs, other rooms and seeds), reported separately by the benchmark.
+Three variants of everything: `tune` (what the background stage was tuned on), `holdout` (other TV voices
+and languages, other songs, other rooms and seeds; looked at during the first round of issue 19) and `fresh`
+(made for the second round and never used to choose anything: again other voices, languages, song, room,
+typing, door and beeps), reported separately by the benchmark.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from scipy.signal import butter, lfilter
 
 from tests.audio_corpus.speech import espeak, trim
 
-Split = Literal["tune", "holdout"]
+Split = Literal["tune", "holdout", "fresh"]
 F64 = npt.NDArray[np.float64]
 SR = 16_000
 
@@ -49,6 +51,16 @@ TV_LINES: dict[Split, list[tuple[str, int, str]]] = {
         ("pt-br+Michael", 165, "O presidente se reuniu hoje com os governadores"),
         ("it+Pablo", 170, "Domani tornerà il sole su gran parte della penisola"),
     ],
+    "fresh": [
+        ("pt-br+Quincy", 170, "Nesta edição você confere os destaques da economia"),
+        ("fr-fr+Gustave", 165, "Bonsoir et bienvenue dans votre journal de vingt heures"),
+        ("de+Max", 160, "Die Polizei sucht weiterhin nach dem verschwundenen Wagen"),
+        ("pt+Miguel", 175, "O governo anunciou novas medidas para o sector agrícola"),
+        ("pt-br+female3", 165, "Eu sei o que você fez naquela noite e vou contar a todos"),
+        ("es+Hugo", 170, "El museo abrirá sus puertas de nuevo el próximo lunes"),
+        ("fr-fr+female5", 160, "Tu ne comprends vraiment rien à ce que je ressens"),
+        ("pt-br+Quincy", 180, "Voltamos já já com mais informações sobre o trânsito"),
+    ],
 }
 # Song lines sung word by word on a melody (espeak-ng cannot sing; one pitch per word comes close enough
 # for a detector: voiced, harmonic, speech-shaped, over a music bed).
@@ -63,16 +75,43 @@ SONGS: dict[Split, tuple[str, int, list[str]]] = {
         115,
         ["quiero bailar contigo toda la noche", "tu mirada me lleva hasta el mar", "no me dejes nunca más mi amor"],
     ),
+    "fresh": (
+        "pt+Diogo",
+        100,
+        ["a saudade mora no meu peito", "quando a noite cai eu penso em ti", "canta comigo esta canção"],
+    ),
 }
 MELODIES: dict[Split, list[int]] = {  # espeak-ng pitch (-p) per word
     "tune": [40, 55, 62, 55, 70, 62, 48, 55, 66],
     "holdout": [60, 45, 52, 68, 58, 42, 64],
+    "fresh": [35, 50, 58, 44, 63, 52, 38, 60],
 }
 # Room and loudspeaker per split: (highpass Hz, lowpass Hz, sox reverb reverberance %, HF damping %, room scale %).
 ROOMS: dict[Split, tuple[int, int, int, int, int]] = {
     "tune": (150, 6500, 60, 50, 80),
     "holdout": (180, 5500, 50, 60, 65),
+    "fresh": (130, 7000, 70, 40, 100),  # a bigger, livelier room with a better TV
 }
+# Per split: the music bed's chord roots (Hz), typing click band (Hz), the door's creak resonances (Hz) and
+# chime (Hz), the scanner's tones (Hz) and the card machine's pip (Hz).
+MUSIC_ROOTS: dict[Split, list[float]] = {
+    "tune": [220.0, 174.6, 261.6, 196.0],
+    "holdout": [246.9, 196.0, 293.7, 220.0],
+    "fresh": [196.0, 233.1, 174.6, 261.6],
+}
+KEY_BANDS: dict[Split, tuple[int, int]] = {"tune": (1000, 6000), "holdout": (700, 5000), "fresh": (1500, 7000)}
+CREAKS: dict[Split, tuple[float, float]] = {
+    "tune": (420.0, 900.0),
+    "holdout": (600.0, 1400.0),
+    "fresh": (350.0, 1100.0),
+}
+CHIMES: dict[Split, tuple[float, float]] = {"tune": (659.3, 523.3), "holdout": (784.0, 587.3), "fresh": (880.0, 698.5)}
+SCANNERS: dict[Split, tuple[float, float]] = {
+    "tune": (2700.0, 3100.0),
+    "holdout": (2400.0, 2900.0),
+    "fresh": (2000.0, 3400.0),
+}
+PIPS: dict[Split, float] = {"tune": 1000.0, "holdout": 1200.0, "fresh": 850.0}
 
 
 def room_effect(x: F64, split: Split) -> F64:
@@ -125,7 +164,7 @@ def music(n: int, rng: np.random.Generator, split: Split) -> F64:
     """A pop-like bed: chords, bass, kick and hi-hat at 96-128 bpm."""
     bpm = rng.uniform(96, 128)
     beat = int(60 / bpm * SR)
-    roots = [220.0, 174.6, 261.6, 196.0] if split == "tune" else [246.9, 196.0, 293.7, 220.0]
+    roots = MUSIC_ROOTS[split]
     out = np.zeros(n + 8 * beat)
     b, a = butter(2, 6000 / (SR / 2), btype="high")
     pos, bar = 0, 0
@@ -170,7 +209,7 @@ def _hiss(n: int, rng: np.random.Generator) -> F64:
 def keyboard(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
     """Typing: bursts of words (3-9 keys, 70-220 ms apart, press and release clicks) with pauses."""
     out = _hiss(n, rng)
-    lo, hi = (1000, 6000) if split == "tune" else (700, 5000)
+    lo, hi = KEY_BANDS[split]
     b, a = butter(2, [lo / (SR / 2), hi / (SR / 2)], btype="band")
     pos = int(rng.uniform(0.1, 1.0) * SR)
     while pos < n:
@@ -193,7 +232,7 @@ def door(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
     """A shop door every 3-7 s: a creak (an uneven click train through resonances), a thump, a chime."""
     out = _hiss(n, rng)
     pos = int(rng.uniform(0.3, 2.0) * SR)
-    res = [(420.0, 900.0), (600.0, 1400.0)][split == "holdout"]
+    res = CREAKS[split]
     while pos < n:
         creak_n = int(rng.uniform(0.4, 1.0) * SR)
         rate = rng.uniform(25, 70) * (1 + 0.5 * np.sin(np.linspace(0, np.pi * rng.uniform(1, 3), creak_n)))
@@ -209,7 +248,7 @@ def door(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
         thump[: int(0.03 * SR)] += rng.standard_normal(int(0.03 * SR)) * np.exp(-np.arange(int(0.03 * SR)) / 60)
         event = [creak, thump]
         if rng.random() < 0.5:  # the shop's entrance chime: ding-dong
-            for f in (659.3, 523.3) if split == "tune" else (784.0, 587.3):
+            for f in CHIMES[split]:
                 d = int(0.5 * SR)
                 tt = np.arange(d) / SR
                 event.append(sum(np.sin(2 * np.pi * f * k * tt) / k**2 for k in (1, 2, 3)) * np.exp(-tt / 0.25))
@@ -223,7 +262,7 @@ def door(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
 def beeps(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
     """Counter beeps: barcode scanner (2.4-3.1 kHz, 60-120 ms), card machine (three 1 kHz pips), a phone."""
     out = _hiss(n, rng)
-    scanner = (2700.0, 3100.0) if split == "tune" else (2400.0, 2900.0)
+    scanner = SCANNERS[split]
     pos = int(rng.uniform(0.2, 1.0) * SR)
     while pos < n:
         kind = rng.random()
@@ -231,7 +270,7 @@ def beeps(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
         if kind < 0.6:
             pips = [(float(rng.choice(scanner)), rng.uniform(0.06, 0.12), 0.0)]
         elif kind < 0.85:
-            pips = [(1000.0 if split == "tune" else 1200.0, 0.08, 0.12)] * 3
+            pips = [(PIPS[split], 0.08, 0.12)] * 3
         else:
             pips = [(1500.0, 0.4, 0.2), (1500.0, 0.4, 0.0)]
         for f, secs, gap in pips:
