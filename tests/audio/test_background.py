@@ -398,3 +398,17 @@ def pt_h_door() -> tuple[Int16Array, list[tuple[float, float]]]:
     track = speech_track("pt-h")  # the corpus' holdout file pt-h_door_0, made as generate() makes it
     noise = make_noise("door", len(track.audio), seed=100 * 20 + NOISES.index("door"), split="holdout")
     return mix(track, noise, 0.0), track.segments
+
+
+def test_the_windows_around_and_before_a_direct_fall() -> None:
+    from agents.audio.background import _after, _ends_in
+
+    dry = np.zeros(12, dtype=bool)
+    dry[6] = True
+    # around a fall: the window before it, it, and `n` after
+    assert np.flatnonzero(_after(dry, 1)).tolist() == [5, 6, 7]
+    assert np.flatnonzero(_after(dry, 3)).tolist() == [5, 6, 7, 8, 9]
+    # before a fall, in the same run of speech only, at most `n` windows ahead
+    speech = np.array([1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1], dtype=bool)
+    assert np.flatnonzero(_ends_in(dry, speech, 2)).tolist() == [4, 5]
+    assert np.flatnonzero(_ends_in(dry, speech, 9)).tolist() == [3, 4, 5]  # not across the pause at 2
