@@ -1,0 +1,129 @@
+"""Signing in and rotating tokens, shared by `/auth/*` (JSON clients) and the web console's cookie session.
+
+Refresh tokens rotate on every use; presenting one that was already rotated revokes its whole family
+(every token descended from the same login), because only a thief or a replay would do that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from fastapi import Request
+
+from control_api.errors import ApiError
+from control_api.principals import client_address, limiter, rate_limited
+from control_api.schemas.auth import TokenPair
+from core.security.passwords import verify_password
+from core.security.ratelimit import RateLimited
+from core.security.tokens import InvalidToken, issue_access, issue_refresh, verify_refresh
+from core.settings import Settings
+from db import accounts
+from db.tenancy import tenant_connection
+
+log = logging.getLogger("escuta.api.auth")
+
+
+def who(email: str) -> str:
+    # Logs name a login by a digest, not the address itself (personal data stays out of log bodies).
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:12]
+
+
+async def issue_pair(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    org_id: uuid.UUID | None,
+    role: str | None,
+    platform_admin: bool,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    token_id = uuid.uuid4()
+    family = family_id or uuid.uuid4()
+    expires = datetime.now(UTC) + timedelta(seconds=settings.jwt.refresh_ttl)
+    await accounts.store_refresh(conn, token_id, family, user_id, org_id, expires)
+    return TokenPair(
+        accessToken=issue_access(settings, user_id=user_id, org_id=org_id, role=role, platform_admin=platform_admin),
+        refreshToken=issue_refresh(
+            settings, token_id=token_id, family_id=family, user_id=user_id, expires_at=int(expires.timestamp())
+        ),
+        tokenType="Bearer",
+        expiresIn=settings.jwt.access_ttl,
+    )
+
+
+async def log_in(
+    request: Request,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    organization_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """Check the password (rate limited per source and per e-mail) and issue a token pair."""
+    rl = limiter(request)
+    source = client_address(request)
+    try:
+        rl.hit(settings.rate_limit.login, "login:source", source)
+        rl.hit(settings.rate_limit.login, "login:email", email.lower())
+    except RateLimited as exc:
+        log.warning("login throttled: who=%s source=%s", who(email), source)
+        raise rate_limited(exc) from None
+    async with tenant_connection(pool, None) as conn:
+        user = await accounts.find_user_by_email(conn, email)
+    # Verified even for an unknown e-mail (against a dummy hash), so timing does not reveal accounts.
+    if not verify_password(user["password_hash"] if user else None, password) or user is None:
+        log.info("login failed: who=%s source=%s", who(email), source)
+        raise ApiError(401, "invalid_credentials", "wrong e-mail or password")
+    async with tenant_connection(pool, None) as conn:
+        orgs = await accounts.user_orgs(conn, user["id"])
+        chosen = [(o, r) for o, r in orgs if organization_id in (None, o)]
+        if not chosen and (organization_id is not None or not user["is_platform_admin"]):
+            raise ApiError(403, "no_organization", "this account is not a member of that organization")
+        org_id, role = chosen[0] if chosen else (None, None)
+        return await issue_pair(
+            conn, settings, user_id=user["id"], org_id=org_id, role=role, platform_admin=user["is_platform_admin"]
+        )
+
+
+async def rotate(pool: asyncpg.Pool, settings: Settings, refresh_token: str) -> TokenPair:
+    """A new pair for a refresh token, which is spent; a spent token presented again ends its family."""
+    try:
+        claims = verify_refresh(settings, refresh_token)
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "invalid or expired refresh token") from None
+    async with tenant_connection(pool, None) as conn:
+        result = await accounts.rotate_refresh(conn, claims.token_id)
+        # Reuse already revoked the family inside this transaction; it must commit, so no raise here.
+        if result.outcome == "ok":
+            user = await accounts.get_user(conn, claims.user_id)
+            orgs = dict(await accounts.user_orgs(conn, claims.user_id))
+            role = orgs.get(result.org_id) if result.org_id else None
+            if user is not None and (result.org_id is None or role is not None):
+                return await issue_pair(
+                    conn,
+                    settings,
+                    user_id=claims.user_id,
+                    org_id=result.org_id,
+                    role=role,
+                    platform_admin=user["is_platform_admin"],
+                    family_id=claims.family_id,
+                )
+    if result.outcome == "reused":
+        log.warning("refresh token reuse: family %s revoked", claims.family_id)
+        raise ApiError(401, "token_reused", "refresh token was already used; all sessions of this login ended")
+    raise ApiError(401, "invalid_token", "invalid, revoked or expired refresh token")
+
+
+async def log_out(pool: asyncpg.Pool, settings: Settings, refresh_token: str) -> None:
+    try:
+        claims = verify_refresh(settings, refresh_token)
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "invalid or expired refresh token") from None
+    async with tenant_connection(pool, None) as conn:
+        await accounts.revoke_refresh(conn, claims.token_id)
