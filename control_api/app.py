@@ -14,8 +14,7 @@ from control_api.console.session import ConsoleSessionMiddleware
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
-from control_api.routes import ROUTERS
-from control_api.routes import console
+from control_api.routes import ROUTERS, console
 from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
 from db.pool import create_pool

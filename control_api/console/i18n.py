@@ -173,7 +173,7 @@ def normalize(lang: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def translate(lang: str, key: str, **values: object) -> str:
-    pt, en = MESSAGES[key]
+def translate(lang: str, msgid: str, /, **values: object) -> str:
+    pt, en = MESSAGES[msgid]
     text = en if lang == "en" else pt
     return text.format(**values) if values else text

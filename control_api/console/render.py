@@ -80,8 +80,8 @@ class Console:
             return self.org_id
         return None
 
-    def t(self, key: str, **values: object) -> str:
-        return i18n.translate(self.lang, key, **values)
+    def t(self, msgid: str, /, **values: object) -> str:
+        return i18n.translate(self.lang, msgid, **values)
 
     def when(self, at: datetime | None, fmt: str = "%d/%m %H:%M:%S") -> str:
         if at is None:

@@ -54,7 +54,7 @@ async def live_page(request: Request) -> Response:
     async with tenant_connection(pool, view.org_id) as conn:
         rooms = await repo.live_rooms(conn, view.org_id)
         recent = await repo.recent_sessions(conn, view.org_id)
-    async with tenant_connection(pool, None) as conn:
+    async with pool.acquire() as conn:  # platform tables, as `/health/ready` and `/health/worker` read them
         now, instances, lease, jobs = await scheduler_repo.status(conn)
         missing = await pending(conn)
     health = WorkerHealth.from_status(

@@ -1,0 +1,228 @@
+"""The web console in a real browser (Debian's headless Chromium through Playwright), against a real API
+server and PostgreSQL: sign in, live rooms from signed webhooks, a transcript and a recommendation that
+appear without reloading, a link code that registers a device, a catalog CSV with a bad row, the Excel
+export, the language switch, and the phone layout. Each main view is saved under tests/output/console/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+
+from agents.counter.store import CounterStore
+from db.tenancy import tenant_connection
+from db.transcription import TranscriptRow, insert_transcript
+from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
+from tests.console.conftest import Account, Server, new_account, signed_in_page
+from tests.counter.test_export import outcome
+from tests.webhook_signing import event_body, sign
+
+LIVE = 10_000  # ms: how long a live update may take to show (it takes well under a second)
+
+
+async def webhook(http: httpx.AsyncClient, body: bytes) -> None:
+    r = await http.post(
+        "/livekit/webhook", content=body, headers={"Authorization": sign(body, TEST_LK_KEY, TEST_LK_SECRET)}
+    )
+    assert r.status_code == 200, r.text
+
+
+async def minted_room(http: httpx.AsyncClient, account: Account) -> str:
+    """A room minted through `/token` for the organization (webhooks about it land in its sessions)."""
+    r = await http.put("/solutions/AiHelper", json={"profile": "counter"}, headers=account.headers)
+    assert r.status_code == 200, r.text
+    r = await http.post(
+        "/token", json={"solution": "AiHelper", "clientId": account.org_id, "userId": "caixa1"}, headers=account.headers
+    )
+    assert r.status_code == 200, r.text
+    room: str = r.json()["room"]
+    return room
+
+
+async def test_sign_in_and_a_live_room_appears_and_disappears(
+    console_server: Server, browser: Any, shots: Path
+) -> None:
+    http = console_server.http
+    account = await new_account(http)
+    other = await new_account(http, "Outra Rede")
+    page = await signed_in_page(browser, console_server, account)
+    await page.wait_for_selector("#live-state:not(:empty)")
+    assert await page.locator(".room").count() == 0
+
+    room, sid = await minted_room(http, account), f"RM_{uuid.uuid4().hex[:10]}"
+    other_room = await minted_room(http, other)
+    await webhook(http, event_body("room_started", room_sid=sid, room_name=room))
+    card = page.locator(f"#room-{sid}")
+    await card.wait_for(timeout=LIVE)
+    await webhook(http, event_body("room_started", room_sid="RM_other", room_name=other_room))
+    clerk = {"sid": "PA_clerk", "identity": "balcao-01", "name": "Balcão 01"}
+    await webhook(http, event_body("participant_joined", room_sid=sid, room_name=room, participant=clerk))
+    agent = {"sid": "PA_agent", "identity": "agent-xyz", "kind": 4}  # ParticipantInfo.Kind.AGENT
+    await webhook(http, event_body("participant_joined", room_sid=sid, room_name=room, participant=agent))
+    track = {"sid": "TR_mic", "type": 0, "source": 2, "name": "mic"}  # AUDIO, MICROPHONE
+    await webhook(http, event_body("track_published", room_sid=sid, room_name=room, participant=clerk, track=track))
+    await card.locator(".badge.track", has_text="microphone").wait_for(timeout=LIVE)
+    await card.locator(".agent-joined").wait_for(timeout=LIVE)
+    assert "Balcão 01" in await card.inner_text()
+    assert "counter" in await card.inner_text()  # the room's profile
+    assert await page.locator(".room").count() == 1, "another organization's room never shows"
+    await page.screenshot(path=str(shots / "live.png"), full_page=True)
+
+    await webhook(http, event_body("room_finished", room_sid=sid, room_name=room))
+    await card.wait_for(state="detached", timeout=LIVE)
+    assert await page.locator("#no-rooms").is_visible()
+    await page.context.close()
+
+
+async def test_a_transcript_and_a_recommendation_appear_without_reloading(
+    console_server: Server, browser: Any, shots: Path
+) -> None:
+    http, pool = console_server.http, console_server.pool
+    account = await new_account(http)
+    org = uuid.UUID(account.org_id)
+    room, sid = await minted_room(http, account), f"RM_{uuid.uuid4().hex[:10]}"
+    await webhook(http, event_body("room_started", room_sid=sid, room_name=room))
+    page = await signed_in_page(browser, console_server, account)
+    await page.click(f"#room-{sid} h3 a")
+    await page.wait_for_url(f"**/console/sessions/{sid}")
+    await page.wait_for_selector("#live-state:not(:empty)")
+    marker = await page.evaluate("window.__marker = Math.random()")
+
+    async with tenant_connection(pool, org) as conn:
+        await insert_transcript(
+            conn,
+            TranscriptRow(
+                meeting_id=sid,
+                segment_id="seg-1",
+                participant_identity="cliente",
+                start_s=3.0,
+                end_s=5.5,
+                status="ok",
+                org_id=org,
+                started_at=datetime.now(UTC),
+                text="estou com dor de cabeça desde ontem",
+                language="pt",
+            ),
+        )
+    await page.locator("#transcript .utt", has_text="dor de cabeça").wait_for(timeout=LIVE)
+    store = await CounterStore.open(pool, org_id=org, meeting_id=sid, device_id=None)
+    o = outcome("Dipirona 500 mg", "local", None)
+    await store.record(o)
+    await page.locator("#recommendations .rec", has_text="Dipirona 500 mg").wait_for(timeout=LIVE)
+    await store.feedback({"id": o.event["id"], "feedback": "aceito"}, source="rpc")
+    await page.locator("#recommendations .fb-accepted").wait_for(timeout=LIVE)
+    assert await page.evaluate("window.__marker") == marker, "the page was not reloaded"
+    await page.screenshot(path=str(shots / "session.png"), full_page=True)
+
+    # The transcript downloads as WebVTT with the signed-in session (no token in the URL).
+    async with page.expect_download() as info:
+        await page.click("text=WebVTT")
+    download = await info.value
+    text = (await download.path()).read_text()
+    assert text.startswith("WEBVTT") and "dor de cabeça" in text
+    await store.close()
+    await page.context.close()
+
+
+async def test_a_link_code_registers_a_device_which_is_then_revoked(
+    console_server: Server, browser: Any, shots: Path
+) -> None:
+    http = console_server.http
+    account = await new_account(http)
+    page = await signed_in_page(browser, console_server, account)
+    await page.click("nav >> text=Administração")
+    await page.wait_for_url("**/console/admin")
+    await page.click("#link-code-form button")
+    shown = page.locator("#link-code")
+    await shown.wait_for(state="visible")
+    code = (await shown.inner_text()).split(":", 1)[1].split()[0]
+    r = await http.post("/cadastro/balcao", json={"nome_balcao": "Balcão Entrada", "user_codigo": code})
+    assert r.status_code == 200, r.text
+    await page.reload()
+    row = page.locator("#devices tr", has_text="Balcão Entrada")
+    await row.wait_for()
+    await page.screenshot(path=str(shots / "admin.png"), full_page=True)
+    page.once("dialog", lambda d: d.accept())
+    await row.locator("button", has_text="Revogar").click()
+    await page.locator("#devices tr", has_text="Balcão Entrada").locator(".badge.warn").wait_for()
+    key = r.json()["api_key"]
+    assert (await http.get("/devices/me", headers={"X-API-Key": key})).status_code == 401
+
+    # A form error shows next to its field: a publishable key needs at least one origin.
+    await page.fill("#k-name", "site")
+    await page.fill("#k-origins", "not-an-origin")
+    await page.click("form[data-api='POST /keys/publishable'] button[type=submit]")
+    error = page.locator("form[data-api='POST /keys/publishable'] .field-error[data-for='allowedOrigins']")
+    await error.wait_for(state="visible")
+    assert "not-an-origin" in await error.inner_text()
+    await page.context.close()
+
+
+CSV = (
+    "nome,principios_ativos,indicacoes,exige_receita,preco\n"
+    "Dipirona 500 mg,dipirona,dor de cabeça|febre,não,8.50\n"
+    "Paracetamol 750 mg,paracetamol,febre,talvez,abc\n"
+)
+
+
+async def test_catalog_upload_shows_row_errors_and_the_excel_export_downloads(
+    console_server: Server, browser: Any, shots: Path, tmp_path: Path
+) -> None:
+    http = console_server.http
+    account = await new_account(http)
+    page = await signed_in_page(browser, console_server, account)
+    await page.click("nav >> text=Balcão")
+    await page.wait_for_url("**/console/counter")
+    csv = tmp_path / "catalogo.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    await page.set_input_files("#csv-file", str(csv))
+    await page.click("#csv-form button[type=submit]")
+    errors = page.locator("#csv-errors")
+    await errors.wait_for(state="visible")
+    rows = await errors.locator("tbody tr").all_inner_texts()
+    assert rows and all(r.startswith("3") for r in rows), rows  # line 3 is the bad row
+    assert (await http.get("/catalog/products", headers=account.headers)).json()["total"] == 0
+
+    await page.check("#csv-skip")
+    await page.click("#csv-form button[type=submit]")
+    await page.locator("#csv-result", has_text="1").wait_for()
+    await page.reload()
+    await page.locator("#catalog tr", has_text="Dipirona 500 mg").wait_for()
+    await page.screenshot(path=str(shots / "counter.png"), full_page=True)
+
+    async with page.expect_download() as info:
+        await page.click("#export-button")
+    download = await info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    workbook = load_workbook(saved, read_only=True)
+    assert "Resumo" in workbook.sheetnames
+    await page.context.close()
+
+
+async def test_language_switch_and_phone_layout(console_server: Server, browser: Any, shots: Path) -> None:
+    account = await new_account(console_server.http)
+    page = await signed_in_page(browser, console_server, account, width=375)
+    assert await page.locator("html").get_attribute("lang") == "pt-BR"
+    assert await page.locator("nav a", has_text="Ao vivo").count() == 1
+    await page.screenshot(path=str(shots / "live-375px.png"), full_page=True)
+    # Nothing is wider than the phone's screen.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    # Keyboard only: tab to the language select, pick English, submit.
+    await page.focus("#lang-switch")
+    await page.keyboard.press("ArrowDown")
+    await page.focus("#lang-apply")
+    await page.keyboard.press("Enter")
+    await page.wait_for_load_state()
+    await page.locator("nav a", has_text="Live now").wait_for()
+    assert await page.locator("html").get_attribute("lang") == "en"
+    await page.goto(console_server.url + "/console/counter")
+    assert await page.locator("h1", has_text="Counter").count() == 1
+    await page.screenshot(path=str(shots / "counter-375px-en.png"), full_page=True)
+    await page.context.close()
