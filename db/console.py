@@ -194,3 +194,26 @@ async def clerks(conn: Conn, org_id: UUID) -> list[str]:
         org_id,
     )
     return [r["atendente"] for r in rows]
+
+
+async def meeting_levels(
+    conn: Conn, meeting_id: str, org_id: UUID | None, *, max_points: int = 3000
+) -> list[asyncpg.Record]:
+    """Each participant's level over the meeting (``at``, ``participant_id``, ``mean_rms_dbfs``), thinned
+    evenly to about ``max_points`` rows so a long meeting still plots in one page."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        WITH s AS (
+            SELECT at, participant_id, mean_rms_dbfs, speaking,
+                   row_number() OVER (ORDER BY at) AS n, count(*) OVER () AS total
+            FROM feedback_snapshots WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2
+        )
+        SELECT at, participant_id, mean_rms_dbfs, speaking FROM s
+        WHERE n % GREATEST(1, ceil(total::numeric / $3)::int) = 0 OR total <= $3
+        ORDER BY at
+        """,
+        meeting_id,
+        org_id,
+        max_points,
+    )
+    return rows

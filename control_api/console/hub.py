@@ -40,10 +40,14 @@ class ConsoleHub:
         feed = live_events(state)
         feed.subscribe(live.SESSIONS_CHANNEL, self._on_session)
         feed.subscribe(live.CONSOLE_CHANNEL, self._on_console)
+        feed.subscribe(live.FEEDBACK_CHANNEL, self._on_feedback)
         self._subscribed = True
 
     async def _on_session(self, event: dict[str, Any]) -> None:
         self._dispatch({"kind": "session", "org": event.get("org"), "meeting": event.get("meeting")})
+
+    async def _on_feedback(self, event: dict[str, Any]) -> None:
+        self._dispatch({"kind": "feedback", "org": event.get("org"), "meeting": event.get("meeting")})
 
     async def _on_console(self, event: dict[str, Any]) -> None:
         self._dispatch(event)

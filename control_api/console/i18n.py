@@ -70,6 +70,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "session.no_feedback": ("Nenhum feedback.", "No feedback."),
     "session.recommendations": ("Recomendações", "Recommendations"),
     "session.no_recommendations": ("Nenhuma recomendação.", "No recommendations."),
+    "session.levels": (
+        "Níveis (dBFS) e feedback do coach na linha do tempo",
+        "Levels (dBFS) and coach feedback on the timeline",
+    ),
+    "coach.sent": ("Enviados", "Sent"),
+    "coach.latency": ("Latência média / p95", "Latency mean / p95"),
     "session.failed": ("não transcrita", "not transcribed"),
     "feedback.accepted": ("aceita", "accepted"),
     "feedback.rejected": ("recusada", "rejected"),

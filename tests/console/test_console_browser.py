@@ -6,7 +6,7 @@ export, the language switch, and the phone layout. Each main view is saved under
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import httpx
 from openpyxl import load_workbook
 
 from agents.counter.store import CounterStore
+from db.coach import SnapshotRow, insert_feedback, insert_snapshot
 from db.tenancy import tenant_connection
 from db.transcription import TranscriptRow, insert_transcript
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
@@ -174,9 +175,25 @@ async def test_catalog_upload_shows_row_errors_and_the_excel_export_downloads(
 ) -> None:
     http = console_server.http
     account = await new_account(http)
+    org = uuid.UUID(account.org_id)
+    for n, (product, answer) in enumerate([("Dipirona 500 mg", "aceito"), ("Dipirona 500 mg", "rejeitado")]):
+        store = await CounterStore.open(console_server.pool, org_id=org, meeting_id=f"RM_c{n}", device_id=None)
+        o = outcome(product, "local", None)
+        await store.record(o)
+        await store.feedback({"id": o.event["id"], "feedback": answer}, source="rpc")
+        await store.close()
     page = await signed_in_page(browser, console_server, account)
     await page.click("nav >> text=Balcão")
     await page.wait_for_url("**/console/counter")
+    chart = await page.evaluate(
+        "(({labels, datasets}) => [labels, datasets[0].data])(Chart.getChart('chart-product').data)"
+    )
+    assert chart == [["Dipirona 500 mg"], [50]]  # one accepted of two answered
+    assert await page.locator("#history tbody tr").count() == 2
+    await page.select_option("#f-feedback", "accepted")
+    await page.click("form.filters button.primary >> nth=0")
+    await page.wait_for_url("**feedback=accepted**")
+    assert await page.locator("#history tbody tr").count() == 1
     csv = tmp_path / "catalogo.csv"
     csv.write_text(CSV, encoding="utf-8")
     await page.set_input_files("#csv-file", str(csv))
@@ -225,4 +242,40 @@ async def test_language_switch_and_phone_layout(console_server: Server, browser:
     await page.goto(console_server.url + "/console/counter")
     assert await page.locator("h1", has_text="Counter").count() == 1
     await page.screenshot(path=str(shots / "counter-375px-en.png"), full_page=True)
+    await page.context.close()
+
+
+async def test_the_meeting_coach_levels_chart_and_live_feedback(
+    console_server: Server, browser: Any, shots: Path
+) -> None:
+    http, pool = console_server.http, console_server.pool
+    account = await new_account(http, "Reuniões")
+    org = uuid.UUID(account.org_id)
+    room, sid = await minted_room(http, account), f"RM_{uuid.uuid4().hex[:10]}"
+    await webhook(http, event_body("room_started", room_sid=sid, room_name=room))
+    t0 = datetime.now(UTC)
+    async with tenant_connection(pool, org) as conn:
+        for who, level in (("host", -20.0), ("guest", -38.0)):
+            for k in range(40):
+                at = t0 + timedelta(seconds=k * 3)
+                await insert_snapshot(
+                    conn, SnapshotRow(sid, who, k * 3.0, at, level, level, level + (k % 5), -3.0, 0.0, 0.5, True, org)
+                )
+    page = await signed_in_page(browser, console_server, account)
+    await page.goto(f"{console_server.url}/console/sessions/{sid}")
+    await page.wait_for_selector("#live-state:not(:empty)")
+    plotted = await page.evaluate("Chart.getChart('chart-levels').data.datasets.map(d => [d.label, d.data.length])")
+    assert ["host", 40] in plotted and ["guest", 40] in plotted
+
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    payload = {
+        "id": f"fb-{uuid.uuid4()}", "meetingId": sid, "participantId": "guest", "type": "volume_baixo",
+        "severity": "warning", "ts": now_ms, "window": {"start": now_ms - 3000, "end": now_ms - 100},
+        "message": "Fale mais alto",
+    }  # fmt: skip
+    async with tenant_connection(pool, org) as conn:
+        await insert_feedback(conn, payload, org_id=org, recipients=("host",), latency_ms=100.0)
+    await page.locator("#feedback .badge", has_text="volume_baixo").wait_for(timeout=LIVE)
+    await page.locator("#coach-metrics", has_text="1 / 1").wait_for()
+    await page.screenshot(path=str(shots / "session-coach.png"), full_page=True)
     await page.context.close()

@@ -15,6 +15,7 @@ from control_api.console.render import Console, SignInRequired, console, to_logi
 from control_api.schemas.health import WorkerHealth
 from core.settings import PROVIDERS
 from db import accounts, credentials, devices, solutions
+from db import coach as coach_repo
 from db import console as repo
 from db import counter as counter_repo
 from db import scheduler as scheduler_repo
@@ -84,7 +85,9 @@ class Timeline:
     transcript: list[Any]
     speakers: list[str]
     feedback: list[Any]
+    coach: coach_repo.MeetingCounts
     recommendations: list[Any]
+    levels: list[Any]
 
     def fragments(self) -> dict[str, Any]:
         return {
@@ -92,8 +95,25 @@ class Timeline:
             "transcript": self.transcript,
             "speakers": self.speakers,
             "feedback": self.feedback,
+            "coach": self.coach,
             "recommendations": self.recommendations,
         }
+
+    def level_chart(self) -> dict[str, Any] | None:
+        """Each participant's level (dBFS) and the coach's feedback on the session clock, for Chart.js."""
+        if not self.levels:
+            return None
+        start = self.session["started_at"] if self.session else self.levels[0]["at"]
+        series: dict[str, list[list[float]]] = {}
+        for r in self.levels:
+            series.setdefault(r["participant_id"], []).append(
+                [round((r["at"] - start).total_seconds(), 1), round(r["mean_rms_dbfs"], 1)]
+            )
+        marks = [
+            {"x": round((f["sent_at"] - start).total_seconds(), 1), "type": f["type"], "who": f["participant_id"]}
+            for f in self.feedback
+        ]
+        return {"series": series, "feedback": marks}
 
 
 async def load_timeline(pool: Any, org_id: uuid.UUID | None, meeting_id: str) -> Timeline | None:
@@ -103,10 +123,19 @@ async def load_timeline(pool: Any, org_id: uuid.UUID | None, meeting_id: str) ->
         if rows is None and not transcript:
             return None
         feedback = await repo.meeting_feedback(conn, meeting_id, org_id)
+        coach = await coach_repo.metrics(conn, meeting_id, org_id)
         recs = await repo.meeting_recommendations(conn, meeting_id, org_id) if org_id else []
+        levels = await repo.meeting_levels(conn, meeting_id, org_id)
     speakers = list(dict.fromkeys(u["participant_identity"] for u in transcript))
     return Timeline(
-        rows.session if rows else None, rows.participants if rows else [], transcript, speakers, feedback, recs
+        rows.session if rows else None,
+        rows.participants if rows else [],
+        transcript,
+        speakers,
+        feedback,
+        coach,
+        recs,
+        levels,
     )
 
 
@@ -126,6 +155,7 @@ async def session_page(meeting_id: str, request: Request) -> Response:
         room_name=s["room_name"] if s else meeting_id,
         status=s["status"] if s else "",
         started_at=s["started_at"] if s else None,
+        levels=timeline.level_chart(),
         **timeline.fragments(),
     )
 
