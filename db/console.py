@@ -217,3 +217,23 @@ async def meeting_levels(
         max_points,
     )
     return rows
+
+
+# --- clips and avatar ----------------------------------------------------------------------------------
+
+
+async def bursts_per_day(conn: Conn, org_id: UUID, since: datetime, timezone: str) -> list[asyncpg.Record]:
+    """Bursts per streamer and day (in ``timezone``) since ``since``: ``streamer``, ``day``, ``bursts``, ``clips``."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT s.display_name AS streamer, (b.ended_at AT TIME ZONE $3)::date AS day,
+               count(*) AS bursts, sum(b.clip_count)::bigint AS clips
+        FROM bursts b JOIN streamers s ON s.id = b.streamer_id
+        WHERE b.org_id = $1 AND b.ended_at >= $2
+        GROUP BY 1, 2 ORDER BY 2, 1
+        """,
+        org_id,
+        since,
+        timezone,
+    )
+    return rows

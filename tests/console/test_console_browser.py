@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,15 @@ import httpx
 from openpyxl import load_workbook
 
 from agents.counter.store import CounterStore
+from core.avatar.credits import Usage
+from core.clips.source import ClipRecord
+from db import credits
+from db.bursts import refresh_bursts
+from db.clips import upsert_clips
 from db.coach import SnapshotRow, insert_feedback, insert_snapshot
 from db.tenancy import tenant_connection
 from db.transcription import TranscriptRow, insert_transcript
+from tests.clips.factories import make_streamer
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
 from tests.console.conftest import Account, Server, new_account, signed_in_page
 from tests.counter.test_export import outcome
@@ -278,4 +285,42 @@ async def test_the_meeting_coach_levels_chart_and_live_feedback(
     await page.locator("#feedback .badge", has_text="volume_baixo").wait_for(timeout=LIVE)
     await page.locator("#coach-metrics", has_text="1 / 1").wait_for()
     await page.screenshot(path=str(shots / "session-coach.png"), full_page=True)
+    await page.context.close()
+
+
+async def test_clips_and_avatar_views_chart_their_data(console_server: Server, browser: Any, shots: Path) -> None:
+    http, pool = console_server.http, console_server.pool
+    account = await new_account(http, "Streams")
+    org = uuid.UUID(account.org_id)
+    settings = console_server.app.state.settings
+    streamer = await make_streamer(pool, org, settings, twitch_user_id="4242")
+    end = datetime.now(UTC) - timedelta(minutes=30)
+    clips = [ClipRecord(f"c{i}", "4242", end - timedelta(seconds=10 * i), 5, "t", 30.0) for i in range(3)]
+    async with tenant_connection(pool, org) as conn:
+        res = await upsert_clips(conn, org, streamer, clips, "csv")
+        assert res.earliest_new is not None
+        await refresh_bursts(conn, org, streamer, res.earliest_new)
+        await credits.add_entry(conn, org, "grant", Decimal("100"), "boas-vindas")
+        await credits.record_usage(
+            conn, org_id=org, meeting_id="RM_av1", room_name="avatar-1", started_at=end - timedelta(minutes=10),
+            ended_at=end, usage=Usage(avatar_seconds=600.0), credits=Decimal("12.5"), source="agent",
+        )  # fmt: skip
+    page = await signed_in_page(browser, console_server, account)
+    await page.click("nav >> text=Clipes")
+    await page.wait_for_url("**/console/clips")
+    plotted = await page.evaluate(
+        "Chart.getChart('chart-bursts').data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])"
+    )
+    assert plotted == [["streamer 4242", 1]]  # one burst in the last 30 days
+    assert await page.locator("#streamers tr", has_text="streamer 4242").count() == 1
+    await page.screenshot(path=str(shots / "clips.png"), full_page=True)
+
+    await page.click("nav >> text=Avatar")
+    await page.wait_for_url("**/console/avatar")
+    assert (await page.inner_text("#balance")).strip() == "87.50"
+    used = await page.evaluate(
+        "Chart.getChart('chart-usage').data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))"
+    )
+    assert used == [12.5, 10.0]  # credits and avatar minutes over the 30 days
+    await page.screenshot(path=str(shots / "avatar.png"), full_page=True)
     await page.context.close()
