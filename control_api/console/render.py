@@ -88,20 +88,25 @@ class Console:
             return i18n.translate(self.lang, "common.empty")
         return at.astimezone(ZoneInfo(self.settings.counter.report_timezone)).strftime(fmt)
 
-    def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    def render(
+        self, template: str, status_code: int = 200, *, connect: tuple[str, ...] = (), **values: Any
+    ) -> HTMLResponse:
+        """The page; ``connect`` adds origins its script may reach (the LiveKit server, on the Try it page)."""
         html = environment().get_template(template).render(c=self, t=self.t, v=static_version(), **values)
         response = HTMLResponse(html, status_code=status_code)
-        self.finish(response)
+        self.finish(response, connect=connect)
         return response
 
-    def finish(self, response: Response) -> Response:
+    def finish(self, response: Response, *, connect: tuple[str, ...] = ()) -> Response:
         # Pages are per user: never kept by a shared cache; and never framed by another site.
         response.headers["cache-control"] = "no-store"
         response.headers["x-frame-options"] = "DENY"
         response.headers["referrer-policy"] = "same-origin"
+        sources = " ".join(("'self'", *connect))
         response.headers["content-security-policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+            f"connect-src {sources}; media-src 'self' blob: mediastream:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
         )
         if self.new_csrf:
             secure = self.request.url.scheme == "https"

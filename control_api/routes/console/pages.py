@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -337,3 +338,25 @@ async def avatar_page(request: Request) -> Response:
         "minutes_label": view.t("avatar.minutes"),
     }
     return view.render("avatar.html", page="avatar", balance=balance, chart=chart, ledger=ledger, triggers=triggers)
+
+
+def _origins(url: str) -> tuple[str, ...]:
+    """The LiveKit server's websocket origin and its http(s) twin (the client validates a failed join)."""
+    parts = urlsplit(url)
+    secure = parts.scheme in ("wss", "https")
+    host = parts.netloc
+    return (f"{'wss' if secure else 'ws'}://{host}", f"{'https' if secure else 'http'}://{host}")
+
+
+@router.get("/console/try")
+async def try_page(request: Request) -> Response:
+    """Join one of the organization's solutions from the browser (livekit-client, shipped with the page)."""
+    view = await _view(request)
+    if not isinstance(view, Console):
+        return view
+    if view.org_id is None:
+        return view.render("message.html", page="try", message=view.t("error.no_org"))
+    async with tenant_connection(request.app.state.pool, view.org_id) as conn:
+        sols = await solutions.list_solutions(conn, view.org_id)
+    url = view.settings.livekit.frontend_url()
+    return view.render("try.html", page="try", solutions=sols, connect=_origins(url))
