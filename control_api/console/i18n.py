@@ -159,6 +159,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "In room {room} as {identity}; microphone on.",
     ),
     "try.left": ("Fora da sala.", "Not in a room."),
+    "try.you": ("você", "you"),
     "try.agent": ("Agente na sala", "Agent in the room"),
     "try.no_agent": ("Aguardando o agente…", "Waiting for the agent…"),
     "try.transcript": ("Transcrição ao vivo", "Live transcript"),

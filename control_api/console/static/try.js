@@ -25,7 +25,10 @@
     list.appendChild(li);
     return li;
   }
-  function clock() { return new Date().toLocaleTimeString(); }
+  function clock() { return new Date().toLocaleTimeString(document.documentElement.lang, { hour12: false }); }
+  function who(identity) {
+    return room && room.localParticipant && identity === room.localParticipant.identity ? form.dataset.you : identity;
+  }
   function agents() {
     if (!room) return;
     const present = [...room.remoteParticipants.values()].some((p) => p.kind === ParticipantKind.AGENT);
@@ -50,18 +53,18 @@
     }
     // Two-PeerConnection signalling: what every LiveKit server version speaks.
     room = new Room({ singlePeerConnection: false });
-    room.registerTextStreamHandler("lk.transcription", async (reader, who) => {
+    room.registerTextStreamHandler("lk.transcription", async (reader, sender) => {
       const attrs = reader.info.attributes || {};
       const text = await reader.readAll();
       if (!text.trim()) return;
       const id = attrs["lk.segment_id"] || reader.info.id;
       const old = transcript.querySelector('[data-segment="' + CSS.escape(id) + '"]');
-      const li = line(transcript, "utt", [["at", clock()], ["speaker", who.identity], ["text", text]]);
+      const li = line(transcript, "utt", [["at", clock()], ["speaker", who(sender.identity)], ["text", text]]);
       li.dataset.segment = id;
       if (old) old.replaceWith(li);
     });
     for (const topic of TOPICS) {
-      room.registerTextStreamHandler(topic, async (reader, who) => {
+      room.registerTextStreamHandler(topic, async (reader) => {
         line(events, "", [["at", clock() + " "], ["badge", topic.split(".").pop()], ["text", " " + (await reader.readAll())]]);
       });
     }
@@ -70,7 +73,13 @@
     room.on(RoomEvent.TrackSubscribed, (track) => {
       if (track.kind === Track.Kind.Audio) document.getElementById("try-audio").appendChild(track.attach());
     });
-    room.on(RoomEvent.Disconnected, () => { room = null; status.textContent = form.dataset.left; leave.hidden = true; });
+    room.on(RoomEvent.Disconnected, () => {
+      room = null;
+      status.textContent = form.dataset.left;
+      delete status.dataset.room;
+      leave.hidden = true;
+      document.getElementById("try-join").disabled = false;
+    });
     try {
       await room.connect(res.data.url, res.data.token);
       await room.localParticipant.setMicrophoneEnabled(true);
@@ -85,6 +94,7 @@
     status.textContent = form.dataset.connected.replace("{room}", res.data.room).replace("{identity}", res.data.identity);
     status.dataset.room = res.data.room;
     leave.hidden = false;
+    document.getElementById("try-join").disabled = true;
     agents();
   });
   leave.addEventListener("click", async () => { if (room) await room.disconnect(); });
