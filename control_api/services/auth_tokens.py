@@ -17,7 +17,7 @@ from fastapi import Request
 from control_api.errors import ApiError
 from control_api.principals import client_address, limiter, rate_limited
 from control_api.schemas.auth import TokenPair
-from core.security.passwords import verify_password
+from core.security.passwords import hash_password, verify_password
 from core.security.ratelimit import RateLimited
 from core.security.tokens import InvalidToken, issue_access, issue_refresh, verify_refresh
 from core.settings import Settings
@@ -54,6 +54,34 @@ async def issue_pair(
         tokenType="Bearer",
         expiresIn=settings.jwt.access_ttl,
     )
+
+
+async def register(
+    request: Request,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    name: str | None,
+    organization_name: str,
+) -> tuple[TokenPair, uuid.UUID, uuid.UUID]:
+    """A new organization and its owner, signed in: (tokens, user id, organization id)."""
+    # Argon2 is deliberately expensive: unthrottled sign-ups would be a cheap way to burn our CPU.
+    try:
+        limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    org_id = uuid.uuid4()
+    password_hash = hash_password(password)
+    async with tenant_connection(pool, org_id) as conn:
+        await accounts.create_org(conn, org_id, organization_name)
+        user_id = await accounts.create_user(conn, email, password_hash, name=name)
+        if user_id is None:
+            raise ApiError(409, "email_taken", "an account with this e-mail already exists")
+        await accounts.add_membership(conn, org_id, user_id, "owner")
+        tokens = await issue_pair(conn, settings, user_id=user_id, org_id=org_id, role="owner", platform_admin=False)
+    return tokens, user_id, org_id
 
 
 async def log_in(

@@ -208,3 +208,23 @@ async def test_every_view_renders_in_both_languages(client: httpx.AsyncClient, l
         r = await client.get(path)
         assert r.status_code == 200, (path, r.text[:300])
         assert f'<html lang="{lang}">' in r.text
+
+
+async def test_a_new_organization_signs_up_from_the_console(client: httpx.AsyncClient) -> None:
+    page = await client.get("/console/signup")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    bad = await client.post(
+        "/console/signup", data={"organization": "", "email": "x", "password": "curta", "csrf": csrf}
+    )
+    assert bad.status_code == 400
+    for field in ("organization", "email", "password"):
+        assert f'id="{field}-error"' in bad.text
+    form = {"organization": "Drogaria Nova", "name": "Bia", "email": "bia@example.com", "password": PASSWORD}
+    r = await client.post("/console/signup", data={**form, "csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/console/"
+    me = (await client.get("/auth/me")).json()
+    assert me["email"] == "bia@example.com" and me["organization"]["name"] == "Drogaria Nova"
+    client.cookies.delete(ACCESS_COOKIE)
+    client.cookies.delete(REFRESH_COOKIE)
+    again = await client.post("/console/signup", data={**form, "csrf": csrf})
+    assert again.status_code == 409 and 'id="email-error"' in again.text

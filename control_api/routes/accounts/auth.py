@@ -6,13 +6,10 @@ Refresh tokens rotate on every use; presenting one that was already rotated revo
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 
 from control_api.deps import AppSettings, CurrentUser, Pool
 from control_api.errors import ApiError
-from control_api.principals import client_address, limiter, rate_limited
 from control_api.schemas.auth import (
     LoggedOut,
     LoginBody,
@@ -26,8 +23,6 @@ from control_api.schemas.auth import (
 )
 from control_api.schemas.common import errors
 from control_api.services import auth_tokens
-from core.security.passwords import hash_password
-from core.security.ratelimit import RateLimited
 from db import accounts
 from db.tenancy import tenant_connection
 
@@ -36,22 +31,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/register", status_code=201, responses=errors(409, 429))
 async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> Registered:
-    # Argon2 is deliberately expensive: unthrottled sign-ups would be a cheap way to burn our CPU.
-    try:
-        limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
-    except RateLimited as exc:
-        raise rate_limited(exc) from None
-    org_id = uuid.uuid4()
-    password_hash = hash_password(body.password)
-    async with tenant_connection(pool, org_id) as conn:
-        await accounts.create_org(conn, org_id, body.organizationName)
-        user_id = await accounts.create_user(conn, body.email, password_hash, name=body.name)
-        if user_id is None:
-            raise ApiError(409, "email_taken", "an account with this e-mail already exists")
-        await accounts.add_membership(conn, org_id, user_id, "owner")
-        tokens = await auth_tokens.issue_pair(
-            conn, settings, user_id=user_id, org_id=org_id, role="owner", platform_admin=False
-        )
+    tokens, user_id, org_id = await auth_tokens.register(
+        request,
+        pool,
+        settings,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        organization_name=body.organizationName,
+    )
     return Registered(
         **tokens.model_dump(),
         user=UserRef(id=user_id, email=body.email, name=body.name),

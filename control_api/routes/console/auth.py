@@ -113,3 +113,55 @@ async def switch_organization(request: Request) -> Response:
     except ValueError:
         raise ApiError(400, "invalid_request", "org: not an organization id") from None
     return _back(request, "/console/", [cookie_header(ORG_COOKIE, str(org), secure=secure, max_age=None)])
+
+
+@router.get("/console/signup")
+async def signup_page(request: Request) -> Response:
+    view = await console(request, signed_in=False)
+    return view.render("signup.html", page="signup", errors={}, values={}, form_error=None)
+
+
+@router.post("/console/signup")
+async def signup(request: Request) -> Response:
+    """A new organization and its owner (`POST /auth/register`'s rules), signed in at once."""
+    view = await console(request, signed_in=False)
+    form = await read_form(request)
+    values = {k: form.get(k, "").strip() for k in ("organization", "name", "email")}
+    password = form.get("password", "")
+    errors: dict[str, str] = {}
+    if not 1 <= len(values["organization"]) <= 200:
+        errors["organization"] = view.t("signup.organization_missing")
+    if len(values["name"]) > 200:
+        errors["name"] = view.t("signup.too_long")
+    if not re.fullmatch(EMAIL_PATTERN, values["email"]) or len(values["email"]) > 320:
+        errors["email"] = view.t("login.email_invalid")
+    if not 8 <= len(password) <= 256:
+        errors["password"] = view.t("signup.password_short")
+    if errors:
+        return view.render("signup.html", status_code=400, page="signup", errors=errors, values=values, form_error=None)
+    state = request.app.state
+    try:
+        pair, _user, _org = await auth_tokens.register(
+            request,
+            state.pool,
+            state.settings,
+            email=values["email"],
+            password=password,
+            name=values["name"] or None,
+            organization_name=values["organization"],
+        )
+    except ApiError as exc:
+        if exc.code == "email_taken":
+            errors["email"] = view.t("signup.email_taken")
+            return view.render(
+                "signup.html", status_code=409, page="signup", errors=errors, values=values, form_error=None
+            )
+        return view.render(
+            "signup.html",
+            status_code=exc.status,
+            page="signup",
+            errors={},
+            values=values,
+            form_error=view.t("login.throttled"),
+        )
+    return _back(request, "/console/", session_cookies(pair, state.settings, secure=_secure(request)))
