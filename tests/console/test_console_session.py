@@ -204,7 +204,15 @@ async def test_every_view_renders_in_both_languages(client: httpx.AsyncClient, l
     await sign_in(client, org)
     client.cookies.set("escuta_lang", lang)
     await _room_for(client, org, "RM_views")
-    for path in ("/console/", "/console/counter", "/console/admin", "/console/sessions/RM_views"):
+    for path in (
+        "/console/",
+        "/console/counter",
+        "/console/admin",
+        "/console/clips",
+        "/console/avatar",
+        "/console/try",
+        "/console/sessions/RM_views",
+    ):
         r = await client.get(path)
         assert r.status_code == 200, (path, r.text[:300])
         assert f'<html lang="{lang}">' in r.text
