@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
 from agents.counter.store import CounterStore
+from control_api.routes.console import events as console_events
 from core.avatar.credits import Usage
 from core.clips.source import ClipRecord
 from db import credits
@@ -323,4 +325,23 @@ async def test_clips_and_avatar_views_chart_their_data(console_server: Server, b
     )
     assert used == [12.5, 10.0]  # credits and avatar minutes over the 30 days
     await page.screenshot(path=str(shots / "avatar.png"), full_page=True)
+    await page.context.close()
+
+
+async def test_a_page_resynchronises_after_its_stream_ends(
+    console_server: Server, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streams end with the access token's lifetime; what happened while reconnecting is not lost."""
+    monkeypatch.setattr(console_events, "MAX_STREAM_SECONDS", 1.0)
+    http = console_server.http
+    account = await new_account(http)
+    page = await signed_in_page(browser, console_server, account)
+    state = page.locator("#live-state")
+    await state.wait_for()
+    retrying = await state.get_attribute("data-retry")
+    assert retrying
+    await page.locator("#live-state", has_text=retrying).wait_for(timeout=LIVE)  # the stream ended
+    room, sid = await minted_room(http, account), f"RM_{uuid.uuid4().hex[:10]}"
+    await webhook(http, event_body("room_started", room_sid=sid, room_name=room))  # while no stream is open
+    await page.locator(f"#room-{sid}").wait_for(timeout=LIVE)
     await page.context.close()

@@ -109,26 +109,42 @@
   // --- live updates: /console/events (server-sent events) ---
   const live = document.querySelector("[data-events]");
   if (live && window.EventSource) {
-    const state = document.getElementById("live-state");
-    const rooms = document.getElementById("rooms");
     const source = new EventSource(live.dataset.events);
+    let lost = false;
     function fragment(html) {
       const t = document.createElement("template");
       t.innerHTML = html.trim();
       return t.content.firstElementChild;
     }
     function recount() {
+      const rooms = document.getElementById("rooms");
       if (!rooms) return;
       const n = rooms.children.length;
       document.getElementById("room-count").textContent = n;
       document.getElementById("no-rooms").hidden = n > 0;
     }
-    source.addEventListener("open", () => { if (state) state.textContent = state.dataset.ok; });
-    source.addEventListener("error", () => { if (state) state.textContent = state.dataset.retry; });
+    function setState(which) {
+      const state = document.getElementById("live-state");
+      if (state) state.textContent = state.dataset[which];
+    }
+    // Events may have been missed while the stream was down: fetch the page again and swap its content.
+    async function resync() {
+      const res = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!res.ok) { location.reload(); return; }
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelector("main");
+      if (fresh) document.querySelector("main").innerHTML = fresh.innerHTML;
+      setState("ok");
+    }
+    source.addEventListener("open", () => {
+      if (lost) { lost = false; resync(); } else setState("ok");
+    });
+    source.addEventListener("error", () => { lost = true; setState("retry"); });
     source.addEventListener("room", (e) => {
       const msg = JSON.parse(e.data);
       const node = fragment(msg.html);
       const old = document.getElementById("room-" + msg.id);
+      const rooms = document.getElementById("rooms");
       if (old) old.replaceWith(node); else if (rooms) rooms.prepend(node);
       recount();
     });

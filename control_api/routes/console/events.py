@@ -25,6 +25,10 @@ from db.tenancy import tenant_connection
 
 router = APIRouter()
 KEEPALIVE_SECONDS = 15.0
+# A stream is authorized when it opens; it ends when that sign-in's access token would have expired, and
+# the browser's EventSource reconnects through the session middleware (which rotates the tokens) and
+# resynchronises the page. Signing out or a revoked membership so takes effect on open pages too.
+MAX_STREAM_SECONDS = 900.0
 ROOM_KINDS = frozenset({"session", "participant", "track"})
 SECTIONS = {
     "transcript": ("transcript",),
@@ -82,13 +86,19 @@ async def events(request: Request, meeting: Annotated[str | None, Query(max_leng
     except SignInRequired:
         raise ApiError(401, "unauthorized", "sign in to the console first") from None
     hub = console_hub(request.app.state)
+    lifetime = min(MAX_STREAM_SECONDS, float(view.settings.jwt.access_ttl))
 
     async def stream() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + lifetime
         async with hub.listen(request.app.state, view.org_id, meeting) as listener:
             yield "retry: 2000\n\n"
             while True:
+                left = ends - loop.time()
+                if left <= 0:
+                    return
                 try:
-                    first = await asyncio.wait_for(listener.queue.get(), KEEPALIVE_SECONDS)
+                    first = await asyncio.wait_for(listener.queue.get(), min(KEEPALIVE_SECONDS, left))
                 except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
