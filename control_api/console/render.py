@@ -162,3 +162,11 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(LOGIN_PATH, status_code=303)
+
+
+async def page_view(request: Request) -> Console | Response:
+    """The console view of a page's request, or the redirect to sign in."""
+    try:
+        return await console(request)
+    except SignInRequired:
+        return to_login(request)

@@ -9,7 +9,7 @@ API's own routes, so the console uses exactly the JSON API (and its validation, 
 - other methods only with the double-submit token: ``X-CSRF-Token`` equal to the ``escuta_csrf`` cookie
   (the page has it from a ``<meta>``; another site can neither read it nor send the header without a
   CORS preflight this API refuses), or on the console's own routes, which check it themselves
-  (`control_api.routes.console`: header or form field);
+  (`control_api.console.csrf`: header or form field);
 - an explicit ``Authorization`` or ``X-API-Key`` always wins; tokens never appear in a URL.
 
 An expired access token is rotated with the refresh cookie (`/auth/refresh`'s rules) and the new pair is

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from control_api.console import i18n
+from control_api.console.csrf import read_form
 from control_api.console.render import console
 from control_api.console.session import (
     LANG_COOKIE,
@@ -20,7 +21,6 @@ from control_api.console.session import (
     session_cookies,
 )
 from control_api.errors import ApiError
-from control_api.routes.console.csrf import read_form
 from control_api.schemas.common import EMAIL_PATTERN
 from control_api.services import auth_tokens
 

@@ -18,8 +18,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from control_api.console.hub import Listener, console_hub
 from control_api.console.render import Console, SignInRequired, console, environment
+from control_api.console.timeline import load_timeline
 from control_api.errors import ApiError
-from control_api.routes.console.pages import load_timeline
 from db import console as repo
 from db.tenancy import tenant_connection
 
