@@ -155,20 +155,62 @@ async def test_a_link_code_registers_a_device_which_is_then_revoked(
     await page.reload()
     row = page.locator("#devices tr", has_text="Balcão Entrada")
     await row.wait_for()
-    await page.screenshot(path=str(shots / "admin.png"), full_page=True)
     page.once("dialog", lambda d: d.accept())
     await row.locator("button", has_text="Revogar").click()
     await page.locator("#devices tr", has_text="Balcão Entrada").locator(".badge.warn").wait_for()
     key = r.json()["api_key"]
     assert (await http.get("/devices/me", headers={"X-API-Key": key})).status_code == 401
 
-    # A form error shows next to its field: a publishable key needs at least one origin.
+    # A form error shows next to its field: an origin is scheme://host[:port].
+    key_form = page.locator("form[data-api='POST /keys/publishable']")
     await page.fill("#k-name", "site")
     await page.fill("#k-origins", "not-an-origin")
-    await page.click("form[data-api='POST /keys/publishable'] button[type=submit]")
-    error = page.locator("form[data-api='POST /keys/publishable'] .field-error[data-for='allowedOrigins']")
+    await key_form.locator("button[type=submit]").click()
+    error = key_form.locator(".field-error[data-for='allowedOrigins']")
     await error.wait_for(state="visible")
     assert "not-an-origin" in await error.inner_text()
+    # Then the key, shown once.
+    await page.fill("#k-origins", "https://www.farmacia.com.br")
+    await key_form.locator("button[type=submit]").click()
+    once = key_form.locator(".once")
+    await once.wait_for(state="visible")
+    key = (await once.inner_text()).split(":", 1)[1].strip()
+    assert key.startswith("pk_")
+    await page.reload()
+    assert key not in await page.content()
+    assert await page.locator("#keys tr", has_text="https://www.farmacia.com.br").count() == 1
+
+    # A provider credential: set, shown masked only, deleted.
+    secret = "sk-proj-console-0123456789abcdefWXYZ"
+    await page.select_option("#cr-provider", "openai")
+    await page.fill("#cr-secret", secret)
+    await page.click("form[data-api='PUT /credentials/{provider}'] button[type=submit]")
+    await page.locator("#credentials tr", has_text="openai").wait_for()
+    assert secret not in await page.content()
+    page.once("dialog", lambda d: d.accept())
+    await page.locator("#credentials tr", has_text="openai").locator("button").click()
+    await page.locator("#credentials tr", has_text="openai").wait_for(state="detached")
+
+    # A solution and its profile.
+    await page.fill("#s-name", "Balcão Centro")
+    await page.fill("#s-profile", "counter")
+    await page.click("form[data-api='PUT /solutions/{name}'] button[type=submit]")
+    await page.locator("#solutions tr", has_text="Balcão Centro").wait_for()
+
+    # A member is removed by an admin (adding one is the invitations' job, on another branch).
+    r = await http.post(
+        "/members",
+        json={"email": f"bruno-{uuid.uuid4().hex[:6]}@example.com", "role": "member", "password": "outra senha longa"},
+        headers=account.headers,
+    )
+    assert r.status_code == 201, r.text
+    await page.reload()
+    member = page.locator("#members tr", has_text="bruno-")
+    page.once("dialog", lambda d: d.accept())
+    await member.locator("button").click()
+    await member.wait_for(state="detached")
+    assert len((await http.get("/members", headers=account.headers)).json()["items"]) == 1
+    await page.screenshot(path=str(shots / "admin.png"), full_page=True)
     await page.context.close()
 
 
