@@ -129,12 +129,12 @@ async def test_host_joins_feedback_room_and_receives_the_seed_payload_from_any_a
     assert (await host_b.client.call("join", {"room": f"feedback:{rm_b}"}))["ok"] is True
 
     sent = await worker_stores(db_pool, a, rm_a)
-    await until(lambda: bool(host_one.received and host_two.received), 10, "the feedback on both API processes")
+    await until(lambda: bool(host_one.received and host_two.received), 30, "the feedback on both API processes")
     for h in (host_one, host_two):
         assert h.received == [sent]
         assert set(h.received[0]) == set(SEED_PAYLOAD)  # exactly seed 002's fields
     other = await worker_stores(db_pool, b, rm_b)
-    await until(lambda: bool(host_b.received), 10, "B's feedback")
+    await until(lambda: bool(host_b.received), 30, "B's feedback")
     await asyncio.sleep(0.5)
     assert host_b.received == [other] and len(host_one.received) == 1, "no organization sees another's events"
 
@@ -142,7 +142,7 @@ async def test_host_joins_feedback_room_and_receives_the_seed_payload_from_any_a
     assert (await host_one.client.call("leave-room", f"feedback:{rm_a}"))["ok"] is True
     assert (await host_one.client.call("message", "olá"))["error"] == "not_supported"
     await worker_stores(db_pool, a, rm_a)
-    await until(lambda: len(host_two.received) == 2, 10, "the second event on the host still in the room")
+    await until(lambda: len(host_two.received) == 2, 30, "the second event on the host still in the room")
     await asyncio.sleep(0.5)
     assert len(host_one.received) == 1
 
@@ -161,16 +161,16 @@ async def test_live_events_feed_reports_sessions_and_reconnects(database_url: st
             "INSERT INTO sessions (meeting_id, room_name, started_at) VALUES ('RM_live1', 'sala', $1)",
             datetime.now(UTC),
         )
-        await until(lambda: len(got) == 1, 10, "the session notification")
+        await until(lambda: len(got) == 1, 30, "the session notification")
         assert (got[0]["meeting"], got[0]["status"]) == ("RM_live1", "ACTIVE")
         # The LISTEN connection dies (e.g. a database restart): the feed listens again by itself.
         assert feed._conn is not None
         pid = feed._conn.get_server_pid()
         await db_pool.execute("SELECT pg_terminate_backend($1)", pid)
-        await until(lambda: feed._conn is not None and feed._conn.get_server_pid() != pid, 15, "a new LISTEN")
+        await until(lambda: feed._conn is not None and feed._conn.get_server_pid() != pid, 30, "a new LISTEN")
         await feed.wait_ready()
         await db_pool.execute("UPDATE sessions SET status = 'ENDED' WHERE meeting_id = 'RM_live1'")
-        await until(lambda: len(got) == 2, 10, "the notification after reconnecting")
+        await until(lambda: len(got) == 2, 30, "the notification after reconnecting")
         assert got[1]["status"] == "ENDED"
     finally:
         await feed.aclose()
