@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The password needs at least 8 characters.",
     ),
     "signup.email_taken": ("Já existe uma conta com este e-mail.", "An account with this e-mail already exists."),
+    "signup.not_signed_in": (
+        "Não foi possível entrar com este e-mail e senha. Se você já tem conta, entre por Entrar.",
+        "Could not sign in with this e-mail and password. If you already have an account, sign in.",
+    ),
     "signup.have_account": ("Já tem conta?", "Already have an account?"),
     "live.title": ("Ao vivo", "Live now"),
     "live.rooms": ("Salas em andamento", "Rooms in progress"),

@@ -12,7 +12,7 @@ API's own routes, so the console uses exactly the JSON API (and its validation, 
   (`control_api.console.csrf`: header or form field);
 - an explicit ``Authorization`` or ``X-API-Key`` always wins; tokens never appear in a URL.
 
-An expired access token is rotated with the refresh cookie (`/auth/refresh`'s rules) and the new pair is
+An expired access token is rotated with the refresh cookie (by `/auth/refresh` itself) and the new pair is
 set on the answer. Requests racing with the same refresh token inside this process share one rotation;
 rotation across processes follows `/auth/refresh` (a token presented twice ends the login).
 """
@@ -26,14 +26,12 @@ import logging
 import secrets
 import time
 from http.cookies import SimpleCookie
-from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_api.errors import ApiError
+from control_api.console import api_client
 from control_api.schemas.auth import TokenPair
-from control_api.services import auth_tokens
 from core.security.tokens import InvalidToken, verify_access
 from core.settings import Settings
 
@@ -105,7 +103,7 @@ class _Rotations:
     def __init__(self) -> None:
         self._pending: dict[str, tuple[float, asyncio.Future[TokenPair | None]]] = {}
 
-    async def rotate(self, state: Any, refresh_token: str) -> TokenPair | None:
+    async def rotate(self, scope: Scope, refresh_token: str) -> TokenPair | None:
         key = hashlib.sha256(refresh_token.encode()).hexdigest()
         now = time.monotonic()
         for k, (at, _) in list(self._pending.items()):
@@ -116,8 +114,8 @@ class _Rotations:
         future: asyncio.Future[TokenPair | None] = asyncio.get_running_loop().create_future()
         self._pending[key] = (now, future)
         try:
-            pair: TokenPair | None = await auth_tokens.rotate(state.pool, state.settings, refresh_token)
-        except ApiError:
+            pair: TokenPair | None = await api_client.rotate(scope, refresh_token)
+        except api_client.AuthFailed:
             pair = None
         except Exception:
             log.exception("console session: token rotation failed")
@@ -151,7 +149,7 @@ class ConsoleSessionMiddleware:
         if not access_is_valid(settings, access):
             access = None
             if refresh and state.pool is not None:
-                pair = await self.rotations.rotate(state, refresh)
+                pair = await self.rotations.rotate(scope, refresh)
                 if pair is None:
                     set_cookies = cleared_cookies(secure=secure)
                 else:

@@ -234,5 +234,9 @@ async def test_a_new_organization_signs_up_from_the_console(client: httpx.AsyncC
     assert me["email"] == "bia@example.com" and me["organization"]["name"] == "Drogaria Nova"
     client.cookies.delete(ACCESS_COOKIE)
     client.cookies.delete(REFRESH_COOKIE)
-    again = await client.post("/console/signup", data={**form, "csrf": csrf})
-    assert again.status_code == 409 and 'id="email-error"' in again.text
+    again = await client.post("/console/signup", data={**form, "csrf": "x" * 43})
+    assert again.status_code == 403  # the CSRF token is checked before anything else
+    again = await client.post("/console/signup", data={**form, "password": "outra senha longa", "csrf": csrf})
+    # Refused, next to the e-mail (an API that says the e-mail is taken) or as a whole (one that does not).
+    assert again.status_code in (401, 409) and ('id="email-error"' in again.text or 'role="alert"' in again.text)
+    assert ACCESS_COOKIE not in again.cookies

@@ -6,10 +6,17 @@ Refresh tokens rotate on every use; presenting one that was already rotated revo
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
 from fastapi import APIRouter, Request
 
 from control_api.deps import AppSettings, CurrentUser, Pool
 from control_api.errors import ApiError
+from control_api.principals import client_address, limiter, rate_limited
 from control_api.schemas.auth import (
     LoggedOut,
     LoginBody,
@@ -22,24 +29,63 @@ from control_api.schemas.auth import (
     UserRef,
 )
 from control_api.schemas.common import errors
-from control_api.services import auth_tokens
+from core.security.passwords import hash_password, verify_password
+from core.security.ratelimit import RateLimited
+from core.security.tokens import InvalidToken, issue_access, issue_refresh, verify_refresh
+from core.settings import Settings
 from db import accounts
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+log = logging.getLogger("escuta.api.auth")
+
+
+def _who(email: str) -> str:
+    # Logs name a login by a digest, not the address itself (personal data stays out of log bodies).
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:12]
+
+
+async def _issue_pair(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    org_id: uuid.UUID | None,
+    role: str | None,
+    platform_admin: bool,
+    family_id: uuid.UUID | None = None,
+) -> TokenPair:
+    token_id = uuid.uuid4()
+    family = family_id or uuid.uuid4()
+    expires = datetime.now(UTC) + timedelta(seconds=settings.jwt.refresh_ttl)
+    await accounts.store_refresh(conn, token_id, family, user_id, org_id, expires)
+    return TokenPair(
+        accessToken=issue_access(settings, user_id=user_id, org_id=org_id, role=role, platform_admin=platform_admin),
+        refreshToken=issue_refresh(
+            settings, token_id=token_id, family_id=family, user_id=user_id, expires_at=int(expires.timestamp())
+        ),
+        tokenType="Bearer",
+        expiresIn=settings.jwt.access_ttl,
+    )
+
 
 @router.post("/register", status_code=201, responses=errors(409, 429))
 async def register(body: RegisterBody, request: Request, pool: Pool, settings: AppSettings) -> Registered:
-    tokens, user_id, org_id = await auth_tokens.register(
-        request,
-        pool,
-        settings,
-        email=body.email,
-        password=body.password,
-        name=body.name,
-        organization_name=body.organizationName,
-    )
+    # Argon2 is deliberately expensive: unthrottled sign-ups would be a cheap way to burn our CPU.
+    try:
+        limiter(request).hit(settings.rate_limit.login, "register:source", client_address(request))
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    org_id = uuid.uuid4()
+    password_hash = hash_password(body.password)
+    async with tenant_connection(pool, org_id) as conn:
+        await accounts.create_org(conn, org_id, body.organizationName)
+        user_id = await accounts.create_user(conn, body.email, password_hash, name=body.name)
+        if user_id is None:
+            raise ApiError(409, "email_taken", "an account with this e-mail already exists")
+        await accounts.add_membership(conn, org_id, user_id, "owner")
+        tokens = await _issue_pair(conn, settings, user_id=user_id, org_id=org_id, role="owner", platform_admin=False)
     return Registered(
         **tokens.model_dump(),
         user=UserRef(id=user_id, email=body.email, name=body.name),
@@ -50,19 +96,73 @@ async def register(body: RegisterBody, request: Request, pool: Pool, settings: A
 
 @router.post("/login", responses=errors(401, 403, 429))
 async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSettings) -> TokenPair:
-    return await auth_tokens.log_in(
-        request, pool, settings, email=body.email, password=body.password, organization_id=body.organizationId
-    )
+    rl = limiter(request)
+    source = client_address(request)
+    try:
+        rl.hit(settings.rate_limit.login, "login:source", source)
+        rl.hit(settings.rate_limit.login, "login:email", body.email.lower())
+    except RateLimited as exc:
+        log.warning("login throttled: who=%s source=%s", _who(body.email), source)
+        raise rate_limited(exc) from None
+    async with tenant_connection(pool, None) as conn:
+        user = await accounts.find_user_by_email(conn, body.email)
+    # Verified even for an unknown e-mail (against a dummy hash), so timing does not reveal accounts.
+    if not verify_password(user["password_hash"] if user else None, body.password) or user is None:
+        log.info("login failed: who=%s source=%s", _who(body.email), source)
+        raise ApiError(401, "invalid_credentials", "wrong e-mail or password")
+    async with tenant_connection(pool, None) as conn:
+        orgs = await accounts.user_orgs(conn, user["id"])
+        chosen = [(o, r) for o, r in orgs if body.organizationId in (None, o)]
+        if not chosen and (body.organizationId is not None or not user["is_platform_admin"]):
+            raise ApiError(403, "no_organization", "this account is not a member of that organization")
+        org_id, role = chosen[0] if chosen else (None, None)
+        return await _issue_pair(
+            conn,
+            settings,
+            user_id=user["id"],
+            org_id=org_id,
+            role=role,
+            platform_admin=user["is_platform_admin"],
+        )
 
 
 @router.post("/refresh", responses=errors(401))
 async def refresh(body: RefreshBody, pool: Pool, settings: AppSettings) -> TokenPair:
-    return await auth_tokens.rotate(pool, settings, body.refreshToken)
+    try:
+        claims = verify_refresh(settings, body.refreshToken)
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "invalid or expired refresh token") from None
+    async with tenant_connection(pool, None) as conn:
+        result = await accounts.rotate_refresh(conn, claims.token_id)
+        # Reuse already revoked the family inside this transaction; it must commit, so no raise here.
+        if result.outcome == "ok":
+            user = await accounts.get_user(conn, claims.user_id)
+            orgs = dict(await accounts.user_orgs(conn, claims.user_id))
+            role = orgs.get(result.org_id) if result.org_id else None
+            if user is not None and (result.org_id is None or role is not None):
+                return await _issue_pair(
+                    conn,
+                    settings,
+                    user_id=claims.user_id,
+                    org_id=result.org_id,
+                    role=role,
+                    platform_admin=user["is_platform_admin"],
+                    family_id=claims.family_id,
+                )
+    if result.outcome == "reused":
+        log.warning("refresh token reuse: family %s revoked", claims.family_id)
+        raise ApiError(401, "token_reused", "refresh token was already used; all sessions of this login ended")
+    raise ApiError(401, "invalid_token", "invalid, revoked or expired refresh token")
 
 
 @router.post("/logout", responses=errors(401))
 async def logout(body: RefreshBody, pool: Pool, settings: AppSettings) -> LoggedOut:
-    await auth_tokens.log_out(pool, settings, body.refreshToken)
+    try:
+        claims = verify_refresh(settings, body.refreshToken)
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "invalid or expired refresh token") from None
+    async with tenant_connection(pool, None) as conn:
+        await accounts.revoke_refresh(conn, claims.token_id)
     return LoggedOut(status="logged_out")
 
 

@@ -9,7 +9,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from control_api.console import i18n
+from control_api.console import api_client, i18n
 from control_api.console.csrf import read_form
 from control_api.console.render import console
 from control_api.console.session import (
@@ -22,7 +22,6 @@ from control_api.console.session import (
 )
 from control_api.errors import ApiError
 from control_api.schemas.common import EMAIL_PATTERN
-from control_api.services import auth_tokens
 
 router = APIRouter()
 ONE_YEAR = 365 * 24 * 3600
@@ -66,8 +65,8 @@ async def login(request: Request) -> Response:
         return view.render("login.html", status_code=400, page="login", errors=errors, email=email, form_error=None)
     state = request.app.state
     try:
-        pair = await auth_tokens.log_in(request, state.pool, state.settings, email=email, password=password)
-    except ApiError as exc:
+        pair = await api_client.log_in(request.scope, email, password)
+    except api_client.AuthFailed as exc:
         key = LOGIN_ERRORS.get(exc.code, "login.invalid")
         return view.render(
             "login.html", status_code=exc.status, page="login", errors={}, email=email, form_error=view.t(key)
@@ -79,10 +78,9 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     refresh = request.cookies.get(REFRESH_COOKIE)
     if refresh:
-        state = request.app.state
         # Already expired or revoked: signing out still clears the cookies.
-        with contextlib.suppress(ApiError):
-            await auth_tokens.log_out(state.pool, state.settings, refresh)
+        with contextlib.suppress(api_client.AuthFailed):
+            await api_client.log_out(request.scope, refresh)
     return _back(request, "/console/login", cleared_cookies(secure=_secure(request)))
 
 
@@ -123,7 +121,7 @@ async def signup_page(request: Request) -> Response:
 
 @router.post("/console/signup")
 async def signup(request: Request) -> Response:
-    """A new organization and its owner (`POST /auth/register`'s rules), signed in at once."""
+    """A new organization and its owner through `POST /auth/register`, then signed in."""
     view = await console(request, signed_in=False)
     form = await read_form(request)
     values = {k: form.get(k, "").strip() for k in ("organization", "name", "email")}
@@ -141,27 +139,20 @@ async def signup(request: Request) -> Response:
         return view.render("signup.html", status_code=400, page="signup", errors=errors, values=values, form_error=None)
     state = request.app.state
     try:
-        pair, _user, _org = await auth_tokens.register(
-            request,
-            state.pool,
-            state.settings,
+        pair = await api_client.register(
+            request.scope,
             email=values["email"],
             password=password,
             name=values["name"] or None,
-            organization_name=values["organization"],
+            organization=values["organization"],
         )
-    except ApiError as exc:
-        if exc.code == "email_taken":
+    except api_client.AuthFailed as exc:
+        if exc.code == "email_taken":  # an API that says so
             errors["email"] = view.t("signup.email_taken")
-            return view.render(
-                "signup.html", status_code=409, page="signup", errors=errors, values=values, form_error=None
-            )
+        # An API that answers every sign-up alike (no account enumeration): signing in then fails.
+        known = {"invalid_credentials": "signup.not_signed_in", "rate_limited": "login.throttled"}
+        message = None if errors else view.t(known.get(exc.code, "signup.not_signed_in"))
         return view.render(
-            "signup.html",
-            status_code=exc.status,
-            page="signup",
-            errors={},
-            values=values,
-            form_error=view.t("login.throttled"),
+            "signup.html", status_code=exc.status, page="signup", errors=errors, values=values, form_error=message
         )
     return _back(request, "/console/", session_cookies(pair, state.settings, secure=_secure(request)))
