@@ -293,6 +293,9 @@ async def test_language_switch_and_phone_layout(console_server: Server, browser:
     await page.goto(console_server.url + "/console/counter")
     assert await page.locator("h1", has_text="Counter").count() == 1
     await page.screenshot(path=str(shots / "counter-375px-en.png"), full_page=True)
+    for view in ("/console/admin", "/console/clips", "/console/avatar", "/console/try"):
+        await page.goto(console_server.url + view)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 375, view
     await page.context.close()
 
 
