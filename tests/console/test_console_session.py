@@ -240,3 +240,29 @@ async def test_a_new_organization_signs_up_from_the_console(client: httpx.AsyncC
     # Refused, next to the e-mail (an API that says the e-mail is taken) or as a whole (one that does not).
     assert again.status_code in (401, 409) and ('id="email-error"' in again.text or 'role="alert"' in again.text)
     assert ACCESS_COOKIE not in again.cookies
+
+
+async def test_a_member_sees_the_views_without_the_admin_actions(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    email = f"membro-{uuid.uuid4().hex[:6]}@example.com"
+    r = await client.post(
+        "/members", json={"email": email, "role": "member", "password": PASSWORD}, headers=owner.headers
+    )
+    assert r.status_code == 201, r.text
+    member = Org(owner.org_id, email, "", "")
+    await sign_in(client, member)
+    counter = await client.get("/console/counter")
+    assert counter.status_code == 200
+    assert 'id="export-form"' not in counter.text and 'id="csv-form"' not in counter.text
+    admin = await client.get("/console/admin")
+    assert "Só administradores da organização podem alterar." in admin.text and "data-api=" not in admin.text
+
+
+async def test_counter_filter_errors_show_next_to_their_field(client: httpx.AsyncClient) -> None:
+    org = await register(client)
+    await sign_in(client, org)
+    r = await client.get("/console/counter?from=2025-02-10&to=2025-02-01&device=nope")
+    assert r.status_code == 200
+    assert 'id="to-error"' in r.text and 'id="device-error"' in r.text and 'aria-describedby="to-error"' in r.text
+    r = await client.get("/console/counter?from=10/02/2025")
+    assert 'id="from-error"' in r.text
