@@ -9,7 +9,7 @@
       type: "bar",
       data: {
         labels: series.labels,
-        datasets: [{ label: data.label, data: series.rates, backgroundColor: "#2f6f4f" }],
+        datasets: [{ label: data.label, data: series.rates, backgroundColor: "#2f6f4f", maxBarThickness: 28 }],
       },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
