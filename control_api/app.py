@@ -11,10 +11,11 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from control_api.console.session import ConsoleSessionMiddleware
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
-from control_api.routes import ROUTERS
+from control_api.routes import ROUTERS, console
 from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
 from db.pool import create_pool_when_reachable
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # The web console's sign-in cookies become the API's bearer token (CSRF-checked): see console/session.py.
+    app.add_middleware(ConsoleSessionMiddleware)
 
     # Browsers call /token and the account routes; the allowed origins are a regex from settings.
     app.add_middleware(
@@ -102,6 +105,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     for router in ROUTERS:
         app.include_router(router)
+    # The web console (issue 16): pages at /console/..., and `GET /` for browsers asking for HTML.
+    app.include_router(console.router)
+    app.state.console_page = console.console_page
     # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).
     app.mount("/socket.io", build_socketio(app.state, s.api.cors_origin_regex))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

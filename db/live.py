@@ -18,7 +18,9 @@ from db.pool import Conn
 
 FEEDBACK_CHANNEL = "escuta_feedback"
 SESSIONS_CHANNEL = "escuta_sessions"
-CHANNELS = (FEEDBACK_CHANNEL, SESSIONS_CHANNEL)
+# Migration 0130: participants, tracks, transcripts and recommendations of a room ({"kind", "org", "meeting"}).
+CONSOLE_CHANNEL = "escuta_console"
+CHANNELS = (FEEDBACK_CHANNEL, SESSIONS_CHANNEL, CONSOLE_CHANNEL)
 
 Listener = Callable[[Any, int, str, object], None]  # asyncpg's (connection, pid, channel, payload)
 

@@ -108,8 +108,10 @@ def run_all(settings: Settings, *, with_worker: bool = True) -> int:
         for c in children:
             c.start(env)
         log.info(
-            "Escuta is running: API on http://%s:%d (Ctrl-C stops everything)",
+            "Escuta is running: API on http://%s:%d, web console at http://%s:%d/ (Ctrl-C stops everything)",
             settings.api.host,
+            settings.api.port,
+            "127.0.0.1" if settings.api.host in ("0.0.0.0", "::") else settings.api.host,
             settings.api.port,
         )
         while not stopping:

@@ -6,6 +6,8 @@
 - ``transcription``: transcripts and `POST /stt`; ``counter/``: catalog and the Excel export (seed 001);
 - ``coach``: `/feedback` (seed 002); ``clips/``: bursts, monitoring presets, streamers (seed 004);
 - ``avatar/``: configuration, media triggers, `GET /new`, credits (seed 000).
+
+``console/`` (the web console, issue 16) is outside the OpenAPI document and included by the app factory.
 """
 
 from __future__ import annotations

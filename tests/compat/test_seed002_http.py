@@ -11,8 +11,12 @@ from tests.accounts.helpers import PASSWORD, register
 async def test_get_root_is_the_api_status_as_json(client: httpx.AsyncClient) -> None:
     r = await client.get("/", headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.json()["status"] == "ok"
-    # A browser asking for HTML gets the same JSON until the web console is installed (its hook).
-    assert (await client.get("/", headers={"Accept": "text/html"})).json()["status"] == "ok"
+    # curl and other clients that accept anything keep the JSON; a browser asking for HTML gets the web
+    # console (issue 16), which sends a visitor who is not signed in to its sign-in page.
+    assert (await client.get("/", headers={"Accept": "*/*"})).json()["status"] == "ok"
+    assert (await client.get("/")).json()["status"] == "ok"
+    page = await client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 303 and page.headers["location"] == "/console/login"
 
 
 async def test_get_health(client: httpx.AsyncClient) -> None:
