@@ -112,8 +112,21 @@ class RateLimitSettings(Section):
         "and 24 h codes, a live code's chance of being guessed in its lifetime is at most 0.09 %).",
     )
     token: str = Field("120/minute", description="`/token` mints per credential (key or user) and per source address.")
+    invitations: str = Field(
+        "50/hour",
+        description="Invitations (`POST /members`) per organization: with `ESCUTA_SMTP_HOST` set each one is an "
+        "e-mail, and Escuta must not become a way to send them in bulk.",
+    )
 
-    @field_validator("login", "login_failures", "link_code", "link_code_failures", "link_code_global_failures", "token")
+    @field_validator(
+        "login",
+        "login_failures",
+        "invitations",
+        "link_code",
+        "link_code_failures",
+        "link_code_global_failures",
+        "token",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from core.security.ratelimit import parse_limit  # raises ValueError naming the bad value

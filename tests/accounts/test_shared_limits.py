@@ -133,3 +133,19 @@ async def test_a_burst_of_concurrent_guesses_gets_no_more_than_the_budget(
     assert sorted(statuses) == [400] * 5 + [429] * 15
     async with from_address(app, "192.0.2.60") as c:  # right codes are refunded, wrong ones are not
         assert (await c.post("/cadastro/balcao", json={"nome_balcao": "y", "user_codigo": code})).status_code == 429
+
+
+async def test_invitations_per_organization_are_limited(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """With SMTP on, each invitation is an e-mail: an organization cannot send them in bulk."""
+    app = create_app(make_settings(database_url=database_url, rate_limit_invitations="2/hour"), pool=db_pool)
+    async with from_address(app, "10.0.0.1") as c:
+        a, b = await register(c, "A"), await register(c, "B")
+        statuses = [
+            (
+                await c.post("/members", json={"email": f"p{i}@example.com", "role": "member"}, headers=a.headers)
+            ).status_code
+            for i in range(3)
+        ]
+        assert statuses == [201, 201, 429]
+        r = await c.post("/members", json={"email": "q@example.com", "role": "member"}, headers=b.headers)
+        assert r.status_code == 201  # per organization

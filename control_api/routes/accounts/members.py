@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from control_api.abuse import rate_limited, shared_limiter
 from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.principals import PLATFORM_ACTOR_USER
@@ -20,6 +21,7 @@ from control_api.schemas.accounts import Member, MemberBody, MemberList, MemberR
 from control_api.schemas.common import errors
 from control_api.schemas.invitations import InvitationCreated
 from control_api.services.invitations import deliver, invite
+from core.security.ratelimit import RateLimited
 from db import accounts
 from db.tenancy import tenant_connection
 
@@ -33,10 +35,16 @@ async def list_members(user: OrgMember, pool: Pool) -> MemberList:
     return MemberList(items=[Member.from_row(r) for r in rows])
 
 
-@router.post("", status_code=201, responses=errors(409))
-async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool, settings: AppSettings) -> InvitationCreated:
+@router.post("", status_code=201, responses=errors(429))
+async def add_member(
+    body: MemberBody, admin: OrgAdmin, request: Request, pool: Pool, settings: AppSettings
+) -> InvitationCreated:
     """Invite someone: a pending invitation whose token is in this answer only (and e-mailed when SMTP is
     configured). A `password` in the body is ignored: the invitee chooses their own when accepting."""
+    try:
+        await shared_limiter(request).hit(settings.rate_limit.invitations, "invite:org", str(admin.org_id))
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
     invited_by = "platform-admin" if admin.user_id == PLATFORM_ACTOR_USER else f"user:{admin.user_id}"
     async with tenant_connection(pool, admin.org_id) as conn:
         invitation = await invite(conn, settings, admin.org_id, body.email, body.role, invited_by)
