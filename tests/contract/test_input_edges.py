@@ -105,7 +105,8 @@ async def test_webhook_strings_livekit_cannot_carry_are_refused(
     client: httpx.AsyncClient, admin_headers: dict[str, str], event: str, fields: dict[str, Any], named: str
 ) -> None:
     r = await _webhook(client, event_body(event, **fields))
-    assert named in _problem(r)
+    # A body over the route's size limit (issue 14.4, where one is set) is refused before it is read: 413.
+    assert r.status_code == 413 or named in _problem(r), r.text
     assert (await client.get("/sessions", headers=admin_headers)).json()["items"] == []
 
 

@@ -8,6 +8,9 @@ speaker is in the middle of their second sentence. What must hold:
 - the room outlives its agent, and a new worker given a new dispatch for the same room (what an operator,
   or LiveKit's own job recovery, does) transcribes what is said next, into the same session.
 
+(Starting the second worker beside the first, under another agent name, was tried to save its start-up:
+on two shared cores the two start-ups together took as long, and registration timed out more often.)
+
 Kept short: three sentences of espeak speech, one model shared by both workers' processes.
 """
 
