@@ -51,12 +51,13 @@ PUBLIC = {
     "POST /auth/logout": "the refresh token is the body",
     "POST /cadastro/balcao": "the link code is the body (tests/accounts/test_cadastro.py)",
     "POST /livekit/webhook": "signed with the LiveKit secret (tests/test_livekit_webhook.py: forged signatures)",
+    "POST /invitations/accept": "the one-time invitation token is the body (tests/accounts/test_invitations.py)",
 }
 # Operations the test cannot exercise, with the reason; none today.
 NOT_EXERCISED: dict[str, str] = {}
 
 # Path parameters that name one object across all organizations: A must never reach B's.
-GLOBAL_IDS = {"meeting_id", "trigger_id", "product_id", "device_id", "key_id", "user_id", "stream_id"}
+GLOBAL_IDS = {"meeting_id", "trigger_id", "product_id", "device_id", "key_id", "user_id", "stream_id", "invitation_id"}
 # Path parameters that are names inside an organization (A's own `AiHelper` is a different object).
 ORG_LOCAL_NAMES = {"name", "provider"}
 
@@ -120,7 +121,12 @@ async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
         "/streams", json={"twitch_user_id": "4242", "display_name": f"Streamer {marker}"}, headers=b.headers
     )
     assert stream.status_code == 201, stream.text
+    invitation = await client.post(
+        "/members", json={"email": f"invitee-{marker.lower()}@example.com", "role": "member"}, headers=b.headers
+    )
+    assert invitation.status_code == 201, invitation.text
     v.values = {
+        "invitation_id": invitation.json()["id"],
         "meeting_id": f"RM_{marker}",
         "trigger_id": trigger.json()["id"],
         "product_id": product.json()["id"],
@@ -132,9 +138,17 @@ async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
         "provider": "openai",
     }
     v.publishable_key = key.json()["key"]
-    v.markers = {marker, b.org_id, b.email, me["id"], device["api_key"], key.json()["key"], secret[-8:]} | {
-        v.values[k] for k in GLOBAL_IDS
-    }
+    v.markers = {
+        marker,
+        b.org_id,
+        b.email,
+        me["id"],
+        invitation.json()["token"],
+        invitation.json()["email"],
+        device["api_key"],
+        key.json()["key"],
+        secret[-8:],
+    } | {v.values[k] for k in GLOBAL_IDS}
     return v
 
 
