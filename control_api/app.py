@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from control_api.errors import install_error_handlers
+from control_api.limits import BodyLimitMiddleware, route_limits
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS
 from control_api.routes.coach_socket import build_socketio
+from core import offload
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
 
@@ -25,6 +27,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     """Build the app. With ``pool`` given (tests), the app uses it and never closes it."""
     s = settings or Settings()
     s.check_production()
+    offload.configure(s.api.cpu_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +60,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.state.pool = pool
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
+    # Innermost of the middlewares: metrics count its 413s and CORS decorates them like any answer.
+    app.add_middleware(BodyLimitMiddleware, default=s.api.max_body_bytes, routes=route_limits(s))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     # Browsers call /token and the account routes; the allowed origins are a regex from settings.
@@ -71,6 +76,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     for router in ROUTERS:
         app.include_router(router)
     # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).
-    app.mount("/socket.io", build_socketio(app.state, s.api.cors_origin_regex))
+    app.mount(
+        "/socket.io",
+        build_socketio(app.state, s.api.cors_origin_regex, max_message_bytes=s.api.ws_max_message_bytes),
+    )
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

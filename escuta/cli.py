@@ -144,6 +144,8 @@ def api(
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
+        # WebSocket messages (`/ws`) larger than this close the socket with 1009 before they are buffered.
+        ws_max_size=settings.api.ws_max_message_bytes,
     )
 
 

@@ -14,7 +14,7 @@ from control_api.deps import OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.schemas.accounts import Member, MemberAdded, MemberBody, MemberList, MemberRemoved
 from control_api.schemas.common import errors
-from core.security.passwords import hash_password
+from core.security.passwords import hash_password_async
 from db import accounts
 from db.tenancy import tenant_connection
 
@@ -37,7 +37,8 @@ async def add_member(body: MemberBody, admin: OrgAdmin, pool: Pool) -> MemberAdd
         elif body.password is None:
             raise ApiError(400, "invalid_request", "password: required for a new account")
         else:
-            created = await accounts.create_user(conn, body.email, hash_password(body.password), name=body.name)
+            password_hash = await hash_password_async(body.password)
+            created = await accounts.create_user(conn, body.email, password_hash, name=body.name)
             if created is None:
                 raise ApiError(409, "conflict", "the account was created concurrently; retry")
             user_id = created
