@@ -89,7 +89,8 @@ async def background_load(base: str, access: str, logins: int, csv: bytes, stop_
         async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as c:
             while not stop_at.is_set():
                 try:
-                    r = await c.post("/auth/login", json={"email": EMAIL, "password": PASSWORD if right else "wrong-pw-123"})
+                    password = PASSWORD if right else "wrong-pw-123"
+                    r = await c.post("/auth/login", json={"email": EMAIL, "password": password})
                     ok = r.status_code == (200 if right else 401)
                 except httpx.HTTPError:
                     ok = False

@@ -34,6 +34,12 @@ def route_limits(settings: Settings) -> dict[tuple[str, str], int]:
     }
 
 
+def server_limits(settings: Settings) -> dict[str, Any]:
+    """uvicorn options for the limits the server itself enforces (`escuta api`, and the tests' servers)."""
+    # A WebSocket message (a `/ws` frame) larger than this closes the socket with 1009 before it is buffered.
+    return {"ws_max_size": settings.api.ws_max_message_bytes}
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":

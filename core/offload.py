@@ -58,7 +58,9 @@ def pool() -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="escuta-cpu", initializer=_lower_priority)
+            _pool = ThreadPoolExecutor(
+                max_workers=_threads, thread_name_prefix="escuta-cpu", initializer=_lower_priority
+            )
         return _pool
 
 

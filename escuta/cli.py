@@ -131,6 +131,7 @@ def api(
     """Serve the control API with uvicorn."""
     import uvicorn
 
+    from control_api.limits import server_limits
     from stt.models import warn_model_shutdowns
 
     settings = load_settings()
@@ -144,8 +145,7 @@ def api(
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
-        # WebSocket messages (`/ws`) larger than this close the socket with 1009 before they are buffered.
-        ws_max_size=settings.api.ws_max_message_bytes,
+        **server_limits(settings),
     )
 
 

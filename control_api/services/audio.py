@@ -52,7 +52,7 @@ def decode_16k_mono(data: bytes, max_seconds: float) -> np.ndarray[Any, np.dtype
     Decoded frame by frame and stopped as soon as the output passes the limit, so the memory it takes
     is bounded by the limit (at 16 kHz, 16-bit: 32 kB per second), whatever the file claims."""
     max_samples = int(max_seconds * STT_RATE)
-    chunks: list[np.ndarray[Any, np.dtype[np.int16]]] = []
+    chunks: list[np.ndarray[Any, Any]] = []
     total = 0
 
     def keep(frames: list[av.AudioFrame]) -> None:
