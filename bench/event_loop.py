@@ -128,7 +128,12 @@ def _background_process(base: str, access: str, logins: int, csv_mb: float, stop
             stop_at.set()
 
         watcher = asyncio.create_task(watch())
-        done = await background_load(base, access, logins, catalog_csv(int(csv_mb * 1024 * 1024)), stop_at)
+        load = asyncio.create_task(
+            background_load(base, access, logins, catalog_csv(int(csv_mb * 1024 * 1024)), stop_at)
+        )
+        await asyncio.sleep(0.5)
+        out.put("started")  # the clients are connected and their first requests sent
+        done = await load
         await watcher
         return done
 
@@ -184,7 +189,8 @@ async def main() -> None:
                 target=_background_process, args=(base, access, args.logins, args.csv_mb, stop_load, out)
             )
             load.start()
-            await asyncio.sleep(3.0)  # let the logins and the first uploads get going
+            assert await asyncio.to_thread(out.get, True, REQUEST_TIMEOUT) == "started"
+            await asyncio.sleep(1.0)  # let the logins and the first upload get going
             loaded.append(await run_load("/token under load", url, reqs, args.concurrency))
             stop_load.set()
             background.append(await asyncio.to_thread(out.get, True, 3 * REQUEST_TIMEOUT))

@@ -1,7 +1,7 @@
 """Request body limits (issue 14.4), enforced while the body arrives.
 
 Every HTTP request has a body limit: small for the JSON routes (`ESCUTA_API_MAX_BODY_BYTES`), larger for
-the few routes that carry files (`ROUTE_LIMITS`). A `Content-Length` above the limit is answered 413 at
+the few routes that carry files (`route_limits`). A `Content-Length` above the limit is answered 413 at
 once, before the route runs or a byte of the body is read; a body without one (chunked) is counted as
 it is received and refused the moment it passes the limit, so the process never holds more than the
 limit (plus one network chunk) of any request. The 413 names the limit and closes the connection (the
