@@ -1,6 +1,6 @@
 """Is the API's event loop free? `POST /token` latency alone, then while logins and a catalog upload run.
 
-    nice -n 10 .venv/bin/python bench/event_loop.py [--requests 400] [--concurrency 4] [--logins 20]
+    nice -n 10 .venv/bin/python bench/event_loop.py [--requests 1000] [--rounds 3] [--concurrency 4] [--logins 20]
 
 One real API process (uvicorn, `control_api.main:app`) on a fresh PostgreSQL database. Phase 1 measures
 `POST /token` (device key) alone. Phase 2 measures the same requests while, in the background,
@@ -149,7 +149,7 @@ async def access_token(base: str) -> str:
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=400, help="/token requests per phase and round")
+    ap.add_argument("--requests", type=int, default=1000, help="/token requests per phase and round")
     ap.add_argument("--concurrency", type=int, default=4, help="concurrent /token clients")
     ap.add_argument("--logins", type=int, default=20, help="concurrent login clients in the loaded phase")
     ap.add_argument("--csv-mb", type=float, default=4.0)
