@@ -54,3 +54,23 @@ async def test_catalog_csv_is_parsed_off_the_loop(client: httpx.AsyncClient) -> 
         assert await still_pending(upload)
     r = await upload
     assert r.status_code == 200 and r.json()["valid_rows"] == 2000, r.text
+
+
+# CPU-heavy functions that the API must only hand to `core.offload.run_cpu` (or use through their
+# `_async` forms), never call directly: a direct call runs on the event loop.
+CPU_BOUND = {"hash_password", "verify_password", "parse_csv", "decode_16k_mono"}
+
+
+def test_the_api_never_calls_cpu_bound_functions_on_the_loop() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "control_api"
+    direct = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in CPU_BOUND:
+                    direct.append(f"{path.relative_to(root.parent)}:{node.lineno} {name}()")
+    assert direct == [], "call these through core.offload.run_cpu: " + ", ".join(direct)
