@@ -32,7 +32,7 @@ class ApiSettings(Section):
         ge=1,
         le=64,
         description="Threads (per API process, at a lower priority than the event loop) for CPU work: "
-        "password hashing, CSV parsing, audio decoding. More requests than this wait their turn.",
+        "password hashing, CSV parsing, audio decoding, model loads, the Excel export. More wait their turn.",
     )
     max_body_bytes: int = Field(
         65_536,
