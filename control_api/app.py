@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -13,10 +14,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from control_api.console.session import ConsoleSessionMiddleware
 from control_api.errors import install_error_handlers
+from control_api.limits import BodyLimitMiddleware, route_limits
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS, console
 from control_api.routes.coach_socket import build_socketio
+from core import offload
 from core.settings import ConfigError, Settings
 from db.pool import create_pool_when_reachable
 
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     """Build the app. With ``pool`` given (tests), the app uses it and never closes it."""
     s = settings or Settings()
     s.check_production()
+    offload.configure(s.api.cpu_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +66,11 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             if failure is not None:
                 raise failure  # not "unreachable" but misconfigured (a malformed DSN): exit, as before
             connecting.add_done_callback(_log_connect_failure)
+            # Everything imported and built at start lives as long as the process: move it out of the
+            # garbage collector's reach. A full collection otherwise walks these ~200k objects while it
+            # holds the GIL (~0.1 s), stalling the event loop whenever a CPU thread allocates a lot.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -90,6 +99,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.state.pool = pool
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
+    # Innermost of the middlewares: metrics count its 413s and CORS decorates them like any answer.
+    app.add_middleware(BodyLimitMiddleware, default=s.api.max_body_bytes, routes=route_limits(s))
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # The web console's sign-in cookies become the API's bearer token (CSRF-checked): see console/session.py.
     app.add_middleware(ConsoleSessionMiddleware)
@@ -109,6 +120,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.include_router(console.router)
     app.state.console_page = console.console_page
     # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).
-    app.mount("/socket.io", build_socketio(app.state, s.api.cors_origin_regex))
+    app.mount(
+        "/socket.io",
+        build_socketio(app.state, s.api.cors_origin_regex, max_message_bytes=s.api.ws_max_message_bytes),
+    )
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

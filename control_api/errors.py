@@ -48,6 +48,17 @@ class ApiError(Exception):
         self.details = details
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over its route's limit (control_api/limits.py), raised while the body is read.
+
+    An HTTPException so that FastAPI's body parsing lets it through unchanged (it turns other errors
+    raised while reading into a 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than this route's limit of {limit} bytes")
+        self.limit = limit
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     err: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -87,6 +98,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, details = _describe_validation(exc)
         return JSONResponse(error_body("invalid_request", message, details), status_code=400)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        # The rest of the body is never read: the connection closes after the answer.
+        return JSONResponse(
+            error_body("payload_too_large", exc.detail), status_code=413, headers={"connection": "close"}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -8,7 +8,6 @@ by, so the database is read once per sheet.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from uuid import UUID
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core.offload import run_cpu
 from db.pool import Conn
 
 BATCH = 2000
@@ -131,7 +131,7 @@ async def _stream(conn: Conn, sql: str, args: tuple[Any, ...], write: Callable[[
         if not rows:
             return
         # Row formatting and XML writing are CPU work: keep them off the event loop.
-        await asyncio.to_thread(write, rows)
+        await run_cpu(write, rows)
 
 
 async def write_report(
@@ -205,5 +205,5 @@ async def write_report(
                         round(totals.cost, 6)])  # fmt: skip
         wb.save(path)
 
-    await asyncio.to_thread(write_summary)
+    await run_cpu(write_summary)
     return totals

@@ -131,6 +131,7 @@ def api(
     """Serve the control API with uvicorn."""
     import uvicorn
 
+    from control_api.limits import server_limits
     from stt.models import warn_model_shutdowns
 
     settings = load_settings()
@@ -146,6 +147,7 @@ def api(
         # uvicorn's own handling trusts any local peer by default.
         proxy_headers=False,
         access_log=False,
+        **server_limits(settings),
     )
 
 

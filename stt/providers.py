@@ -16,6 +16,7 @@ from uuid import UUID
 from livekit.agents import NOT_GIVEN
 from livekit.agents import stt as lk_stt
 
+from core.offload import run_cpu
 from core.settings import Settings
 
 from .base import SpeechToText
@@ -202,6 +203,12 @@ async def build_providers(
     providers = []
     for r in routes:
         needed = CREDENTIAL_OF[r.provider]
-        stt = make_stt(r.provider, settings, keys.get(needed) if needed else None, r)
+        key = keys.get(needed) if needed else None
+        if r.provider == "local":
+            # Loading a Whisper model (and, the first time, joining the bundled one on disk) takes
+            # seconds: off the event loop, in the shared CPU pool.
+            stt = await run_cpu(make_stt, r.provider, settings, key, r)
+        else:
+            stt = make_stt(r.provider, settings, key, r)
         providers.append(SpeechToText(r.provider, stt, language=r.wire, room_language=language, rules=rules))
     return providers

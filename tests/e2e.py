@@ -17,6 +17,7 @@ from livekit import rtc
 
 from agents.audio.frames import frames_from_array
 from control_api.app import create_app
+from control_api.limits import server_limits
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.livekit_sim.fixtures import LiveKitServer
@@ -50,7 +51,8 @@ async def api_at(host: str, settings: Settings, pool: asyncpg.Pool) -> AsyncIter
     """The control API served by uvicorn on ``host`` (a free port) in this event loop; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((host, 0))
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings, pool=pool), log_level="warning", lifespan="on"))
+    app = create_app(settings, pool=pool)
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **server_limits(settings)))
     task = asyncio.create_task(uv.serve(sockets=[sock]))
     while not uv.started:  # noqa: ASYNC110 (uvicorn offers no startup event)
         await asyncio.sleep(0.02)

@@ -65,7 +65,7 @@ def _room_of(data: Any) -> str | None:
     return meeting
 
 
-def build_socketio(state: Any, cors_origin_regex: str) -> socketio.ASGIApp:
+def build_socketio(state: Any, cors_origin_regex: str, *, max_message_bytes: int = 1_000_000) -> socketio.ASGIApp:
     """The Socket.IO server for one app (its settings, pool and live-events feed are read from ``state``)."""
     allowed = re.compile(cors_origin_regex)
     sio = socketio.AsyncServer(
@@ -73,6 +73,8 @@ def build_socketio(state: Any, cors_origin_regex: str) -> socketio.ASGIApp:
         cors_allowed_origins=lambda origin, _environ=None: bool(origin and allowed.fullmatch(origin)),
         logger=False,
         engineio_logger=False,
+        # Larger messages (WebSocket) or polling bodies are refused by engine.io (ESCUTA_API_WS_MAX_MESSAGE_BYTES).
+        max_http_buffer_size=max_message_bytes,
     )
     state.socketio = sio
 

@@ -10,7 +10,6 @@ the caller's own credential: the frontend never sends a provider key (seed 000's
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +20,6 @@ from control_api.errors import ApiError
 from control_api.schemas.common import errors
 from control_api.schemas.sessions import MeetingId
 from control_api.schemas.transcription import (
-    STT_MAX_BYTES,
     STT_MAX_SECONDS,
     STT_REQUEST_BODY,
     VTT_MEDIA_TYPE,
@@ -31,7 +29,7 @@ from control_api.schemas.transcription import (
     TranscriptItem,
     to_webvtt,
 )
-from control_api.services.audio import STT_RATE, audio_bytes, decode_16k_mono
+from control_api.services.audio import STT_RATE, audio_bytes, decode_upload
 from db import sessions as sessions_repo
 from db import transcription as repo
 from db.credentials import MissingCredentialError, resolve_credential
@@ -68,15 +66,12 @@ async def speech_to_text(principal: CurrentPrincipal, pool: Pool, settings: AppS
 
     from stt import FallbackTranscriber, build_providers
 
-    body = await request.body()
+    # The body limit (ESCUTA_API_MAX_AUDIO_BYTES) is enforced while it arrives (control_api/limits.py).
+    body = await audio_bytes(request)
     if not body:
         raise ApiError(400, "invalid_request", "audio: the request has no body")
-    if len(body) > STT_MAX_BYTES:
-        raise ApiError(413, "payload_too_large", "audio: at most 10 MB")
-    pcm = await asyncio.to_thread(decode_16k_mono, audio_bytes(body, request.headers.get("content-type", "")))
+    pcm = await decode_upload(body, STT_MAX_SECONDS)
     seconds = len(pcm) / STT_RATE
-    if seconds > STT_MAX_SECONDS:
-        raise ApiError(413, "payload_too_large", f"audio: at most {STT_MAX_SECONDS:.0f} seconds")
 
     async def resolve(provider: str) -> str:
         return await resolve_credential(pool, principal.org_id, provider, settings=settings)

@@ -147,7 +147,6 @@ def to_webvtt(items: Iterable[TranscriptItem]) -> str:
 
 # --- POST /stt (seed 000) -------------------------------------------------------------------------------------
 
-STT_MAX_BYTES = 10 * 1024 * 1024
 STT_MAX_SECONDS = 60.0
 
 

@@ -22,7 +22,7 @@ from uuid import UUID
 from control_api.errors import ApiError
 from control_api.schemas.invitations import InvitationCreated
 from control_api.services.mail import send_mail
-from core.security.passwords import hash_password, verify_password
+from core.security.passwords import hash_password_async, verify_password_async
 from core.settings import Settings
 from db import accounts, invitations
 from db.accounts import Role
@@ -138,10 +138,10 @@ async def prove_account(
     existing = await accounts.find_user_by_email(conn, email)
     if existing is not None:
         # Argon2 off the event loop: it is ~100 ms of CPU.
-        if not await asyncio.to_thread(verify_password, existing["password_hash"], password):
+        if not await verify_password_async(existing["password_hash"], password):
             raise ApiError(401, "invalid_credentials", "wrong password for the invited account")
         return existing["id"], existing["is_platform_admin"]
-    user_id = await accounts.create_user(conn, email, await asyncio.to_thread(hash_password, password), name=name)
+    user_id = await accounts.create_user(conn, email, await hash_password_async(password), name=name)
     if user_id is None:
         raise ApiError(409, "conflict", "the account was created concurrently; retry")
     return user_id, False

@@ -1,4 +1,5 @@
-"""The control API process: where it binds, the platform admin secret, and the browsers CORS allows."""
+"""The control API process: where it binds, the platform admin secret, the browsers CORS allows, and the
+limits that keep one request from taking the process down (body sizes, CPU threads)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,29 @@ class ApiSettings(Section):
         for item in value:
             ipaddress.ip_network(item, strict=False)  # raises ValueError naming the bad entry
         return value
+
+    cpu_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Threads (per API process, at a lower priority than the event loop) for CPU work: "
+        "password hashing, CSV parsing, audio decoding, model loads, the Excel export. More wait their turn.",
+    )
+    max_body_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Largest request body for the JSON routes; counted while it arrives, larger answers 413.",
+    )
+    max_csv_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest `POST /catalog/import` body (the catalog CSV)."
+    )
+    max_audio_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest `POST /stt` body (audio or form).")
+    max_webhook_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest `POST /livekit/webhook` body, refused before the signature check."
+    )
+    ws_max_message_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest WebSocket message (`/ws` devices, Socket.IO): larger closes the socket (1009). "
+        "`/ws` audio frames are further limited by ESCUTA_COUNTER_WS_MAX_FRAME_BYTES.",
+    )

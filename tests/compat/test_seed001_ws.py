@@ -37,6 +37,7 @@ async def api(database_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[str]:
         counter_ws_connect_timeout_seconds=2.0,
         counter_ws_max_backlog_seconds=4.0,
         counter_ws_max_frame_bytes=65_536,
+        api_ws_max_message_bytes=262_144,
     )
     async with api_at("127.0.0.1", settings, db_pool) as base:
         yield base
@@ -123,6 +124,25 @@ async def test_oversize_frame_closes_1009(api: str, http: httpx.AsyncClient, ses
     big = b"\x00" * 70_000  # over the test's 64 KiB limit
     code = await closed_with(session, ws_url(api), json.dumps({"api_key": device["api_key"]}), big)
     assert code == (1009, "Frame muito grande")
+
+
+async def test_oversize_text_frame_closes_1009(
+    api: str, http: httpx.AsyncClient, session: aiohttp.ClientSession
+) -> None:
+    # Issue 14.4: text frames (feedback answers) are held to the same limit as audio frames.
+    device = await device_key(http)
+    big = json.dumps({"comando": "feedback", "id": "x" * 70_000, "feedback": "aceito"})
+    code = await closed_with(session, ws_url(api), json.dumps({"api_key": device["api_key"]}), big)
+    assert code == (1009, "Frame muito grande")
+
+
+async def test_message_over_the_servers_limit_closes_1009(
+    api: str, http: httpx.AsyncClient, session: aiohttp.ClientSession
+) -> None:
+    # Over ESCUTA_API_WS_MAX_MESSAGE_BYTES the server's WebSocket layer closes before buffering the message.
+    device = await device_key(http)
+    code, reason = await closed_with(session, ws_url(api), json.dumps({"api_key": device["api_key"]}), b"\0" * 300_000)
+    assert code == 1009 and reason != "Frame muito grande", reason  # not the route's own check: it never ran
 
 
 async def test_faster_than_real_time_closes_4029(

@@ -33,7 +33,7 @@ from control_api.schemas.auth import (
 )
 from control_api.schemas.common import errors
 from control_api.services.user_tokens import issue_pair
-from core.security.passwords import hash_password, verify_password
+from core.security.passwords import hash_password_async, verify_password_async
 from core.security.ratelimit import RateLimited
 from core.security.tokens import InvalidToken, verify_refresh
 from db import accounts
@@ -63,7 +63,7 @@ async def register(body: RegisterBody, request: Request, pool: Pool, settings: A
     except RateLimited as exc:
         raise rate_limited(exc) from None
     org_id = uuid.uuid4()
-    password_hash = hash_password(body.password)  # hashed for a taken e-mail too: the same time either way
+    password_hash = await hash_password_async(body.password)  # hashed for a taken e-mail too: the same time either way
     try:
         async with tenant_connection(pool, org_id) as conn:
             await accounts.create_org(conn, org_id, body.organizationName)
@@ -94,7 +94,7 @@ async def login(body: LoginBody, request: Request, pool: Pool, settings: AppSett
     async with tenant_connection(pool, None) as conn:
         user = await accounts.find_user_by_email(conn, body.email)
     # Verified even for an unknown e-mail (against a dummy hash), so timing does not reveal accounts.
-    if not verify_password(user["password_hash"] if user else None, body.password) or user is None:
+    if not await verify_password_async(user["password_hash"] if user else None, body.password) or user is None:
         log.info("login failed: who=%s source=%s", _who(body.email), source)
         raise ApiError(401, "invalid_credentials", "wrong e-mail or password")
     await rl.refund(failure)  # the right password spends nothing

@@ -231,7 +231,11 @@ async def _receive_loop(
             elif not decoder.feed(data) or bridge.backlog_seconds > limits.ws_max_backlog_seconds:
                 end("too_fast")
             continue
-        await _text_frame(ws, bridge, msg.get("text") or "")
+        text = msg.get("text") or ""
+        if len(text) > limits.ws_max_frame_bytes:  # feedback frames are tiny; uvicorn's ws_max_size bounds the rest
+            end("too_big")
+            continue
+        await _text_frame(ws, bridge, text)
         if decoder.failed:
             end("invalid_audio")
 
