@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
-from control_api.routes import ROUTERS
+from control_api.routes import ROUTERS, livekit_webhook
 from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             bridges = getattr(app.state, "device_bridges", None)
             if bridges is not None:
                 await bridges.aclose()
+            batcher = getattr(app.state, "webhook_batcher", None)
+            if batcher is not None:
+                await batcher.aclose()
             feed = getattr(app.state, "live_events", None)
             if feed is not None:
                 await feed.aclose()
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         max_age=600,
     )
 
+    # The LiveKit webhook first, as a bare Starlette route: it skips FastAPI's per-request machinery on
+    # the busiest write path (issue 20.3); its FastAPI twin in ROUTERS documents it.
+    app.router.routes.insert(0, livekit_webhook.fast_route)
     for router in ROUTERS:
         app.include_router(router)
     # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).
