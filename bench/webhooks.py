@@ -167,8 +167,13 @@ async def main() -> None:
         f"\nsigned webhook ingestion, {args.events} events x {args.rounds} interleaved rounds (median shown), "
         f"concurrency {args.concurrency}, {os.cpu_count()} cores shared by servers and load generator\n"
     )
-    print("| server                                 | events | errs | events/s | p50 ms | p99 ms | CPU µs/event | events/CPU-s |")
-    print("|----------------------------------------|--------|------|----------|--------|--------|--------------|--------------|")
+    print(
+        "| server                                 | events | errs | events/s | p50 ms | p99 ms "
+        "| CPU µs/event | events/CPU-s |"
+    )
+    print(
+        "|----------------------------------------|--------|------|----------|--------|--------|--------------|--------------|"
+    )
     medians = [srv.median() for srv in servers]
     for srv, (r, cpu) in zip(servers, medians, strict=True):
         print(
@@ -191,7 +196,12 @@ async def main() -> None:
     failed = False
     for srv, (ev, sess, parts, tracks) in audit:
         want_sess, want_parts, want_tracks = expected_counts(args.events)
-        want = (srv.sent + 200, args.rounds * want_sess + 20, args.rounds * want_parts + 80, args.rounds * want_tracks + 80)
+        want = (
+            srv.sent + 200,
+            args.rounds * want_sess + 20,
+            args.rounds * want_parts + 80,
+            args.rounds * want_tracks + 80,
+        )
         ok = (ev, sess, parts, tracks) == want and all(r.errors == 0 for r in srv.rounds)
         failed |= not ok
         print(

@@ -89,9 +89,7 @@ async def handle(request: Request) -> Response:
         event = protobuf_event(row.payload)
         if await wants_video_egress(state.pool, settings, event, org_id):
             await start_video_egress(settings, event)
-    return Response(
-        json.dumps({"status": outcome, "id": row.id}, separators=(",", ":")), media_type="application/json"
-    )
+    return Response(json.dumps({"status": outcome, "id": row.id}, separators=(",", ":")), media_type="application/json")
 
 
 # Mounted first by create_app: requests reach it without FastAPI's per-request dependency solving.

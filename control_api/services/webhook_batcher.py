@@ -36,6 +36,7 @@ class WebhookBatcher:
         self._max_in_flight = max_in_flight
         self._pending: list[_Waiter] = []
         self._writers: set[asyncio.Task[None]] = set()
+        self.batches = 0  # transactions written (for tests and the curious)
 
     async def store(self, row: EventRow) -> tuple[UUID | None, bool]:
         """(the room's organization, False when the event id was already stored), once durably stored."""
@@ -57,6 +58,7 @@ class WebhookBatcher:
 
     async def _write(self, batch: list[_Waiter]) -> None:
         batch.sort(key=lambda w: (w[0].meeting_id or "", w[0].id))
+        self.batches += 1
         try:
             async with self._pool.acquire() as conn:
                 if len(batch) == 1:
@@ -67,7 +69,9 @@ class WebhookBatcher:
             if len(batch) == 1:
                 _settle(batch[0][1], exc=exc)
                 return
-            log.warning("webhook batch of %d failed (%s); storing its events one by one", len(batch), type(exc).__name__)
+            log.warning(
+                "webhook batch of %d failed (%s); storing its events one by one", len(batch), type(exc).__name__
+            )
             for waiter in batch:  # one after the other: a failing batch does not take every pool connection
                 await self._write([waiter])
             return

@@ -14,8 +14,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf.json_format import ParseError
 from google.protobuf.json_format import Parse as parse_protobuf_json
+from google.protobuf.json_format import ParseError
 from livekit.protocol import models, webhook
 
 from db.sessions import EventRow, body_event_id, event_row, ts
