@@ -10,10 +10,11 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from control_api.credential_cache import credential_cache
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
-from control_api.routes import ROUTERS, livekit_webhook
+from control_api.routes import ROUTERS, livekit_webhook, token
 from control_api.routes.coach_socket import build_socketio
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             if not s.db.url:
                 raise ConfigError("ESCUTA_DATABASE_URL is not set (use `escuta run` for an embedded database)")
             app.state.pool = await create_pool(s.db.url, s)
+        # Key lookups are cached only while this process hears credential changes (issue 20.4).
+        credential_cache(app.state).start()
         try:
             yield
         finally:
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             bridges = getattr(app.state, "device_bridges", None)
             if bridges is not None:
                 await bridges.aclose()
+            await credential_cache(app.state).aclose()
             batcher = getattr(app.state, "webhook_batcher", None)
             if batcher is not None:
                 await batcher.aclose()
@@ -74,6 +78,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     # The LiveKit webhook first, as a bare Starlette route: it skips FastAPI's per-request machinery on
     # the busiest write path (issue 20.3); its FastAPI twin in ROUTERS documents it.
     app.router.routes.insert(0, livekit_webhook.fast_route)
+    # Likewise `POST /token` and seed 003's `POST /` (issue 20.4): FastAPI matching a path against every
+    # route and solving an empty dependency list was a fifth of a token's CPU. Same code as their twins.
+    app.router.routes[1:1] = token.fast_routes
     for router in ROUTERS:
         app.include_router(router)
     # Seed 002's Socket.IO feedback for hosts, at `/socket.io/` (not in the OpenAPI document).

@@ -19,6 +19,8 @@ from db.pool import Conn
 FEEDBACK_CHANNEL = "escuta_feedback"
 SESSIONS_CHANNEL = "escuta_sessions"
 CHANNELS = (FEEDBACK_CHANNEL, SESSIONS_CHANNEL)
+# Credential changes (migration 0111): API processes drop cached key lookups and solution profiles.
+CREDENTIALS_CHANNEL = "escuta_credentials"
 
 Listener = Callable[[Any, int, str, object], None]  # asyncpg's (connection, pid, channel, payload)
 
