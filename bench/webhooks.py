@@ -79,6 +79,8 @@ class Server:
     stores: bool = True
     dsn: str = ""
     rounds: list[LoadResult] = field(default_factory=list)
+    db_before: tuple[int, int] = (0, 0)
+    db_after: tuple[int, int] = (0, 0)
     cpu_us: list[float] = field(default_factory=list)
     sent: int = 0
 
@@ -96,6 +98,20 @@ async def counts(dsn: str) -> tuple[int, int, int, int]:
             await conn.fetchval("SELECT count(*) FROM session_participants"),
             await conn.fetchval("SELECT count(*) FROM session_tracks"),
         )
+    finally:
+        await conn.close()
+
+
+async def db_activity(dsn: str) -> tuple[int, int]:
+    """(transactions committed, rows inserted + updated) in the database so far (pg_stat_database)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT xact_commit, tup_inserted + tup_updated AS rows FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        assert row is not None
+        return int(row["xact_commit"]), int(row["rows"])
     finally:
         await conn.close()
 
@@ -143,6 +159,10 @@ async def main() -> None:
             # Warm-up with other ids so every measured event is stored for the first time.
             await run_load("warmup", url, make_events(200, prefix=f"WU{i}"), 8)
             targets.append((srv, url, proc))
+        await asyncio.sleep(1.5)  # backends flush their statistics at most once a second
+        for srv in servers:
+            if srv.stores:
+                srv.db_before = await db_activity(srv.dsn)
         # Interleaved rounds, each on fresh events; the median round of each server is shown.
         for rnd in range(args.rounds):
             events = make_events(args.events, prefix=f"R{rnd}")
@@ -155,6 +175,10 @@ async def main() -> None:
         for proc in procs:
             stop(proc)
         procs = []
+        await asyncio.sleep(1.5)
+        for srv in servers:
+            if srv.stores:
+                srv.db_after = await db_activity(srv.dsn)
         audit = [(srv, await counts(srv.dsn)) for srv in servers if srv.stores]
     finally:
         for proc in procs:
@@ -192,6 +216,12 @@ async def main() -> None:
         f"2 processes / 1 process: {two / one:.2f}x events/s on {os.cpu_count()} shared cores; projected per "
         f"core (CPU-bound): {1e6 / medians[-2][1]:.0f} events/s, so N cores ~ N x that until PostgreSQL limits"
     )
+    print("\ndatabase load of the measured rounds (pg_stat_database of each server's database):")
+    for srv in servers:
+        if srv.stores:
+            commits = srv.db_after[0] - srv.db_before[0] - 2  # this bench's own two reads
+            rows = srv.db_after[1] - srv.db_before[1]
+            print(f"  {srv.label:<38} {commits / srv.sent:.3f} commits/event, {rows / srv.sent:.2f} rows written/event")
     print("\nafter the run (events acknowledged vs rows stored):")
     failed = False
     for srv, (ev, sess, parts, tracks) in audit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,10 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             app.state.pool = await create_pool(s.db.url, s)
         # Key lookups are cached only while this process hears credential changes (issue 20.4).
         credential_cache(app.state).start()
+        # Everything imported and built by now lives as long as the process: out of the collector's scans,
+        # so each full collection costs what the requests allocate, not the whole app (as the worker does).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
