@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
+from control_api.cors import LeanCORSMiddleware
 from control_api.credential_cache import credential_cache
 from control_api.errors import install_error_handlers
 from control_api.metrics import ApiMetrics, MetricsMiddleware
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     # Browsers call /token and the account routes; the allowed origins are a regex from settings.
     app.add_middleware(
-        CORSMiddleware,
+        LeanCORSMiddleware,
         allow_origin_regex=s.api.cors_origin_regex,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["authorization", "content-type", "x-api-key"],
