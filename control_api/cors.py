@@ -17,7 +17,7 @@ _VARY = (b"vary", b"Origin")
 
 
 class LeanCORSMiddleware:
-    def __init__(self, app: ASGIApp, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
         self.app = app
         self.cors = CORSMiddleware(app, **options)
 
