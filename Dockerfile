@@ -18,10 +18,15 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY escuta ./escuta
+# Every package of pyproject's [tool.setuptools.packages.find] (tests/test_deploy_files.py checks it):
+# core, stt and jobs were missing, so the image's `escuta` could not even import its settings.
+COPY core ./core
+COPY db ./db
+COPY stt ./stt
 COPY agents ./agents
 COPY control_api ./control_api
-COPY db ./db
+COPY jobs ./jobs
+COPY escuta ./escuta
 RUN pip install ".[local-stt]"
 
 USER escuta

@@ -1,31 +1,51 @@
-"""The baseline for bench/tokens.py: what seed 003 did (FastAPI + livekit-api AccessToken, no auth, no db)."""
+"""The baseline for bench/tokens.py: seed 003's endpoint (no auth, no database), tuned like Escuta's route.
+
+Issue 20.4: an honest baseline uses the same fast pieces Escuta does, so the ratio measures only what
+Escuta adds (the credential, tenancy, the solution's profile, the room registry, the dispatch and its
+middleware): the same uvicorn + FastAPI stack, the body read by hand into the same pydantic model, the
+same hand-built HS256 signer (control_api.services.tokens.sign_hs256, not livekit-api's slower
+``AccessToken.to_jwt``) with the same claims, and the same answer model serialized the same way.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from typing import Any
 
-from fastapi import FastAPI
-from livekit import api
-from pydantic import BaseModel
+from fastapi import FastAPI, Request, Response
+
+from control_api.schemas.token import TokenAnswer
+from control_api.services.tokens import TokenBody, sign_hs256
 
 KEY, SECRET, URL = os.environ["LIVEKIT_API_KEY"], os.environ["LIVEKIT_API_SECRET"], "ws://127.0.0.1:7880"
+TTL = 3600
 app = FastAPI()
 
 
-class TokenRequest(BaseModel):
-    solution: str
-    clientId: str  # seed 003's field name
-    userId: str  # seed 003's field name
-
-
 @app.post("/token")
-async def token(body: TokenRequest) -> dict[str, str]:
+async def token(request: Request) -> Response:
+    body = TokenBody.model_validate_json(await request.body())
     room = f"{body.solution}-{body.clientId}-{body.userId}"
-    jwt = (
-        api.AccessToken(KEY, SECRET)
-        .with_identity(room)
-        .with_name(body.userId)
-        .with_grants(api.VideoGrants(room_join=True, room=room))
-        .to_jwt()
-    )
-    return {"token": jwt, "room": room, "identity": room, "apiKey": KEY, "url": URL}
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "name": body.userId,
+        "metadata": json.dumps({"roles": ["device"], "name": body.userId}, separators=(",", ":")),
+        "video": {
+            "roomJoin": True,
+            "room": room,
+            "canPublish": True,
+            "canSubscribe": True,
+            "canPublishData": True,
+            "canUpdateOwnMetadata": False,
+        },
+        "attributes": {"escuta.solution": body.solution},
+        "sub": room,
+        "iss": KEY,
+        "nbf": now,
+        "exp": now + TTL,
+        "roomConfig": {"agents": [{"agentName": "escuta", "metadata": json.dumps({"profile": "balcao"})}]},
+    }
+    answer = TokenAnswer(token=sign_hs256(claims, SECRET), room=room, identity=room, apiKey=KEY, url=URL)
+    return Response(answer.model_dump_json(), media_type="application/json")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
+import psutil
 
 
 @dataclass
@@ -74,7 +75,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_uvicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_uvicorn(
+    app_path: str, port: int, env: dict[str, str], *, workers: int = 1, tree: str | None = None
+) -> subprocess.Popen[bytes]:
+    """A uvicorn server; ``workers`` > 1 shares one socket among processes, ``tree`` runs another checkout's
+    code (e.g. main's, for a before/after in the same run) with this interpreter and its packages."""
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    if tree is not None:
+        env = {**env, "PYTHONPATH": tree}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -88,8 +96,10 @@ def start_uvicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.P
             "--no-access-log",
             "--log-level",
             "warning",
+            *extra,
         ],
         env={**os.environ, **env},
+        cwd=tree,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -102,6 +112,19 @@ def start_uvicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.P
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"{app_path} did not start")
+
+
+def process_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of a server and its worker processes so far."""
+    try:
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            t = p.cpu_times()
+            total += t.user + t.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -1,12 +1,16 @@
 """`POST /token` under load: Escuta (device key, tenancy, dispatch) versus seed 003's bare endpoint.
 
     .venv/bin/python bench/tokens.py [--requests 4000] [--concurrency 32] [--users 50] [--rounds 3]
+                                     [--before-tree DIR]
 
-Both servers are single uvicorn processes on 127.0.0.1, measured in interleaved rounds of the same run
+The servers are single uvicorn processes on 127.0.0.1, measured in interleaved rounds of the same run
 with the same request bodies (the median round of each is reported). Escuta authenticates every request
 with a device key (`bk_...`), checks the organization, looks up the solution's profile, registers the
 room and signs a token carrying the grants, participant metadata and agent dispatch; the baseline only
-signs. Both are warmed up on the
+signs, but it is tuned like Escuta (bench/_token_baseline.py: same stack, same body model, same fast
+signer and claims, same answer serialization), so the ratio is what Escuta's work costs. With
+``--before-tree`` another checkout's Escuta (e.g. a worktree of main) is measured in the same rounds,
+on its own database. All are warmed up on the
 same users first, so Escuta's one-time writes (room registry rows) are out of the measured window: the
 figures are the steady state. The per-key rate limit is raised for the run (the default would stop a
 single device at 120/min). The load generator shares the cores with the server: the ratio is the point.
@@ -71,30 +75,33 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--before-tree", help="another checkout (e.g. a worktree of main) measured as 'before'")
     args = ap.parse_args()
 
     admin, _embedded = admin_dsn()
-    dsn = await create_database(admin, prefix="escuta_bench")
-    await migrate_dsn(dsn)
     env = {
         "LIVEKIT_API_KEY": KEY,
         "LIVEKIT_API_SECRET": SECRET,
-        "ESCUTA_DATABASE_URL": dsn,
         "ESCUTA_LOG_LEVEL": "WARNING",
         "ESCUTA_RATE_LIMIT_TOKEN": "10000000/minute",
     }
-    servers = (
-        ("baseline: seed 003 (no auth, no db)", "bench._token_baseline:app"),
-        ("escuta: device key + tenancy + dispatch", "control_api.main:app"),
-    )
-    rounds: dict[str, list[LoadResult]] = {label: [] for label, _ in servers}
-    cpu_us: dict[str, list[float]] = {label: [] for label, _ in servers}
+    servers: list[tuple[str, str, str | None]] = [
+        ("baseline: seed 003, tuned (no auth, no db)", "bench._token_baseline:app", None)
+    ]
+    if args.before_tree:
+        servers.append(("before: escuta (--before-tree)", "control_api.main:app", args.before_tree))
+    servers.append(("escuta: device key + tenancy + dispatch", "control_api.main:app", None))
+    rounds: dict[str, list[LoadResult]] = {label: [] for label, _, _ in servers}
+    cpu_us: dict[str, list[float]] = {label: [] for label, _, _ in servers}
     procs = []
+    dsns: list[str] = []
     try:
         targets = []
-        for label, app_path in servers:
+        for label, app_path, tree in servers:
             port = free_port()
-            procs.append(start_uvicorn(app_path, port, env))
+            dsns.append(await create_database(admin, prefix="escuta_bench"))
+            await migrate_dsn(dsns[-1])
+            procs.append(start_uvicorn(app_path, port, {**env, "ESCUTA_DATABASE_URL": dsns[-1]}, tree=tree))
             base = f"http://127.0.0.1:{port}"
             org, key = (await provision(base)) if app_path.startswith("control_api") else ("123", None)
             await run_load("warmup", f"{base}/token", bodies(max(400, args.users * 4), org, args.users, key), 8)
@@ -112,7 +119,8 @@ async def main() -> None:
     finally:
         for proc in procs:
             stop(proc)
-        await drop_database(admin, dsn)
+        for dsn in dsns:
+            await drop_database(admin, dsn)
     results = [sorted(rs, key=lambda r: r.rate)[len(rs) // 2] for rs in rounds.values()]
     cpu = [sorted(cs)[len(cs) // 2] for cs in cpu_us.values()]
 
@@ -125,13 +133,15 @@ async def main() -> None:
     print("|------------------------------------------|--------|------|----------|---------|---------|--------------|")
     for r, c in zip(results, cpu, strict=True):
         print(f"{row(r)} {c:>12.0f} |")
-    base_r, esc = results
-    print(
-        f"\nescuta / baseline throughput: {esc.rate / base_r.rate:.2f}x; "
-        f"p50 latency {esc.pct(50) / base_r.pct(50):.2f}x, p99 {esc.pct(99) / base_r.pct(99):.2f}x; "
-        f"server CPU per token {cpu[1] / cpu[0]:.2f}x"
-    )
-    if base_r.errors or esc.errors:
+    base_r = results[0]
+    print()
+    for (label, _, _), r, c in list(zip(servers, results, cpu, strict=True))[1:]:
+        print(
+            f"{label} / baseline: throughput {r.rate / base_r.rate:.2f}x; "
+            f"p50 latency {r.pct(50) / base_r.pct(50):.2f}x, p99 {r.pct(99) / base_r.pct(99):.2f}x; "
+            f"server CPU per token {c / cpu[0]:.2f}x (tokens per CPU-second {cpu[0] / c:.2f}x)"
+        )
+    if any(r.errors for r in results):
         raise SystemExit("some requests failed")
 
 

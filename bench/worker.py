@@ -2,6 +2,7 @@
 
     python -m bench.worker [--participants 10,25,50] [--seconds 30] [--delay 0.3] [--no-whisper]
                            [--search-from 50] [--search-seconds 15] [--lag-ms 100] [--no-search] [--no-pin]
+                           [--modes direct,local,capture] [--search-modes direct,local]
 
 Each participant is a `ParticipantFeed` (the worker's own per-track code: audio chain, VAD,
 segmentation, the transcription profile) fed an espeak-ng recording at real-time pace, as a room
@@ -19,6 +20,19 @@ number of participants one core sustains, measured rather than extrapolated from
 And the local Whisper model's real-time factor (inference seconds / audio seconds) on that core.
 Goals (issue 6): ≥ 50 participants per core, own latency p95 < 20 ms. Numbers from a shared 2-core
 VM move by tens of percent between runs; compare within a run.
+
+Frame delivery (issue 20.5). In a room the worker does not get frames for free: the SDK decodes each
+track and hands every 10-20 ms frame to Python through ``rtc.AudioStream`` (an FFI event, a Python
+frame object, resampling 48 kHz to 16 kHz in Rust), which costs more per stream than Escuta's own work.
+Each run is made in these modes (``--modes``), side by side:
+
+* ``direct``: frames fed straight to the feed (today's figure: Escuta's own cost);
+* ``local``: the SDK's own local path: each participant's 48 kHz audio is captured into an
+  ``rtc.AudioSource`` -> ``LocalAudioTrack``, and the feed reads it from an ``rtc.AudioStream`` of that
+  track asking for 16 kHz mono, as the worker does (agents/audio/chain.py);
+* ``capture``: only the capture side of ``local`` (``AudioSource.capture_frame`` at real-time pace, no
+  stream, no feed): a cost the worker does not have (in a room, the publisher is a browser), measured so
+  it can be taken out: "delivery included" = ``local`` - ``capture``, per participant.
 """
 
 from __future__ import annotations
@@ -119,8 +133,67 @@ async def paced(
         yield frame
 
 
+ROOM_RATE = 48_000  # what LiveKit decodes a remote audio track to; the worker's stream asks for 16 kHz
+
+
+def upsampled(audio: np.ndarray[Any, np.dtype[np.int16]]) -> np.ndarray[Any, np.dtype[np.int16]]:
+    """16 kHz speech as the 48 kHz a room's decoder would produce (linear interpolation is enough here)."""
+    factor = ROOM_RATE // SAMPLE_RATE
+    x = np.arange(len(audio) * factor) / factor
+    out: np.ndarray[Any, np.dtype[np.int16]] = np.interp(x, np.arange(len(audio)), audio).astype(np.int16)
+    return out
+
+
+async def _delivered(stream: rtc.AudioStream) -> AsyncIterator[rtc.AudioFrame]:
+    async for event in stream:
+        yield event.frame
+
+
+async def _capture(
+    source: rtc.AudioSource, samples: np.ndarray[Any, np.dtype[np.int16]], lags: list[float], phase: float
+) -> None:
+    start = time.perf_counter() + phase
+    for i, frame in enumerate(frames_from_array(samples, ROOM_RATE, FRAME_MS)):
+        due = start + i * FRAME_MS / 1000
+        now = time.perf_counter()
+        if due > now:
+            await asyncio.sleep(due - now)
+        lags.append(max(0.0, time.perf_counter() - due))
+        await source.capture_frame(frame)
+
+
+async def _through_the_sdk(
+    feed: ParticipantFeed | None,
+    name: str,
+    samples: np.ndarray[Any, np.dtype[np.int16]],
+    lags: list[float],
+    phase: float,
+) -> None:
+    """One participant's audio through AudioSource -> LocalAudioTrack -> AudioStream (16 kHz mono) -> feed."""
+    source = rtc.AudioSource(ROOM_RATE, 1)  # its default 1 s queue: capture_frame returns at once
+    track = rtc.LocalAudioTrack.create_audio_track(name, source)
+    if feed is None:  # capture only
+        await _capture(source, samples, lags, phase)
+        await source.aclose()
+        return
+    stream = rtc.AudioStream.from_track(track=track, sample_rate=SAMPLE_RATE, num_channels=1)
+    consumer = asyncio.create_task(feed.run(_delivered(stream)))
+    await _capture(source, samples, lags, phase)
+    await source.wait_for_playout()
+    await asyncio.sleep(0.1)  # the last frames through the stream
+    await stream.aclose()
+    await consumer
+    await source.aclose()
+
+
 async def run_participants(
-    n: int, seconds: float, delay: float, audio: np.ndarray[Any, np.dtype[np.int16]], lag_limit: float = 0.1
+    n: int,
+    seconds: float,
+    delay: float,
+    audio: np.ndarray[Any, np.dtype[np.int16]],
+    lag_limit: float = 0.1,
+    mode: str = "direct",
+    audio48: np.ndarray[Any, np.dtype[np.int16]] | None = None,
 ) -> dict[str, Any]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     profile = TranscriptionProfile()
@@ -141,12 +214,29 @@ async def run_participants(
     gc.collect()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     period = FRAME_MS / 1000
-    await asyncio.gather(
-        *(f.run(paced(t, lags, period * i / n)) for i, (f, t) in enumerate(zip(feeds, tracks, strict=True)))
-    )
+    if mode == "direct":
+        await asyncio.gather(
+            *(f.run(paced(t, lags, period * i / n)) for i, (f, t) in enumerate(zip(feeds, tracks, strict=True)))
+        )
+    else:
+        assert audio48 is not None
+        factor = ROOM_RATE // SAMPLE_RATE
+        await asyncio.gather(
+            *(
+                _through_the_sdk(
+                    None if mode == "capture" else feeds[i],
+                    f"p{i}",
+                    audio48[int((i * 0.37 % STAGGER_S) * ROOM_RATE) :][: length * factor],
+                    lags,
+                    period * i / n,
+                )
+                for i in range(n)
+            )
+        )
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     per = cpu / seconds / n
     return {
+        "mode": mode,
         "participants": n,
         "audio_seconds": seconds,
         "wall_seconds": round(wall, 2),
@@ -200,12 +290,18 @@ def main() -> None:
     ap.add_argument("--no-search", action="store_true", help="only the fixed N values")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     ap.add_argument("--no-whisper", action="store_true", help="skip the Whisper real-time factor")
+    ap.add_argument("--modes", default="direct,local,capture", help="frame paths of the fixed-N runs (see above)")
+    ap.add_argument("--search-modes", default="direct,local", help="frame paths the largest-N search is run for")
     args = ap.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if not set(modes) <= {"direct", "local", "capture"}:
+        raise SystemExit("--modes: direct, local or capture")
     lag_limit = args.lag_ms / 1000
     cpu = None
     if not args.no_pin:
         cpu = pin_to_one_cpu()  # one core: "participants per core"
     audio = speech(max(args.seconds, args.search_seconds))
+    audio48 = upsampled(audio)
     # The runtime the trials will use (ESCUTA_AUDIO_SILERO_BACKEND), loaded before any timing starts.
     load_silero(TranscriptionProfile().configure_audio(Settings(_env_file=None)).silero_backend)  # type: ignore[call-arg]
     # As the worker's prewarm does: what is loaded by now is never scanned by the collector again.
@@ -224,14 +320,21 @@ def main() -> None:
     )
     results: dict[str, Any] = {"runs": []}
     for n in (int(x) for x in args.participants.split(",") if x.strip()):
-        r = asyncio.run(run_participants(n, args.seconds, args.delay, audio, lag_limit))
-        results["runs"].append(r)
-        print(json.dumps(r), flush=True)
-    best = max((r for r in results["runs"] if r["kept_up"]), key=lambda r: r["participants"], default=None)
-    if not args.no_search:
+        for mode in modes:  # interleaved per N: a busy moment on the shared machine hits every mode alike
+            r = asyncio.run(run_participants(n, args.seconds, args.delay, audio, lag_limit, mode, audio48))
+            results["runs"].append(r)
+            print(json.dumps(r), flush=True)
+    best: dict[str, dict[str, Any] | None] = {}
+    for mode in ("direct", "local"):
+        best[mode] = max(
+            (r for r in results["runs"] if r["kept_up"] and r["mode"] == mode),
+            key=lambda r: r["participants"],
+            default=None,
+        )
+    for mode in [m for m in args.search_modes.split(",") if m] if not args.no_search else []:
 
-        def trial(n: int) -> dict[str, Any]:
-            r = asyncio.run(run_participants(n, args.search_seconds, args.delay, audio, lag_limit))
+        def trial(n: int, mode: str = mode) -> dict[str, Any]:
+            r = asyncio.run(run_participants(n, args.search_seconds, args.delay, audio, lag_limit, mode, audio48))
             print(json.dumps({"search": True, **r}), flush=True)
             return r
 
@@ -239,26 +342,40 @@ def main() -> None:
             return again if again["kept_up"] or again["feed_lag_p95_ms"] < first["feed_lag_p95_ms"] else first
 
         searched = largest_passing(trial, lambda r: bool(r["kept_up"]), better, args.search_from, args.search_max)
-        found = searched[1]
-        if found is not None and (best is None or found["participants"] > best["participants"]):
-            best = found
+        found, current = searched[1], best.get(mode)
+        if found is not None and (current is None or found["participants"] > current["participants"]):
+            best[mode] = found
     if not args.no_whisper:
         results["whisper"] = whisper_rtf()
         print(json.dumps(results["whisper"]), flush=True)
-    print(
-        json.dumps(
-            {
-                "summary": True,
-                "pinned_cpu": cpu,
-                "largest_n_kept_up": best["participants"] if best else 0,
-                "cpu_per_participant_at_largest": best["cpu_per_participant"] if best else None,
-                "participants_per_core_at_largest": best["participants_per_core"] if best else None,
-                "own_latency_p50_ms_at_largest": best["own_latency_p50_ms"] if best else None,
-                "own_latency_p95_ms_at_largest": best["own_latency_p95_ms"] if best else None,
-                "load_after": round(os.getloadavg()[0], 2),
-            }
-        )
-    )
+    print(json.dumps({"summary": True, "pinned_cpu": cpu, **_summary(results["runs"], best)}))
+
+
+def _summary(runs: list[dict[str, Any]], best: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for mode, found in best.items():
+        out[f"{mode}_largest_n_kept_up"] = found["participants"] if found else 0
+        out[f"{mode}_participants_per_core_at_largest"] = found["participants_per_core"] if found else None
+        out[f"{mode}_own_latency_p95_ms_at_largest"] = found["own_latency_p95_ms"] if found else None
+    # Per N measured in every mode: Escuta alone, with the SDK's local path, and with delivery only
+    # (the local path minus its capture side, which in a room is the browser's).
+    table = []
+    for n in sorted({r["participants"] for r in runs}):
+        by_mode = {r["mode"]: r for r in runs if r["participants"] == n}
+        row: dict[str, Any] = {"participants": n}
+        for mode, r in by_mode.items():
+            row[f"{mode}_cpu_per_participant"] = r["cpu_per_participant"]
+            row[f"{mode}_participants_per_core"] = r["participants_per_core"]
+        if "local" in by_mode and "capture" in by_mode:
+            delivered = by_mode["local"]["cpu_per_participant"] - by_mode["capture"]["cpu_per_participant"]
+            row["delivery_included_cpu_per_participant"] = round(delivered, 5)
+            row["delivery_included_participants_per_core"] = round(1 / delivered, 1) if delivered > 0 else None
+            if "direct" in by_mode:
+                row["delivery_cpu_per_stream"] = round(delivered - by_mode["direct"]["cpu_per_participant"], 5)
+        table.append(row)
+    out["per_n"] = table
+    out["load_after"] = round(os.getloadavg()[0], 2)
+    return out
 
 
 if __name__ == "__main__":

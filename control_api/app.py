@@ -10,14 +10,15 @@ from contextlib import asynccontextmanager, suppress
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from control_api.console.session import ConsoleSessionMiddleware
+from control_api.cors import LeanCORSMiddleware
+from control_api.credential_cache import credential_cache
 from control_api.errors import install_error_handlers
 from control_api.limits import BodyLimitMiddleware, route_limits
 from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
-from control_api.routes import ROUTERS, console
+from control_api.routes import ROUTERS, console, livekit_webhook, token
 from control_api.routes.coach_socket import build_socketio
 from core import offload
 from core.settings import ConfigError, Settings
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             if failure is not None:
                 raise failure  # not "unreachable" but misconfigured (a malformed DSN): exit, as before
             connecting.add_done_callback(_log_connect_failure)
+        # Key lookups are cached only while this process hears credential changes (issue 20.4).
+        credential_cache(app.state).start()
+        if owned:
             # Everything imported and built at start lives as long as the process: move it out of the
             # garbage collector's reach. A full collection otherwise walks these ~200k objects while it
             # holds the GIL (~0.1 s), stalling the event loop whenever a CPU thread allocates a lot.
@@ -82,6 +86,10 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             bridges = getattr(app.state, "device_bridges", None)
             if bridges is not None:
                 await bridges.aclose()
+            await credential_cache(app.state).aclose()
+            batcher = getattr(app.state, "webhook_batcher", None)
+            if batcher is not None:
+                await batcher.aclose()
             feed = getattr(app.state, "live_events", None)
             if feed is not None:
                 await feed.aclose()
@@ -107,13 +115,19 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     # Browsers call /token and the account routes; the allowed origins are a regex from settings.
     app.add_middleware(
-        CORSMiddleware,
+        LeanCORSMiddleware,
         allow_origin_regex=s.api.cors_origin_regex,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["authorization", "content-type", "x-api-key"],
         max_age=600,
     )
 
+    # The LiveKit webhook first, as a bare Starlette route: it skips FastAPI's per-request machinery on
+    # the busiest write path (issue 20.3); its FastAPI twin in ROUTERS documents it.
+    app.router.routes.insert(0, livekit_webhook.fast_route)
+    # Likewise `POST /token` and seed 003's `POST /` (issue 20.4): FastAPI matching a path against every
+    # route and solving an empty dependency list was a fifth of a token's CPU. Same code as their twins.
+    app.router.routes[1:1] = token.fast_routes
     for router in ROUTERS:
         app.include_router(router)
     # The web console (issue 16): pages at /console/..., and `GET /` for browsers asking for HTML.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +41,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,5 +63,15 @@ class MetricsMiddleware:
             # raw paths would explode label cardinality.
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            series = self._series.get((method, route, status))
+            if series is None:
+                # prometheus_client's labels() validates and locks on every call: its children are kept
+                # here (bounded: methods x route templates x statuses).
+                series = (
+                    self.metrics.requests.labels(method, route, str(status)),
+                    self.metrics.latency.labels(method, route),
+                )
+                if len(self._series) < 10_000:
+                    self._series[(method, route, status)] = series
+            series[0].inc()
+            series[1].observe(time.perf_counter() - start)

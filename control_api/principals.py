@@ -10,7 +10,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +21,7 @@ from starlette.requests import HTTPConnection
 # Re-exported: older routes import these two from here.
 from control_api.abuse import client_address as client_address
 from control_api.abuse import rate_limited as rate_limited
+from control_api.credential_cache import CACHE_MAX_ENTRIES, CachedKey, credential_cache
 from control_api.errors import ApiError
 from control_api.membership import current_role
 from core.security.keys import key_matches, parse_key
@@ -34,11 +35,8 @@ from db.tenancy import tenant_connection
 log = logging.getLogger("escuta.api.auth")
 
 ORG_ADMIN_ROLES = frozenset({"owner", "admin"})
-# A verified key is trusted for this long without a database round trip: it keeps `/token` cheap.
-# Revoking through this process drops the entry at once; other workers notice within this window.
-KEY_CACHE_SECONDS = 10.0
+# Verified keys are cached per process and dropped at once on any change (control_api/credential_cache.py).
 LAST_USED_RESOLUTION = 60.0  # last_used_at is written at most once a minute per key
-CACHE_MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -103,19 +101,6 @@ class Principal:
     user: AuthUser | None = None
     device_id: UUID | None = None
     key_id: UUID | None = None
-
-
-@dataclass
-class _CachedKey:
-    key_id: UUID
-    org_id: UUID
-    kind: str
-    device_id: UUID | None
-    key_hash: bytes
-    allowed_origins: tuple[str, ...]
-    revoked: bool
-    fetched: float
-    last_used_written: float = 0.0
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -224,25 +209,17 @@ def require_org_admin(user: OrgMember) -> OrgUser:
 OrgAdmin = Annotated[OrgUser, Depends(require_org_admin)]
 
 
-def _key_cache(request: HTTPConnection) -> dict[str, _CachedKey]:
-    state = request.app.state
-    if getattr(state, "api_key_cache", None) is None:
-        state.api_key_cache = {}
-    cache: dict[str, _CachedKey] = state.api_key_cache
-    return cache
-
-
 def forget_key(request: HTTPConnection, prefix: str) -> None:
-    """Drop a key from this process's cache (called on revocation)."""
-    _key_cache(request).pop(prefix, None)
+    """Drop a key from this process's cache (other processes hear it from the database, migration 0111)."""
+    credential_cache(request.app.state).forget(prefix)
 
 
-async def _load_key(pool: asyncpg.Pool, prefix: str) -> _CachedKey | None:
+async def _load_key(pool: asyncpg.Pool, prefix: str) -> CachedKey | None:
     async with tenant_connection(pool, None) as conn:
         row = await devices_repo.lookup_api_key(conn, prefix)
     if row is None:
         return None
-    return _CachedKey(
+    return CachedKey(
         key_id=row["id"],
         org_id=row["org_id"],
         kind=row["kind"],
@@ -254,35 +231,39 @@ async def _load_key(pool: asyncpg.Pool, prefix: str) -> _CachedKey | None:
     )
 
 
+def _last_used(state: Any) -> dict[str, float]:
+    written: dict[str, float] | None = getattr(state, "api_key_last_used", None)
+    if written is None or len(written) >= CACHE_MAX_ENTRIES:
+        written = state.api_key_last_used = {}
+    return written
+
+
 async def principal_from_key(request: HTTPConnection, key: str) -> Principal:
     parsed = parse_key(key)
     if parsed is None:
         raise _unauthorized("invalid API key")
     kind, prefix = parsed
     # Unknown keys cost a database lookup: a source that keeps failing is stopped before that.
-    settings: Settings = request.app.state.settings
+    state = request.app.state
+    settings: Settings = state.settings
     rl, source = limiter(request), client_address(request)
     try:
         rl.check(settings.rate_limit.token, "key:fail", source)
     except RateLimited as exc:
         raise rate_limited(exc) from None
-    cache = _key_cache(request)
-    entry = cache.get(prefix)
+    cache = credential_cache(state)
     now = time.monotonic()
-    if entry is None or now - entry.fetched > KEY_CACHE_SECONDS:
-        pool: asyncpg.Pool | None = request.app.state.pool
+    entry = cache.get(prefix, now)
+    if entry is None:
+        pool: asyncpg.Pool | None = state.pool
         if pool is None:
             raise ApiError(503, "database_unavailable", "the database is not connected yet")
-        stale, entry = entry, await _load_key(pool, prefix)
-        if entry is not None and stale is not None:
-            entry.last_used_written = stale.last_used_written
+        generation = cache.generation
+        entry = await _load_key(pool, prefix)
         if entry is None:
-            cache.pop(prefix, None)
             rl.record(settings.rate_limit.token, "key:fail", source)
             raise _unauthorized("invalid API key")
-        if len(cache) >= CACHE_MAX_ENTRIES:
-            cache.clear()  # crude but bounded: a flood of distinct keys only costs lookups
-        cache[prefix] = entry
+        cache.put(prefix, entry, generation)
     if entry.revoked or entry.kind != kind or not key_matches(key, entry.key_hash):
         rl.record(settings.rate_limit.token, "key:fail", source)
         log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, source)
@@ -291,9 +272,10 @@ async def principal_from_key(request: HTTPConnection, key: str) -> Principal:
         origin = request.headers.get("origin")
         if origin is None or origin not in entry.allowed_origins:
             raise ApiError(403, "origin_not_allowed", "this publishable key is not valid from this origin")
-    if now - entry.last_used_written > LAST_USED_RESOLUTION:
-        entry.last_used_written = now
-        async with tenant_connection(request.app.state.pool, entry.org_id) as conn:
+    last_used = _last_used(state)
+    if now - last_used.get(prefix, -LAST_USED_RESOLUTION) >= LAST_USED_RESOLUTION:
+        last_used[prefix] = now
+        async with tenant_connection(state.pool, entry.org_id) as conn:
             await devices_repo.touch_api_key(conn, entry.key_id)
     return Principal(
         kind="device" if kind == "device" else "publishable",

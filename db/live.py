@@ -21,6 +21,8 @@ SESSIONS_CHANNEL = "escuta_sessions"
 # Migration 0130: participants, tracks, transcripts and recommendations of a room ({"kind", "org", "meeting"}).
 CONSOLE_CHANNEL = "escuta_console"
 CHANNELS = (FEEDBACK_CHANNEL, SESSIONS_CHANNEL, CONSOLE_CHANNEL)
+# Credential changes (migration 0111): API processes drop cached key lookups and solution profiles.
+CREDENTIALS_CHANNEL = "escuta_credentials"
 
 Listener = Callable[[Any, int, str, object], None]  # asyncpg's (connection, pid, channel, payload)
 

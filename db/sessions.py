@@ -10,8 +10,10 @@ latest, and whether a session is ACTIVE or ENDED is decided by comparing event t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -30,33 +32,88 @@ class IngestResult:
     org_id: UUID | None  # the organization the room was minted for (None: nobody minted it)
 
 
-def _ts(seconds: int | float) -> datetime:
+class EventRow(NamedTuple):
+    """One webhook event as the ingestion functions take it (migration 0001's parameters, in order)."""
+
+    id: str
+    event: str
+    room_name: str
+    room_sid: str
+    at: datetime
+    payload: str  # the body itself: it already is the event's JSON, no need to re-serialize it
+    room_start: datetime
+    participant_sid: str
+    identity: str
+    name: str
+    kind: str
+    metadata: str
+    joined_at: datetime | None
+    track_sid: str
+    track_kind: str
+    track_source: str
+    track_name: str
+
+    @property
+    def meeting_id(self) -> str | None:
+        return self.room_sid or (f"name:{self.room_name}" if self.room_name else None)
+
+
+def ts(seconds: int | float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _event_time(ev: webhook.WebhookEvent) -> datetime:
-    return _ts(ev.created_at) if ev.created_at else datetime.now(UTC)
+    return ts(ev.created_at) if ev.created_at else datetime.now(UTC)
 
 
 def _room_start(room: models.Room, fallback: datetime) -> datetime:
     if room.creation_time_ms:
-        return _ts(room.creation_time_ms / 1000)
+        return ts(room.creation_time_ms / 1000)
     if room.creation_time:
-        return _ts(room.creation_time)
+        return ts(room.creation_time)
     return fallback
 
 
 def _joined_at(p: models.ParticipantInfo) -> datetime | None:
     if p.joined_at_ms:
-        return _ts(p.joined_at_ms / 1000)
+        return ts(p.joined_at_ms / 1000)
     if p.joined_at:
-        return _ts(p.joined_at)
+        return ts(p.joined_at)
     return None
 
 
 def event_id(ev: webhook.WebhookEvent, raw_body: bytes) -> str:
     # LiveKit always sets an id; a body without one is keyed by its content so a resend is still a no-op.
-    return ev.id or "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    return ev.id or body_event_id(raw_body)
+
+
+def body_event_id(raw_body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+def event_row(ev: webhook.WebhookEvent, raw_body: bytes) -> EventRow:
+    """The row of a parsed protobuf event (the reference the webhook route's fast parser must match)."""
+    at = _event_time(ev)
+    p, t = ev.participant, ev.track
+    return EventRow(
+        event_id(ev, raw_body),
+        ev.event,
+        ev.room.name,
+        ev.room.sid,
+        at,
+        raw_body.decode("utf-8"),
+        _room_start(ev.room, at),
+        p.sid,
+        p.identity,
+        p.name,
+        models.ParticipantInfo.Kind.Name(p.kind),
+        p.metadata,
+        _joined_at(p),
+        t.sid,
+        models.TrackType.Name(t.type),
+        models.TrackSource.Name(t.source),
+        t.name,
+    )
 
 
 # One statement: scope the implicit transaction to the room's organization, then ingest (see ingest_event).
@@ -69,42 +126,45 @@ _INGEST_SQL = (
 
 
 async def ingest_event(conn: Conn, ev: webhook.WebhookEvent, raw_body: bytes) -> IngestResult:
-    """Store the event once, under its room's organization, and fold it into the session tables.
+    """Store the event once, under its room's organization, and fold it into the session tables."""
+    row = event_row(ev, raw_body)
+    org_id, stored = await ingest_row(conn, row)
+    return IngestResult(row.id, row.event, not stored, row.meeting_id, org_id)
 
-    Webhooks are the hottest write path, so this is one statement, one round trip, its own implicit
-    transaction (call it outside an explicit one): the materialized CTE looks up the organization the
-    room was minted for (a ``SECURITY DEFINER`` function: the tenant is not known yet) and scopes the
-    transaction to it as ``escuta_app`` (with :func:`db.tenancy.scope_sql`, like ``scope_to_org``),
-    before the outer row calls ``escuta_ingest_livekit_event`` (migration 0001) under row-level security.
+
+async def ingest_row(conn: Conn, row: EventRow) -> tuple[UUID | None, bool]:
+    """One event: (its room's organization, False when the id was already stored).
+
+    One statement, one round trip, its own implicit transaction (call it outside an explicit one): the
+    materialized CTE looks up the organization the room was minted for (a ``SECURITY DEFINER`` function:
+    the tenant is not known yet) and scopes the transaction to it as ``escuta_app`` (with
+    :func:`db.tenancy.scope_sql`, like ``scope_to_org``), before the outer row calls
+    ``escuta_ingest_livekit_event`` (migration 0001) under row-level security.
     """
-    eid = event_id(ev, raw_body)
-    at = _event_time(ev)
-    meeting_id = (ev.room.sid or (f"name:{ev.room.name}" if ev.room.name else None)) if ev.room else None
-    p, t = ev.participant, ev.track
-    row = await conn.fetchrow(
-        _INGEST_SQL,
-        eid,
-        ev.event,
-        ev.room.name,
-        ev.room.sid,
-        at,
-        raw_body.decode("utf-8"),  # the body is already the event's JSON: no need to re-serialize it
-        _room_start(ev.room, at),
-        p.sid,
-        p.identity,
-        p.name,
-        models.ParticipantInfo.Kind.Name(p.kind),
-        p.metadata,
-        _joined_at(p),
-        t.sid,
-        models.TrackType.Name(t.type),
-        models.TrackSource.Name(t.source),
-        t.name,
-        ev.room.name or "",
-        APP_ROLE,
-    )
-    assert row is not None  # the CTE always yields one row
-    return IngestResult(eid, ev.event, not row["stored"], meeting_id, row["org_id"])
+    found = await conn.fetchrow(_INGEST_SQL, *row, row.room_name, APP_ROLE)
+    assert found is not None  # the CTE always yields one row
+    return found["org_id"], bool(found["stored"])
+
+
+async def ingest_rows(conn: Conn, rows: Sequence[EventRow]) -> list[tuple[UUID | None, bool]]:
+    """Several events in one round trip and one transaction (migration 0110): results in ``rows``' order.
+
+    Each event is still stored under its own room's organization with row-level security on (the
+    function re-scopes the transaction per event). Durable when this returns: the statement's implicit
+    transaction has committed. Rows should come sorted by meeting (see the webhook batcher), so two
+    batches touching the same sessions lock them in the same order.
+    """
+    columns = list(zip(*rows, strict=True))
+    found = await conn.fetch(_INGEST_MANY_SQL, APP_ROLE, *columns)
+    by_ord = {r["ord"]: (r["org_id"], bool(r["stored"])) for r in found}
+    return [by_ord[i] for i in range(1, len(rows) + 1)]
+
+
+_INGEST_MANY_SQL = (
+    "SELECT ord, org_id, stored FROM escuta_ingest_livekit_events($1, $2::text[], $3::text[], $4::text[],"
+    " $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[],"
+    " $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[], $17::text[], $18::text[])"
+)
 
 
 # --- reads ---------------------------------------------------------------------------------------------

@@ -76,3 +76,18 @@ async def test_unhandled_error_is_json_without_internals(settings: Settings, db_
     err = r.json()["error"]
     assert err["code"] == "internal_error" and "SELECT" not in r.text and "Traceback" not in r.text
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_cors_answers_browsers_and_varies_on_origin(client: httpx.AsyncClient) -> None:
+    """The lean path (no Origin) and Starlette's (an Origin) both mark responses as varying by Origin."""
+    plain = await client.get("/health/live")
+    assert "Origin" in plain.headers.get_list("vary")
+    assert "access-control-allow-origin" not in plain.headers
+    preflight = await client.options(
+        "/token", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.headers.get("access-control-allow-origin") == "http://localhost:5173"
+    browser = await client.get("/health/live", headers={"Origin": "http://localhost:5173"})
+    assert browser.headers.get("access-control-allow-origin") == "http://localhost:5173"
+    stranger = await client.get("/health/live", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in stranger.headers

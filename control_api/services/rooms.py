@@ -1,8 +1,9 @@
 """What minting a room token needs from the database, cached per API process for the hot path.
 
 Shared by `POST /token` (and seed 003's `POST /`), `GET /new` and the Balto `/ws` bridge: a solution's
-profile (5 s), an organization's client id (5 s: a new client id reaches tokens within that), and the
-room registry (a room's first mint writes its row, then once a minute).
+profile (5 s), an organization's client id (5 s), and the room registry (a room's first mint writes its
+row, then once a minute). Profiles and client ids are keyed by organization, and also dropped as soon as
+they change in any process: the credential cache's notifications (control_api/credential_cache.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
+from control_api.credential_cache import CACHE_MAX_ENTRIES, Change, credential_cache
 from control_api.errors import ApiError
-from control_api.principals import CACHE_MAX_ENTRIES
 from db import accounts
 from db import solutions as repo
 from db.tenancy import tenant_connection
@@ -29,7 +30,30 @@ def _cache(state: Any, name: str) -> dict[Any, Any]:
     if cache is None:
         cache = {}
         setattr(state, name, cache)
+        if name in _INVALIDATED:
+            credential_cache(state).on_change(lambda change: _invalidate(name, cache, change))
     return cache
+
+
+_INVALIDATED = {"solution_cache": "solution", "client_id_cache": "org"}
+
+
+def _invalidate(name: str, cache: dict[Any, Any], change: Change | None) -> None:
+    """A change heard from the database: drop what it touches (None: everything)."""
+    if change is None:
+        cache.clear()
+        return
+    if change.get("t") != _INVALIDATED[name]:
+        return
+    try:
+        org_id = UUID(str(change.get("org")))
+    except ValueError:
+        cache.clear()
+        return
+    if name == "solution_cache":
+        cache.pop((org_id, change.get("name")), None)
+    else:
+        cache.pop(org_id, None)
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:

@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import json
 import time
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from pydantic import Field
 
@@ -79,7 +81,7 @@ def mint(
     now = int(time.time())
     claims: dict[str, Any] = {
         "name": shown,
-        "metadata": json.dumps(metadata, separators=(",", ":")),
+        "metadata": _compact(metadata),
         "video": {
             "roomJoin": True,
             "room": room,
@@ -95,17 +97,27 @@ def mint(
         "exp": now + settings.livekit.token_ttl,
     }
     if settings.worker.agent_name:
-        dispatch = {"profile": profile, "org_id": str(principal.org_id), "solution": body.solution}
-        claims["roomConfig"] = {"agents": [{"agentName": settings.worker.agent_name, "metadata": json.dumps(dispatch)}]}
+        dispatch = _dispatch_metadata(profile, principal.org_id, body.solution)
+        claims["roomConfig"] = {"agents": [{"agentName": settings.worker.agent_name, "metadata": dispatch}]}
     return sign_hs256(claims, settings.livekit.api_secret.get_secret_value())
 
+
+@lru_cache(maxsize=4096)
+def _dispatch_metadata(profile: str, org_id: UUID, solution: str) -> str:
+    """The agent dispatch's metadata: the same few strings for every token of a solution."""
+    return _spaced({"profile": profile, "org_id": str(org_id), "solution": solution})
+
+
+# json.dumps builds a new encoder on every call with non-default arguments: these are built once.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+_spaced = json.JSONEncoder().encode  # json.dumps' default separators, as the dispatch metadata always had
 
 _JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
 
 
 def sign_hs256(claims: dict[str, Any], secret: str) -> str:
     """A compact HS256 JWT (RFC 7519), what PyJWT writes, minus its per-call key checks."""
-    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=")
+    payload = base64.urlsafe_b64encode(_compact(claims).encode()).rstrip(b"=")
     signing_input = _JWT_HEADER + b"." + payload
     signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
     return (signing_input + b"." + signature.rstrip(b"=")).decode("ascii")

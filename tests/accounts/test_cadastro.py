@@ -255,11 +255,9 @@ async def test_verify_api_key_outside_http(
     assert await verify_api_key(db_pool, device["api_key"]) is None
 
 
-async def test_revocation_elsewhere_reaches_cached_keys(
-    client: httpx.AsyncClient, db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Another API process revoked the key (here: straight in the database): honoured once the cache ages."""
-    monkeypatch.setattr("control_api.principals.KEY_CACHE_SECONDS", 0.0)
+async def test_revocation_elsewhere_reaches_cached_keys(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:
+    """Another API process revoked the key (here: straight in the database). This app's cache is not
+    listening (no lifespan), so it reads every key; the listening case is tests/test_credential_cache.py."""
     owner = await register(client)
     await client.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=owner.headers)
     code = (await client.post("/cadastro/codigo", headers=owner.headers)).json()["codigo"]

@@ -10,9 +10,9 @@ import uuid
 
 from fastapi import APIRouter, Request
 
+from control_api.credential_cache import credential_cache
 from control_api.deps import CurrentPrincipal, OrgAdmin, Pool
 from control_api.errors import ApiError
-from control_api.principals import forget_key
 from control_api.schemas.accounts import (
     Device,
     DeviceList,
@@ -76,8 +76,8 @@ async def revoke_device(device_id: uuid.UUID, admin: OrgAdmin, pool: Pool, reque
         prefixes = await devices.revoke_device(conn, admin.org_id, device_id)
     if prefixes is None:
         raise _not_found("device")
-    for prefix in prefixes:
-        forget_key(request, prefix)
+    # Answered once every API process has been told (the notification came back): see credential_cache.
+    await credential_cache(request.app.state).revoked(prefixes)
     return Revoked(status="revoked")
 
 
@@ -120,5 +120,5 @@ async def revoke_publishable_key(key_id: uuid.UUID, admin: OrgAdmin, pool: Pool,
         prefix = await devices.revoke_publishable_key(conn, admin.org_id, key_id)
     if prefix is None:
         raise _not_found("key")
-    forget_key(request, prefix)
+    await credential_cache(request.app.state).revoked([prefix])
     return Revoked(status="revoked")
