@@ -4,6 +4,8 @@ for Docker, the image copies every package, and the wheel carries every data fil
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -91,7 +93,10 @@ def test_multinode_shape() -> None:
         assert f"server {node}:7880" in nginx
     assert "Upgrade $http_upgrade" in nginx  # WebSockets pass through
     assert _envs(services["worker"])["LIVEKIT_URL"] == "ws://lb:7880"
-    assert all(_envs(services[a])["FORWARDED_ALLOW_IPS"] == "*" for a in apis)
+    # Forwarded addresses are believed from the balancer's network only (issue 14.5's trusted proxies).
+    for a in apis:
+        proxies = json.loads(_envs(services[a])["ESCUTA_TRUSTED_PROXIES"])
+        assert proxies and all(ipaddress.ip_network(p).is_private for p in proxies)
 
 
 def _packages() -> list[str]:
