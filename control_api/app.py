@@ -15,6 +15,7 @@ from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS
 from control_api.routes.coach_socket import build_socketio
+from control_api.services.exports import Exporter
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             feed = getattr(app.state, "live_events", None)
             if feed is not None:
                 await feed.aclose()
+            await app.state.exporter.aclose()
             if owned:
                 await app.state.pool.close()
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.state.settings = s
     app.state.pool = pool
     app.state.metrics = ApiMetrics()
+    app.state.exporter = Exporter(s.counter.export_processes)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 

@@ -37,3 +37,10 @@ async def create_pool(dsn: str, settings: Settings | None = None, **overrides: A
     pool = await asyncpg.create_pool(dsn, **kwargs)
     assert pool is not None
     return pool
+
+
+async def connect(dsn: str, *, command_timeout: float | None = None) -> asyncpg.Connection:
+    """One connection with the pool's codecs (processes that need a single connection, e.g. exports)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn, command_timeout=command_timeout)
+    await _init_connection(conn)
+    return conn
