@@ -147,7 +147,7 @@ def start_server(code: Path, port: int, env: dict[str, str]) -> subprocess.Popen
             return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
-                raise RuntimeError(f"the API ({code}) exited with {proc.returncode}")
+                raise RuntimeError(f"the API ({code}) exited with {proc.returncode}") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the API did not start")

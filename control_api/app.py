@@ -15,7 +15,7 @@ from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS
 from control_api.routes.coach_socket import build_socketio
-from control_api.services.exports import Exporter
+from control_api.services.exports import Exporter, shutdown_pools
 from core.settings import ConfigError, Settings
 from db.pool import create_pool
 
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             if feed is not None:
                 await feed.aclose()
             await app.state.exporter.aclose()
+            if owned:  # a process of its own (not a test's app sharing the process): its exports end with it
+                shutdown_pools()
             if owned:
                 await app.state.pool.close()
 

@@ -24,6 +24,7 @@ import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core.counter import xlsx
 from db.pool import Conn
 
 BATCH = 2000
@@ -40,7 +41,8 @@ SUMMARY_HEADERS = (
     "Tokens LLM", "Custo total (USD)",
 )  # fmt: skip
 
-Writer = Literal["xlsxwriter", "openpyxl"]
+Writer = Literal["fast", "xlsxwriter", "openpyxl"]
+SHEETS = ["Resumo", "Interações", "Custos"]
 # Progress: rows written so far (interactions sheet, then costs sheet), after each batch.
 Progress = Callable[[int], Awaitable[None]]
 
@@ -151,18 +153,31 @@ class _Sheet(Protocol):
 
 
 class _Book(Protocol):
+    """Sheets in display order are declared up front; :meth:`sheet` is called in writing order."""
+
     def sheet(self, name: str) -> _Sheet: ...
     def save(self) -> None: ...
 
 
-class _OpenpyxlBook:
-    def __init__(self, path: Path) -> None:
-        self._wb = Workbook(write_only=True)
-        self._path = path
+class _FastBook:
+    def __init__(self, path: Path, names: list[str]) -> None:
+        self._book = xlsx.Book(path, names)
 
     def sheet(self, name: str) -> _Sheet:
-        ws: _Sheet = self._wb.create_sheet(name)
-        return ws
+        return self._book.sheet(name)
+
+    def save(self) -> None:
+        self._book.close()
+
+
+class _OpenpyxlBook:
+    def __init__(self, path: Path, names: list[str]) -> None:
+        self._wb = Workbook(write_only=True)
+        self._path = path
+        self._sheets: dict[str, _Sheet] = {n: self._wb.create_sheet(n) for n in names}
+
+    def sheet(self, name: str) -> _Sheet:
+        return self._sheets[name]
 
     def save(self) -> None:
         self._wb.save(self._path)
@@ -179,7 +194,7 @@ class _XlsxSheet:
 
 
 class _XlsxWriterBook:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, names: list[str]) -> None:
         # Text stays text: no formulas, URLs or numbers guessed from strings (formula injection, the
         # 65,530-links-per-sheet limit); dates get a format, or Excel would show serial numbers.
         self._wb = xlsxwriter.Workbook(
@@ -192,9 +207,10 @@ class _XlsxWriterBook:
                 "default_date_format": "yyyy-mm-dd hh:mm:ss",
             },
         )
+        self._sheets = {n: _XlsxSheet(self._wb.add_worksheet(n)) for n in names}
 
     def sheet(self, name: str) -> _Sheet:
-        return _XlsxSheet(self._wb.add_worksheet(name))
+        return self._sheets[name]
 
     def save(self) -> None:
         self._wb.close()
@@ -241,7 +257,7 @@ async def write_report(
     timezone: str,
     prices: Prices,
     path: Path,
-    writer: Writer = "xlsxwriter",
+    writer: Writer = "fast",
     progress: Progress | None = None,
     offload: bool = True,
 ) -> ReportTotals:
@@ -250,12 +266,12 @@ async def write_report(
     ``progress`` is awaited with the rows written by each batch; ``offload=False`` formats rows on the
     calling thread (a process of its own, where the event loop has nothing else to do).
     """
-    wb: _Book = _XlsxWriterBook(path) if writer == "xlsxwriter" else _OpenpyxlBook(path)
-    summary = wb.sheet("Resumo")
-    interactions = wb.sheet("Interações")
-    costs = wb.sheet("Custos")
-    for sheet, headers in ((summary, SUMMARY_HEADERS), (interactions, INTERACTION_HEADERS), (costs, COST_HEADERS)):
-        sheet.append(list(headers))
+    books: dict[str, type[_FastBook | _XlsxWriterBook | _OpenpyxlBook]] = {
+        "fast": _FastBook,
+        "xlsxwriter": _XlsxWriterBook,
+        "openpyxl": _OpenpyxlBook,
+    }
+    wb: _Book = books[writer](path, SHEETS)
     totals = ReportTotals()
     args = (org_id, start, end, device_id, timezone)
     f = _filter(device_id)
@@ -293,12 +309,18 @@ async def write_report(
             day.tokens += tokens_in + tokens_out
             day.cost += stt_cost + llm_cost
 
+    interactions = wb.sheet("Interações")
+    interactions.append(list(INTERACTION_HEADERS))
     await _stream(conn, _INTERACTIONS_SQL.replace("{filter}", f), args, write_interactions, progress, offload)
+    costs = wb.sheet("Custos")
+    costs.append(list(COST_HEADERS))
     await _stream(conn, _COSTS_SQL.replace("{filter}", f), args, write_costs, progress, offload)
     costs.append(["TOTAL", None, None, None, None, None, None, None, None, None, round(totals.cost, 6),
                   totals.recommendations])  # fmt: skip
 
     def write_summary() -> None:
+        summary = wb.sheet("Resumo")
+        summary.append(list(SUMMARY_HEADERS))
         for (day, device), d in sorted(totals.by_day.items()):
             answered = d.accepted + d.rejected
             summary.append([

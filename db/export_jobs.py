@@ -48,7 +48,7 @@ class ExportSpec:
     llm_per_million: dict[str, tuple[float, float]]
     first: date  # the days asked for (start and end are their bounds in UTC)
     last: date
-    writer: Writer = "xlsxwriter"
+    writer: Writer = "fast"
 
 
 async def create_job(

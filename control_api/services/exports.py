@@ -17,6 +17,8 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
+import time as time_module
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,8 +48,31 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 
 def _pool(processes: int, *, renew: bool = False) -> ProcessPoolExecutor:
     if renew or processes not in _POOLS:
-        _POOLS[processes] = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        _POOLS[processes] = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
+        )
     return _POOLS[processes]
+
+
+def watch_parent(parent: int) -> None:
+    """In an export process: exit when the API process is gone (killed, it cannot shut its pool down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time_module.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="escuta-export-parent-watch", daemon=True).start()
+
+
+def shutdown_pools() -> None:
+    """Stop the export processes (the API process is shutting down)."""
+    for pool in _POOLS.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _POOLS.clear()
 
 
 class Exporter:
