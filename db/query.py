@@ -33,6 +33,8 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 _EXPR = re.compile(r"^([a-z_][a-z0-9_.]*|lower\([a-z_][a-z0-9_.]*\))$")
 
 KeyType = Literal["timestamptz", "text", "uuid", "bigint"]
+# The "limit" of lists that answered every row before they had pages (a few dozen rows in practice).
+ALL = 10_000
 
 
 class InvalidCursor(ValueError):

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from db.pool import Conn
 from db.query import Where, select_page
 from db.sessions import SESSIONS
 from db.tenancy import tenant_connection
@@ -17,12 +18,12 @@ from db.tenancy import tenant_connection
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 
-async def _org(conn: asyncpg.Connection, name: str) -> uuid.UUID:
+async def _org(conn: Conn, name: str) -> uuid.UUID:
     org: uuid.UUID = await conn.fetchval("INSERT INTO organizations (name) VALUES ($1) RETURNING id", name)
     return org
 
 
-async def _sessions(conn: asyncpg.Connection, org: uuid.UUID | None, n: int, prefix: str, ties: int = 3) -> None:
+async def _sessions(conn: Conn, org: uuid.UUID | None, n: int, prefix: str, ties: int = 3) -> None:
     """``n`` sessions, ``ties`` of them per start time (ties are what a careless cursor skips or repeats)."""
     rows = [
         (
@@ -124,7 +125,7 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def _plan(conn: asyncpg.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+async def _plan(conn: Conn, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     raw = await conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *args)
     doc = json.loads(raw) if isinstance(raw, str) else raw
     return _nodes(doc[0]["Plan"])

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, Timestamp
 
@@ -36,7 +37,7 @@ ExportTo = Annotated[
 ]
 ExportDevice = Annotated[uuid.UUID | None, Query(description="Only this counter device (404 if unknown).")]
 
-_JOB = {
+_JOB: JsonDict = {
     "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
     "status": "running",
     "rowsDone": 42000,

@@ -39,6 +39,8 @@ CURSOR_DESCRIPTION = (
     "rows added meanwhile are neither skipped nor repeated). Combine with `limit`, not `offset`."
 )
 NEXT_CURSOR_DESCRIPTION = "Pass as `cursor` for the next page; null on the last page."
+PAGE_LIMIT_DESCRIPTION = "Rows per page (with `cursor` for the next); without it, every row as before."
+PageLimit = Annotated[int | None, Query(ge=1, le=500, description=PAGE_LIMIT_DESCRIPTION)]
 CursorQuery = Annotated[str | None, Query(max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description=CURSOR_DESCRIPTION)]
 
 # PostgreSQL text cannot hold a NUL character: refused at the edge with the field's name, rather than by the

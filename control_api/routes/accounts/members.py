@@ -14,18 +14,25 @@ from control_api.deps import OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.schemas.accounts import Member, MemberAdded, MemberBody, MemberList, MemberRemoved
 from control_api.schemas.common import errors
+from control_api.schemas.formats import CursorQuery, PageLimit
 from core.security.passwords import hash_password
 from db import accounts
+from db.query import ALL
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/members", tags=["members"])
 
 
 @router.get("")
-async def list_members(user: OrgMember, pool: Pool) -> MemberList:
+async def list_members(
+    user: OrgMember,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> MemberList:
     async with tenant_connection(pool, user.org_id) as conn:
-        rows = await accounts.list_members(conn, user.org_id)
-    return MemberList(items=[Member.from_row(r) for r in rows])
+        page = await accounts.list_members(conn, user.org_id, limit=limit or ALL, cursor=cursor)
+    return MemberList(items=[Member.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 @router.post("", status_code=201, responses=errors(409))
