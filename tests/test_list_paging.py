@@ -168,3 +168,54 @@ async def test_small_organizations_first_page_uses_an_index(db_pool: asyncpg.Poo
         assert await conn.fetchval("SELECT count(*) FROM sessions") == 30
     async with tenant_connection(db_pool, None) as conn:
         assert await conn.fetchval("SELECT count(*) FROM sessions") == 2_000
+
+
+async def _walk_list(client: httpx.AsyncClient, path: str, headers: dict[str, str], limit: int, key: str) -> list[Any]:
+    out: list[Any] = []
+    cursor = None
+    for _ in range(100):
+        r = await client.get(path, params={"limit": limit, **({"cursor": cursor} if cursor else {})}, headers=headers)
+        assert r.status_code == 200, r.text
+        out += [item[key] for item in r.json()["items"]]
+        cursor = r.json()["nextCursor"]
+        if cursor is None:
+            return out
+    raise AssertionError("the cursor never ended")
+
+
+async def test_other_lists_page_by_cursor(client: httpx.AsyncClient, db_pool: asyncpg.Pool) -> None:
+    from tests.accounts.helpers import register
+
+    org = await register(client, "Farmacia Listas")
+    other = await register(client, "Farmacia Outra")
+    oid = uuid.UUID(org.org_id)
+    async with db_pool.acquire() as conn:
+        for o, tag in ((oid, "mine"), (uuid.UUID(other.org_id), "theirs")):
+            await conn.copy_records_to_table(
+                "catalog_products",
+                records=[(o, f"{tag} Produto {k:03d}") for k in range(23)],
+                columns=["org_id", "name"],
+            )
+            await conn.copy_records_to_table(
+                "platform_admin_actions",
+                records=[(o, "admin-token", "GET", f"/{tag}/{k}", T0 + timedelta(seconds=k // 2)) for k in range(13)],
+                columns=["org_id", "actor", "method", "path", "created_at"],
+            )
+            await conn.copy_records_to_table(
+                "devices",
+                records=[(o, f"{tag} balcão {k}", T0 + timedelta(seconds=k // 3)) for k in range(8)],
+                columns=["org_id", "name", "created_at"],
+            )
+    names = await _walk_list(client, "/catalog/products", org.headers, 4, "name")
+    assert names == [f"mine Produto {k:03d}" for k in range(23)]
+    paths = await _walk_list(client, "/organization/audit", org.headers, 5, "path")
+    assert sorted(paths) == sorted(f"/mine/{k}" for k in range(13)) and len(paths) == 13
+    devices = await _walk_list(client, "/devices", org.headers, 3, "name")
+    assert sorted(devices) == sorted(f"mine balcão {k}" for k in range(8)) and len(devices) == 8
+    # Without limit, the bounded lists answer every row, as before.
+    r = await client.get("/devices", headers=org.headers)
+    assert len(r.json()["items"]) == 8 and r.json()["nextCursor"] is None
+    # A cursor of one list is refused by another.
+    r = await client.get("/catalog/products", params={"limit": 2}, headers=org.headers)
+    r = await client.get("/devices", params={"cursor": r.json()["nextCursor"]}, headers=org.headers)
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "cursor"
