@@ -113,7 +113,8 @@ async def child(rows: int, repeat: int) -> dict[str, float | None]:
     try:
         await migrate_dsn(dsn)
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, database_url=dsn, admin_token=ADMIN, livekit_api_key="devkey", rate_limit_login="100000/minute",
+            _env_file=None, database_url=dsn, admin_token=ADMIN, livekit_api_key="devkey",
+            rate_limit_login="100000/minute",
             livekit_api_secret="bench-secret-0123456789abcdef0123456789", livekit_public_url="wss://1.2.3.4",
         )  # fmt: skip
         pool = await create_pool(dsn, min_size=1, max_size=4)
@@ -132,7 +133,7 @@ async def child(rows: int, repeat: int) -> dict[str, float | None]:
             finally:
                 await conn.close()
             print(f"  filled {rows} rows per table in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            small, hs = smalls[3]
+            _small, hs = smalls[3]
             mid = f"RM_big_{rows // 2}"
             routes: list[tuple[str, str, dict[str, str], dict[str, Any]]] = [
                 ("GET /sessions (big org, first page)", "/sessions", hb, {}),
