@@ -258,6 +258,7 @@ async def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--token-requests", type=int, default=400, help="/token requests per load round")
     ap.add_argument("--compare", type=Path, action="append", default=[], help="another checkout to measure first")
+    ap.add_argument("--compare-runs", type=int, help="runs for the --compare checkouts (default: --runs)")
     ap.add_argument("--skip-writers", action="store_true")
     args = ap.parse_args()
     admin, _embedded = admin_dsn()
@@ -286,11 +287,12 @@ async def main() -> None:
 
     results: list[dict[str, Any]] = []
     for code in args.compare:
-        results += await measure_api(code.name, code.resolve(), admin, args.interactions, args.runs,
+        runs = args.compare_runs or args.runs
+        results += await measure_api(code.name, code.resolve(), admin, args.interactions, runs,
                                      args.token_requests)  # fmt: skip
     results += await measure_api("this", HERE, admin, args.interactions, args.runs, args.token_requests)
 
-    print(f"\nGET /api/export/xlsx, {args.interactions} interactions, {args.runs} runs per code; /token load at "
+    print(f"\nGET /api/export/xlsx, {args.interactions} interactions; /token load at "
           f"concurrency 4 alone and during the export ({os.cpu_count()} cores shared)")  # fmt: skip
     print("| code | run | export s | result | MB | /token p99 alone ms | p99 during ms | p99 ratio | p50 ratio |")
     print("|---|---|---|---|---|---|---|---|---|")
