@@ -218,7 +218,6 @@ async def measure_api(
         to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         async with httpx.AsyncClient(base_url=base, timeout=600) as c:
             for run in range(runs):
-                alone = await run_load("alone", f"{base}/token", reqs, 4)
                 done = asyncio.Event()
                 load = asyncio.create_task(token_load_until(f"{base}/token", reqs, done))
                 started = time.perf_counter()
@@ -232,6 +231,12 @@ async def measure_api(
                     wall, ok, size, status = time.perf_counter() - started, False, 0.0, type(exc).__name__
                 done.set()
                 during = await load
+                # The same load alone, for as long (up to a minute): samples of a similar size.
+                done = asyncio.Event()
+                load = asyncio.create_task(token_load_until(f"{base}/token", reqs, done))
+                await asyncio.sleep(min(wall, 60))
+                done.set()
+                alone = await load
                 results.append({
                     "label": label, "run": run + 1, "export_s": wall, "ok": ok, "status": status, "mb": size,
                     "alone_p50": alone.pct(50), "alone_p99": alone.pct(99),

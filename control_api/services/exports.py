@@ -41,6 +41,7 @@ class ExportFailed(RuntimeError):
     """The export process failed or died; the message names no row data."""
 
 
+EXPORT_NICENESS = 10
 # One pool per process size, shared by the apps of this process (tests build many); its processes end
 # with this one (concurrent.futures joins them at exit).
 _POOLS: dict[int, ProcessPoolExecutor] = {}
@@ -58,7 +59,13 @@ def _pool(processes: int, *, renew: bool = False) -> ProcessPoolExecutor:
 
 
 def watch_parent(parent: int) -> None:
-    """In an export process: exit when the API process is gone (killed, it cannot shut its pool down)."""
+    """In an export process: yield the CPU to the API, and exit when the API process is gone.
+
+    An export is background work: at a lower priority it takes the cores the API leaves idle, and
+    requests keep their latency when the cores are busy. The API process, if killed, cannot shut its
+    pool down; its export processes notice and exit.
+    """
+    os.nice(EXPORT_NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent:
