@@ -13,6 +13,7 @@ thousand rows is seconds of CPU that would otherwise hold the API process's GIL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -73,25 +74,30 @@ _COUNT_RECS_SQL = (
     " ON r.org_id = i.org_id AND r.interaction_id = i.id WHERE {filter}"
 )
 
+# Per interaction: tokens per provider, recommendations and their feedback. Aggregated once for the whole
+# range with hash joins (a LATERAL subquery per interaction cost ~25 µs each: 2.5 s per 100,000).
 _COSTS_SQL = f"""
+WITH x AS (
+    SELECT r.interaction_id, r.provider, sum(coalesce(r.prompt_tokens, 0)) AS pt,
+           sum(coalesce(r.completion_tokens, 0)) AS ct, count(*) AS n,
+           count(*) FILTER (WHERE f.accepted) AS accepted, count(*) FILTER (WHERE NOT f.accepted) AS rejected
+    FROM counter_interactions i
+    JOIN counter_recommendations r ON r.org_id = i.org_id AND r.interaction_id = i.id
+    LEFT JOIN counter_feedback f ON f.recommendation_id = r.id
+    WHERE {_FILTER}
+    GROUP BY r.interaction_id, r.provider
+), t AS (
+    SELECT interaction_id, jsonb_object_agg(provider, jsonb_build_array(pt, ct)) AS tokens, sum(n) AS recs,
+           sum(accepted) AS accepted, sum(rejected) AS rejected
+    FROM x GROUP BY interaction_id
+)
 SELECT (i.started_at AT TIME ZONE $5) AS started, (i.ended_at AT TIME ZONE $5) AS ended,
        coalesce(d.name, '') AS device, i.device_id, i.atendente, i.stt_provider, i.stt_seconds, i.id,
        coalesce(t.tokens, '{{}}'::jsonb) AS tokens, coalesce(t.recs, 0) AS recs,
        coalesce(t.accepted, 0) AS accepted, coalesce(t.rejected, 0) AS rejected
 FROM counter_interactions i
 LEFT JOIN devices d ON d.id = i.device_id
-LEFT JOIN LATERAL (
-    SELECT jsonb_object_agg(x.provider, jsonb_build_array(x.pt, x.ct)) AS tokens, sum(x.n) AS recs,
-           sum(x.accepted) AS accepted, sum(x.rejected) AS rejected
-    FROM (
-        SELECT r.provider, sum(coalesce(r.prompt_tokens, 0)) AS pt, sum(coalesce(r.completion_tokens, 0)) AS ct,
-               count(*) AS n, count(*) FILTER (WHERE f.accepted) AS accepted,
-               count(*) FILTER (WHERE NOT f.accepted) AS rejected
-        FROM counter_recommendations r LEFT JOIN counter_feedback f ON f.recommendation_id = r.id
-        WHERE r.org_id = i.org_id AND r.interaction_id = i.id
-        GROUP BY r.provider
-    ) x
-) t ON true
+LEFT JOIN t ON t.interaction_id = i.id
 WHERE {_FILTER}
 ORDER BY i.started_at, i.id
 """
@@ -234,17 +240,33 @@ async def _stream(
     offload: bool,
 ) -> None:
     cursor = await conn.cursor(sql, *args)
-    while True:
-        rows = await cursor.fetch(BATCH)
-        if not rows:
-            return
-        if offload:
+    if offload:
+        while True:
+            rows = await cursor.fetch(BATCH)
+            if not rows:
+                return
             # In the API process, row formatting and XML writing would block the event loop.
             await asyncio.to_thread(write, rows)
-        else:
-            write(rows)  # in an export process of its own: nothing else waits on this loop
-        if progress is not None:
-            await progress(len(rows))
+            if progress is not None:
+                await progress(len(rows))
+    # In an export process of its own: ask for the next batch, then write this one while PostgreSQL
+    # produces it (the database and the writer work at the same time, on two cores).
+    pending = asyncio.ensure_future(cursor.fetch(BATCH))
+    try:
+        while True:
+            rows = await pending
+            if not rows:
+                return
+            pending = asyncio.ensure_future(cursor.fetch(BATCH))
+            await asyncio.sleep(0)  # the fetch sends its request
+            write(rows)
+            if progress is not None:
+                await progress(len(rows))
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
 
 
 async def write_report(
