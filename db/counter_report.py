@@ -1,10 +1,10 @@
 """Seed 001's Excel report: interactions, costs and a summary per device and day, streamed.
 
-Rows come from server-side cursors in batches and go straight into a streaming workbook (XlsxWriter's
-``constant_memory`` mode by default, openpyxl's write-only mode as the alternative), which spills each
-sheet to a temporary file: memory stays flat however long the range is. ``bench/export_xlsx.py``
-compares the two writers; XlsxWriter measured about twice as fast. The per-day summary is accumulated
-while the costs stream by, so the database is read once per sheet.
+Rows come from server-side cursors in batches and go straight into a streaming workbook: by default our
+own writer (core/counter/xlsx.py, straight into a deflated zip entry), or XlsxWriter's constant_memory
+mode or openpyxl's write-only mode, which the bench compares (``bench/export_xlsx.py``: on 100,000
+interactions 4 s of CPU, 16 s and 27 s). Memory stays flat however long the range is. The per-day
+summary is accumulated while the costs stream by, so the database is read once per sheet.
 
 The API runs this in a separate process (control_api/services/exports.py): formatting a hundred
 thousand rows is seconds of CPU that would otherwise hold the API process's GIL.
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
-import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -200,7 +199,11 @@ class _XlsxSheet:
 
 
 class _XlsxWriterBook:
+    """XlsxWriter's constant_memory mode: kept for the bench's comparison (a test/bench dependency only)."""
+
     def __init__(self, path: Path, names: list[str]) -> None:
+        import xlsxwriter  # optional: a test/bench dependency, not a runtime one
+
         # Text stays text: no formulas, URLs or numbers guessed from strings (formula injection, the
         # 65,530-links-per-sheet limit); dates get a format, or Excel would show serial numbers.
         self._wb = xlsxwriter.Workbook(
