@@ -20,6 +20,7 @@ from control_api.metrics import ApiMetrics, MetricsMiddleware
 from control_api.openapi import build_openapi
 from control_api.routes import ROUTERS, console, livekit_webhook, token
 from control_api.routes.coach_socket import build_socketio
+from control_api.services.exports import Exporter, shutdown_pools
 from core import offload
 from core.settings import ConfigError, Settings
 from db.pool import create_pool_when_reachable
@@ -93,6 +94,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             feed = getattr(app.state, "live_events", None)
             if feed is not None:
                 await feed.aclose()
+            await app.state.exporter.aclose()
+            if owned:  # a process of its own (not a test's app sharing the process): its exports end with it
+                shutdown_pools()
             if owned and app.state.pool is not None:
                 await app.state.pool.close()
 
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     app.state.settings = s
     app.state.pool = pool
     app.state.metrics = ApiMetrics()
+    app.state.exporter = Exporter(s.counter.export_processes)
     install_error_handlers(app)
     # Innermost of the middlewares: metrics count its 413s and CORS decorates them like any answer.
     app.add_middleware(BodyLimitMiddleware, default=s.api.max_body_bytes, routes=route_limits(s))

@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db.query import InvalidCursor
+
 log = logging.getLogger("escuta.api")
 
 
@@ -114,6 +116,12 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(InvalidCursor)
+    async def _cursor(request: Request, exc: InvalidCursor) -> JSONResponse:
+        # A list's `cursor` that this list did not issue (another list's, altered, truncated).
+        details = [{"field": "cursor", "problem": str(exc)}]
+        return JSONResponse(error_body("invalid_request", f"cursor: {exc}", details), status_code=400)
 
     @app.exception_handler(asyncpg.DataError)
     async def _data(request: Request, exc: asyncpg.DataError) -> JSONResponse:

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import Conn
+from db.query import ALL, Keyset, Page, SortKey, Where, fetch_page
 
 Role = Literal["owner", "admin", "member"]
 
@@ -70,13 +71,14 @@ async def record_admin_action(conn: Conn, org_id: UUID, actor: str, method: str,
     )
 
 
-async def admin_actions(conn: Conn, org_id: UUID, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT * FROM platform_admin_actions WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-        org_id,
-        limit,
-    )
-    return rows
+AUDIT = Keyset("audit", (SortKey("created_at", "timestamptz", True), SortKey("id", "bigint", True)))
+
+
+async def admin_actions(conn: Conn, org_id: UUID, limit: int, cursor: str | None = None) -> Page:
+    """What the platform admin did for the organization, newest first, after ``cursor``."""
+    where = Where().org("org_id", org_id)
+    select = "SELECT * FROM platform_admin_actions"
+    return await fetch_page(conn, AUDIT, select=select, where=where, limit=limit, cursor=cursor)
 
 
 async def get_org(conn: Conn, org_id: UUID) -> asyncpg.Record | None:
@@ -129,16 +131,14 @@ async def user_orgs(conn: Conn, user_id: UUID) -> list[tuple[UUID, str]]:
     return [(r["org_id"], r["role"]) for r in rows]
 
 
-async def list_members(conn: Conn, org_id: UUID) -> list[asyncpg.Record]:
+MEMBERS = Keyset("members", (SortKey("m.created_at", "timestamptz"), SortKey("u.email", "text")))
+
+
+async def list_members(conn: Conn, org_id: UUID, *, limit: int = ALL, cursor: str | None = None) -> Page:
     """``id, email, name, role, created_at`` (of the membership) per member, oldest first."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 ORDER BY m.created_at, u.email
-        """,
-        org_id,
-    )
-    return rows
+    select = "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id"
+    where = Where().org("m.org_id", org_id)
+    return await fetch_page(conn, MEMBERS, select=select, where=where, limit=limit, cursor=cursor)
 
 
 # --- refresh tokens ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import Conn
+from db.query import ALL, Keyset, Page, SortKey, Where, fetch_page
 
 _CONFIG_COLUMNS = "org_id, avatar_id, instructions, language, tts_provider, voice_id, greeting, created_at, updated_at"
 _TRIGGER_COLUMNS = ", ".join(
@@ -116,3 +117,12 @@ async def update_trigger(conn: Conn, org_id: UUID, trigger_id: UUID, v: dict[str
 async def delete_trigger(conn: Conn, org_id: UUID, trigger_id: UUID) -> bool:
     status = await conn.execute("DELETE FROM media_triggers WHERE org_id = $1 AND id = $2", org_id, trigger_id)
     return status != "DELETE 0"
+
+
+TRIGGERS = Keyset("media_triggers", (SortKey("name", "text"),))  # unique per organization
+
+
+async def page_triggers(conn: Conn, org_id: UUID, *, limit: int = ALL, cursor: str | None = None) -> Page:
+    where = Where().org("org_id", org_id)
+    select = f"SELECT {_TRIGGER_COLUMNS} FROM media_triggers"
+    return await fetch_page(conn, TRIGGERS, select=select, where=where, limit=limit, cursor=cursor)

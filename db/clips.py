@@ -15,6 +15,7 @@ from core.clips.source import ClipRecord
 from core.crypto import decrypt_secret, encrypt_secret
 from core.security.hints import secret_hint
 from core.settings import Settings
+from db.query import ALL, Keyset, Page, SortKey, Where, fetch_page
 
 STREAMER_COLUMNS = """
     id, twitch_user_id, display_name, avatar_url, monitor_preset, monitor_interval_seconds,
@@ -284,3 +285,14 @@ async def mark_ingestion_failed(conn: asyncpg.Connection, org_id: UUID, streamer
     await conn.execute(
         "UPDATE streamers SET last_ingestion_error = $3 WHERE org_id = $1 AND id = $2", org_id, streamer_id, reason
     )
+
+
+STREAMERS = Keyset("streamers", (SortKey("display_name", "text"), SortKey("id", "uuid")))
+
+
+async def page_streamers(
+    conn: asyncpg.Connection, org_id: UUID, *, limit: int = ALL, cursor: str | None = None
+) -> Page:
+    where = Where().org("org_id", org_id).raw("deleted_at IS NULL")
+    select = f"SELECT {STREAMER_COLUMNS} FROM streamers"
+    return await fetch_page(conn, STREAMERS, select=select, where=where, limit=limit, cursor=cursor)

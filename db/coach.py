@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import Conn
+from db.query import org_match
 
 RETAINED_TABLES = ("feedback_events", "feedback_snapshots", "prosody_results", "prosody_status")
 
@@ -159,13 +160,13 @@ async def debug_view(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[a
     """The latest snapshot of each participant, with how many events were generated about them (``events``)."""
     return list(
         await conn.fetch(
-            """
+            f"""
             SELECT DISTINCT ON (s.participant_id) s.*,
                    (SELECT count(*) FROM feedback_events e
                      WHERE e.meeting_id = s.meeting_id AND e.participant_id = s.participant_id
-                       AND e.org_id IS NOT DISTINCT FROM s.org_id) AS events
+                       AND (e.org_id = s.org_id OR (e.org_id IS NULL AND s.org_id IS NULL))) AS events
               FROM feedback_snapshots s
-             WHERE s.meeting_id = $1 AND s.org_id IS NOT DISTINCT FROM $2
+             WHERE s.meeting_id = $1 AND {org_match("s.org_id", "$2", org_id)}
              ORDER BY s.participant_id, s.t_s DESC
             """,
             meeting_id,
@@ -186,19 +187,19 @@ class MeetingCounts:
 async def metrics(conn: Conn, meeting_id: str, org_id: UUID | None) -> MeetingCounts:
     """Counts per type, and mean and p95 of the latency from the window's end to sending (ms)."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT type, count(*) AS n FROM feedback_events
-         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 GROUP BY type ORDER BY type
+         WHERE meeting_id = $1 AND {org_match("org_id", "$2", org_id)} GROUP BY type ORDER BY type
         """,
         meeting_id,
         org_id,
     )
     lat = await conn.fetchrow(
-        """
+        f"""
         SELECT count(*) AS n, avg(latency_ms) AS mean,
                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
                count(*) FILTER (WHERE cardinality(recipients) > 0) AS sent
-          FROM feedback_events WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2
+          FROM feedback_events WHERE meeting_id = $1 AND {org_match("org_id", "$2", org_id)}
         """,
         meeting_id,
         org_id,
@@ -215,12 +216,13 @@ async def metrics(conn: Conn, meeting_id: str, org_id: UUID | None) -> MeetingCo
 
 async def meeting_known(conn: Conn, meeting_id: str, org_id: UUID | None) -> bool:
     """The meeting exists for this organization: as a session, or through coach rows alone (replays)."""
+    org = org_match("org_id", "$2", org_id)
     return bool(
         await conn.fetchval(
-            """
-            SELECT EXISTS (SELECT 1 FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2)
-                OR EXISTS (SELECT 1 FROM feedback_events WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2)
-                OR EXISTS (SELECT 1 FROM feedback_snapshots WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2)
+            f"""
+            SELECT EXISTS (SELECT 1 FROM sessions WHERE meeting_id = $1 AND {org})
+                OR EXISTS (SELECT 1 FROM feedback_events WHERE meeting_id = $1 AND {org})
+                OR EXISTS (SELECT 1 FROM feedback_snapshots WHERE meeting_id = $1 AND {org})
             """,
             meeting_id,
             org_id,
@@ -258,9 +260,9 @@ async def insert_prosody_status(conn: Conn, s: ProsodyStatusRow) -> None:
 async def prosody_status(conn: Conn, meeting_id: str, org_id: UUID | None) -> ProsodyStatusRow | None:
     """The meeting's prosody measure now (its latest status row); None when none was recorded."""
     row = await conn.fetchrow(
-        """
+        f"""
         SELECT org_id, meeting_id, requested, provider, fallback, detail, at FROM prosody_status
-         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 ORDER BY at DESC, id DESC LIMIT 1
+         WHERE meeting_id = $1 AND {org_match("org_id", "$2", org_id)} ORDER BY at DESC, id DESC LIMIT 1
         """,
         meeting_id,
         org_id,
@@ -271,17 +273,17 @@ async def prosody_status(conn: Conn, meeting_id: str, org_id: UUID | None) -> Pr
 async def prosody_counts(conn: Conn, meeting_id: str, org_id: UUID | None) -> tuple[dict[str, int], dict[str, int]]:
     """Prosody results per provider, and feedback events per prosody measure in effect ("off": none)."""
     results = await conn.fetch(
-        """
+        f"""
         SELECT provider, count(*) AS n FROM prosody_results
-         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 GROUP BY provider
+         WHERE meeting_id = $1 AND {org_match("org_id", "$2", org_id)} GROUP BY provider
         """,
         meeting_id,
         org_id,
     )
     events = await conn.fetch(
-        """
+        f"""
         SELECT coalesce(prosody_provider, 'off') AS provider, count(*) AS n FROM feedback_events
-         WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2 GROUP BY 1
+         WHERE meeting_id = $1 AND {org_match("org_id", "$2", org_id)} GROUP BY 1
         """,
         meeting_id,
         org_id,

@@ -15,6 +15,7 @@ import asyncpg
 from core.counter.catalog import Product
 from core.counter.recommendation import Recommendation
 from db.pool import Conn
+from db.query import Keyset, Page, SortKey, Where, fetch_page
 
 _COLUMNS = (
     "id, sku, name, active_ingredients, indications, contraindications, warnings, prescription_required, "
@@ -59,28 +60,32 @@ def _values(p: Product) -> tuple[Any, ...]:
     )
 
 
-async def list_products(
-    conn: Conn, org_id: UUID, *, query: str | None = None, limit: int = 100, offset: int = 0
-) -> tuple[list[asyncpg.Record], int]:
-    where = "org_id = $1"
-    args: list[Any] = [org_id]
+# Names are unique per organization ignoring case (catalog_products_name): lower(name) alone orders totally.
+PRODUCTS = Keyset("catalog_products", (SortKey("lower(name)", "text", row_field="sort_name"),))
+
+
+async def page_products(
+    conn: Conn, org_id: UUID, *, query: str | None, limit: int, offset: int, cursor: str | None
+) -> tuple[Page, int]:
+    """A page of products by name after ``cursor``, and how many match (``total``, as the offset pages say)."""
+    where = Where().org("org_id", org_id)
     if query:
         escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        args.append(f"%{escaped}%")
-        n = len(args)
-        where += (
-            f" AND (lower(name) LIKE ${n} ESCAPE '\\'"
-            f" OR lower(array_to_string(indications, ' ')) LIKE ${n} ESCAPE '\\')"
+        where.raw(
+            "lower(name) LIKE {0} ESCAPE '\\' OR lower(array_to_string(indications, ' ')) LIKE {0} ESCAPE '\\'",
+            f"%{escaped}%",
         )
-    total: int = await conn.fetchval(f"SELECT count(*) FROM catalog_products WHERE {where}", *args)
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM catalog_products WHERE {where} ORDER BY lower(name) "
-        f"LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
-        *args,
-        limit,
-        offset,
+    total: int = await conn.fetchval(f"SELECT count(*) FROM catalog_products WHERE {where.sql}", *where.args)
+    page = await fetch_page(
+        conn,
+        PRODUCTS,
+        select=f"SELECT {_COLUMNS}, lower(name) AS sort_name FROM catalog_products",
+        where=where,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
     )
-    return list(rows), total
+    return page, total
 
 
 async def get_product(conn: Conn, org_id: UUID, product_id: UUID) -> asyncpg.Record | None:

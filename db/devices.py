@@ -11,6 +11,7 @@ import asyncpg
 
 from core.security.keys import KeyKind, NewKey, key_matches, new_key, parse_key
 from db.pool import Conn
+from db.query import ALL, Keyset, Page, SortKey, Where, fetch_page
 from db.tenancy import tenant_connection
 
 
@@ -177,3 +178,23 @@ async def lookup_api_key(conn: Conn, prefix: str) -> asyncpg.Record | None:
 
 async def touch_api_key(conn: Conn, key_id: UUID) -> None:
     await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = $1", key_id)
+
+
+DEVICES = Keyset("devices", (SortKey("d.created_at", "timestamptz"), SortKey("d.id", "uuid")))
+PUBLISHABLE_KEYS = Keyset("publishable_keys", (SortKey("created_at", "timestamptz"), SortKey("id", "uuid")))
+
+
+async def page_devices(conn: Conn, org_id: UUID, *, limit: int = ALL, cursor: str | None = None) -> Page:
+    """The organization's devices (as :func:`list_devices`), oldest first, after ``cursor``."""
+    select = (
+        "SELECT d.id, d.name, d.created_at, d.revoked_at, k.prefix, k.last_used_at"
+        " FROM devices d LEFT JOIN api_keys k ON k.device_id = d.id"
+    )
+    where = Where().org("d.org_id", org_id)
+    return await fetch_page(conn, DEVICES, select=select, where=where, limit=limit, cursor=cursor)
+
+
+async def page_publishable_keys(conn: Conn, org_id: UUID, *, limit: int = ALL, cursor: str | None = None) -> Page:
+    where = Where().org("org_id", org_id).raw("kind = 'publishable'")
+    select = "SELECT * FROM api_keys"
+    return await fetch_page(conn, PUBLISHABLE_KEYS, select=select, where=where, limit=limit, cursor=cursor)

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import Conn
+from db.query import org_match
 
 FEEDBACK_CHANNEL = "escuta_feedback"
 SESSIONS_CHANNEL = "escuta_sessions"
@@ -38,6 +39,6 @@ async def listen(dsn: str, channels: tuple[str, ...], callback: Listener) -> asy
 async def feedback_payload(conn: Conn, event_id: str, org_id: UUID | None) -> dict[str, Any] | None:
     """The feedback event exactly as its hosts received it (seed 002's payload)."""
     payload: dict[str, Any] | None = await conn.fetchval(
-        "SELECT payload FROM feedback_events WHERE id = $1 AND org_id IS NOT DISTINCT FROM $2", event_id, org_id
+        f"SELECT payload FROM feedback_events WHERE id = $1 AND {org_match('org_id', '$2', org_id)}", event_id, org_id
     )
     return payload

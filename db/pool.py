@@ -60,3 +60,10 @@ async def create_pool_when_reachable(
             if on_failure is not None:
                 on_failure(exc, attempt)
         await asyncio.sleep(settings.db.retry_seconds)
+
+
+async def connect(dsn: str, *, command_timeout: float | None = None) -> asyncpg.Connection:
+    """One connection with the pool's codecs (processes that need a single connection, e.g. exports)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn, command_timeout=command_timeout)
+    await _init_connection(conn)
+    return conn

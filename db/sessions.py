@@ -20,6 +20,7 @@ import asyncpg
 from livekit.protocol import models, webhook
 
 from db.pool import Conn
+from db.query import Keyset, Page, SortKey, Where, fetch_page
 from db.tenancy import APP_ROLE, scope_sql
 
 
@@ -170,25 +171,29 @@ _INGEST_MANY_SQL = (
 # --- reads ---------------------------------------------------------------------------------------------
 
 
+SESSIONS = Keyset("sessions", (SortKey("started_at", "timestamptz", descending=True), SortKey("meeting_id", "text")))
+
+
 async def list_sessions(
-    conn: Conn, *, status: str | None, room: str | None, limit: int, offset: int, org_id: UUID | None = None
-) -> list[asyncpg.Record]:
-    """Sessions of ``org_id`` (None: sessions of rooms no organization minted, the platform's view)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT * FROM sessions
-        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR room_name = $2)
-          AND org_id IS NOT DISTINCT FROM $5
-        ORDER BY started_at DESC, meeting_id
-        LIMIT $3 OFFSET $4
-        """,
-        status,
-        room,
-        limit,
-        offset,
-        org_id,
+    conn: Conn,
+    *,
+    status: str | None,
+    room: str | None,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    org_id: UUID | None = None,
+) -> Page:
+    """Sessions of ``org_id`` (None: sessions of rooms no organization minted, the platform's view), newest
+    first, after ``cursor`` (raises :class:`db.query.InvalidCursor` for one this list did not issue).
+
+    Only the filters given go into the WHERE clause, so each combination has its own plan on one of
+    the ``sessions_org_*`` indexes (migration 0100).
+    """
+    where = Where().org("org_id", org_id).eq("status", status).eq("room_name", room)
+    return await fetch_page(
+        conn, SESSIONS, select="SELECT * FROM sessions", where=where, limit=limit, offset=offset, cursor=cursor
     )
-    return rows
 
 
 @dataclass(frozen=True)
@@ -201,9 +206,8 @@ class SessionRows:
 
 
 async def get_session(conn: Conn, meeting_id: str, org_id: UUID | None = None) -> SessionRows | None:
-    row = await conn.fetchrow(
-        "SELECT * FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2", meeting_id, org_id
-    )
+    where = Where().eq("meeting_id", meeting_id).org("org_id", org_id)
+    row = await conn.fetchrow(f"SELECT * FROM sessions WHERE {where.sql}", *where.args)
     if row is None:
         return None
     tracks = await conn.fetch(
@@ -245,13 +249,8 @@ async def upsert_session(
 
 
 async def session_exists(conn: Conn, meeting_id: str, org_id: UUID | None) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM sessions WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2)",
-            meeting_id,
-            org_id,
-        )
-    )
+    where = Where().eq("meeting_id", meeting_id).org("org_id", org_id)
+    return bool(await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM sessions WHERE {where.sql})", *where.args))
 
 
 async def room_profile(conn: Conn, room_name: str) -> str | None:

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from db.pool import Conn
+from db.query import org_match
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ async def insert_transcript(conn: Conn, row: TranscriptRow) -> bool:
 async def list_transcript(conn: Conn, meeting_id: str, org_id: UUID | None) -> list[asyncpg.Record]:
     """A meeting's utterances in time order (then by speaker and segment, for a stable order)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT * FROM transcripts WHERE meeting_id = $1 AND org_id IS NOT DISTINCT FROM $2"
+        f"SELECT * FROM transcripts WHERE meeting_id = $1 AND {org_match('org_id', '$2', org_id)}"
         " ORDER BY start_s, participant_identity, segment_id",
         meeting_id,
         org_id,

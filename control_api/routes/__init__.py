@@ -31,7 +31,7 @@ from control_api.routes.avatar import credits as avatar_credits
 from control_api.routes.avatar import session as avatar_session
 from control_api.routes.avatar import triggers as avatar_triggers
 from control_api.routes.clips import bursts, monitoring, streams
-from control_api.routes.counter import catalog, device_socket, export
+from control_api.routes.counter import catalog, device_socket, export, export_jobs
 
 # `/token` first: it is the hottest route, and routes are matched in order.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -53,6 +53,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     transcription.router,
     catalog.router,
     export.router,
+    export_jobs.router,
     device_socket.router,
     coach.router,
     bursts.router,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from control_api.deps import Pool, SessionScope
 from control_api.errors import ApiError
-from control_api.schemas.formats import MAX_OFFSET, NoNul
+from control_api.schemas.formats import MAX_OFFSET, CursorQuery, NoNul
 from control_api.schemas.sessions import MeetingId, Session, SessionDetail, SessionList
 from db import sessions as repo
 from db.tenancy import tenant_connection
@@ -29,10 +29,16 @@ async def list_sessions(
     room: Annotated[str | None, Query(max_length=256), NoNul] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    cursor: CursorQuery = None,
 ) -> SessionList:
+    """Newest first. Page with `cursor` (each answer's `nextCursor`); `offset` still works for old clients."""
     async with tenant_connection(pool, scope) as conn:
-        rows = await repo.list_sessions(conn, status=status, room=room, limit=limit, offset=offset, org_id=scope)
-    return SessionList(items=[Session.from_row(r) for r in rows], limit=limit, offset=offset)
+        page = await repo.list_sessions(
+            conn, status=status, room=room, limit=limit, offset=offset, cursor=cursor, org_id=scope
+        )
+    return SessionList(
+        items=[Session.from_row(r) for r in page.rows], limit=limit, offset=offset, nextCursor=page.next_cursor
+    )
 
 
 @router.get("/{meeting_id}")

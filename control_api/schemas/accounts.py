@@ -15,7 +15,7 @@ from pydantic.config import JsonDict
 
 from control_api.schemas.auth import Role
 from control_api.schemas.common import EMAIL_PATTERN
-from control_api.schemas.formats import RequestBody, Timestamp
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, RequestBody, Timestamp
 from control_api.schemas.invitations import InvitationCreated
 from core.language import DEFAULT_ORG_LANGUAGE, TAG_PATTERN
 from core.naming import CLIENT_ID_PATTERN
@@ -71,6 +71,7 @@ class MemberList(BaseModel):
     )
 
     items: list[Member]
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class MemberRemoved(BaseModel):
@@ -235,6 +236,7 @@ class DeviceList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_DEVICE]}]})
 
     items: list[Device]
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class Revoked(BaseModel):
@@ -317,3 +319,4 @@ class PublishableKeyList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_KEY]}]})
 
     items: list[PublishableKey]
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)

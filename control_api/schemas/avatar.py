@@ -9,7 +9,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from control_api.schemas.common import Timestamp
-from control_api.schemas.formats import RequestBody
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, RequestBody
 from core.avatar.triggers import Match, normalize
 
 TtsProvider = Literal["elevenlabs", "openai", "hume"]
@@ -209,6 +209,7 @@ class TriggerList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [TRIGGER_EXAMPLE]}]})
 
     items: list[Trigger] = Field(description="By name.")
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class ContextResolveBody(RequestBody):

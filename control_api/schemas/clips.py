@@ -10,7 +10,7 @@ from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from control_api.schemas.common import Timestamp
-from control_api.schemas.formats import RequestBody
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, RequestBody
 from core.clips.presets import PresetName, Resolved, presets_json
 
 Source = Literal["preset", "streamer", "override"]
@@ -115,6 +115,7 @@ class StreamList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [STREAM_EXAMPLE]}]})
 
     items: list[Stream] = Field(description="By display name.")
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class BurstStreamer(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from control_api.errors import ApiError
 from control_api.schemas.common import DecimalString, Timestamp
-from control_api.schemas.formats import RequestBody
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, RequestBody
 from core.counter.catalog import Product as CatalogProduct
 from core.counter.catalog import RowError
 
@@ -131,6 +131,7 @@ class ProductPage(BaseModel):
     total: int
     limit: int
     offset: int
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class RowProblem(BaseModel):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator
 
 
@@ -31,6 +32,16 @@ DecimalString = Annotated[
 # `offset` reaches PostgreSQL as a bigint: an unbounded one overflows it (a 500, before this bound). Paging
 # two billion rows deep is no real use, and the bound keeps the value in range of any integer column.
 MAX_OFFSET = 2_147_483_647
+
+# Keyset paging (db/query.py): the `nextCursor` of the previous page, opaque to clients. Base64url text only.
+CURSOR_DESCRIPTION = (
+    "The previous page's `nextCursor`: the page after it, in the same order (read only the page, however deep; "
+    "rows added meanwhile are neither skipped nor repeated). Combine with `limit`, not `offset`."
+)
+NEXT_CURSOR_DESCRIPTION = "Pass as `cursor` for the next page; null on the last page."
+PAGE_LIMIT_DESCRIPTION = "Rows per page (with `cursor` for the next); without it, every row as before."
+PageLimit = Annotated[int | None, Query(ge=1, le=500, description=PAGE_LIMIT_DESCRIPTION)]
+CursorQuery = Annotated[str | None, Query(max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description=CURSOR_DESCRIPTION)]
 
 # PostgreSQL text cannot hold a NUL character: refused at the edge with the field's name, rather than by the
 # database (which control_api/errors.py also turns into a 400, without naming the field).

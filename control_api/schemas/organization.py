@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
-from control_api.schemas.formats import RequestBody, Timestamp
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, RequestBody, Timestamp
 from core.naming import CLIENT_ID_PATTERN
 
 _ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -72,9 +72,11 @@ class AdminActionList(BaseModel):
     )
 
     items: list[AdminAction]
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
     @classmethod
-    def from_rows(cls, rows: list[asyncpg.Record]) -> AdminActionList:
+    def from_rows(cls, rows: list[asyncpg.Record], next_cursor: str | None = None) -> AdminActionList:
         return cls(
-            items=[AdminAction(actor=r["actor"], method=r["method"], path=r["path"], at=r["created_at"]) for r in rows]
+            nextCursor=next_cursor,
+            items=[AdminAction(actor=r["actor"], method=r["method"], path=r["path"], at=r["created_at"]) for r in rows],
         )

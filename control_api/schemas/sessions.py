@@ -11,7 +11,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from control_api.schemas.formats import NoNul, Timestamp
+from control_api.schemas.formats import NEXT_CURSOR_DESCRIPTION, NoNul, Timestamp
 from db.sessions import SessionRows
 
 # A room sid (`RM_...`) or `name:<room name>`; LiveKit room names are at most a few hundred bytes.
@@ -66,6 +66,7 @@ class SessionList(BaseModel):
     items: list[Session] = Field(description="Newest first.")
     limit: int
     offset: int
+    nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class Track(BaseModel):

@@ -44,6 +44,14 @@ class CounterSettings(Section):
         description="LLM price per million (input, output) tokens by provider (USD, JSON object of pairs); "
         "the defaults are examples.",
     )
+    export_processes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Processes that write Excel exports (`GET /api/export/xlsx` and export jobs), apart from the "
+        "API's own: an export is seconds of CPU that would otherwise slow every other request. More run "
+        "several exports at once; each uses one core while it writes.",
+    )
     report_timezone: str = Field(
         "America/Sao_Paulo", description="Time zone of the Excel export's dates and of its days (summary per day)."
     )

@@ -76,7 +76,7 @@ async def test_trigger_crud_is_tenant_scoped(client: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 200 and r.json()["phrases"] == ["expresso"] and r.json()["cooldownSeconds"] == 5
     # B sees nothing of A's and cannot change it: as if it did not exist.
-    assert (await client.get("/avatar/triggers", headers=b.headers)).json() == {"items": []}
+    assert (await client.get("/avatar/triggers", headers=b.headers)).json() == {"items": [], "nextCursor": None}
     for call in (client.get, client.delete):
         assert (await call(f"/avatar/triggers/{tid}", headers=b.headers)).status_code == 404
     assert (await client.put(f"/avatar/triggers/{tid}", json=trigger_body(), headers=b.headers)).status_code == 404

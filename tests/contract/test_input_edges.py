@@ -74,7 +74,8 @@ async def test_offset_is_bounded(client: httpx.AsyncClient, admin_headers: dict[
     )
     assert r.status_code == 200
     last = await client.get("/sessions", params={"offset": MAX_OFFSET}, headers=admin_headers)
-    assert last.status_code == 200 and last.json() == {"items": [], "limit": 100, "offset": MAX_OFFSET}
+    assert last.status_code == 200
+    assert last.json() == {"items": [], "limit": 100, "offset": MAX_OFFSET, "nextCursor": None}
     for beyond in (MAX_OFFSET + 1, 2**63, 10**30):
         r = await client.get("/sessions", params={"offset": beyond}, headers=admin_headers)
         assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "offset"

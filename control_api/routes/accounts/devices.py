@@ -24,7 +24,9 @@ from control_api.schemas.accounts import (
     PublishableKeyList,
     Revoked,
 )
+from control_api.schemas.formats import CursorQuery, PageLimit
 from db import accounts, devices, solutions
+from db.query import ALL
 from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["devices"])
@@ -35,10 +37,15 @@ def _not_found(what: str) -> ApiError:
 
 
 @router.get("/devices")
-async def list_devices(admin: OrgAdmin, pool: Pool) -> DeviceList:
+async def list_devices(
+    admin: OrgAdmin,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> DeviceList:
     async with tenant_connection(pool, admin.org_id) as conn:
-        rows = await devices.list_devices(conn, admin.org_id)
-    return DeviceList(items=[Device.from_row(r) for r in rows])
+        page = await devices.page_devices(conn, admin.org_id, limit=limit or ALL, cursor=cursor)
+    return DeviceList(items=[Device.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 # Declared before `/devices/{device_id}`, which would otherwise take "me" for an id.
@@ -99,10 +106,15 @@ async def create_publishable_key(body: PublishableKeyBody, admin: OrgAdmin, pool
 
 
 @router.get("/keys/publishable")
-async def list_publishable_keys(admin: OrgAdmin, pool: Pool) -> PublishableKeyList:
+async def list_publishable_keys(
+    admin: OrgAdmin,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> PublishableKeyList:
     async with tenant_connection(pool, admin.org_id) as conn:
-        rows = await devices.list_publishable_keys(conn, admin.org_id)
-    return PublishableKeyList(items=[PublishableKey.from_row(r) for r in rows])
+        page = await devices.page_publishable_keys(conn, admin.org_id, limit=limit or ALL, cursor=cursor)
+    return PublishableKeyList(items=[PublishableKey.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 @router.get("/keys/publishable/{key_id}")

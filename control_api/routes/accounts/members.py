@@ -19,20 +19,27 @@ from control_api.errors import ApiError
 from control_api.principals import PLATFORM_ACTOR_USER
 from control_api.schemas.accounts import Member, MemberBody, MemberList, MemberRemoved, RoleBody
 from control_api.schemas.common import errors
+from control_api.schemas.formats import CursorQuery, PageLimit
 from control_api.schemas.invitations import InvitationCreated
 from control_api.services.invitations import deliver, invite
 from core.security.ratelimit import RateLimited
 from db import accounts
+from db.query import ALL
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/members", tags=["members"])
 
 
 @router.get("")
-async def list_members(user: OrgMember, pool: Pool) -> MemberList:
+async def list_members(
+    user: OrgMember,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> MemberList:
     async with tenant_connection(pool, user.org_id) as conn:
-        rows = await accounts.list_members(conn, user.org_id)
-    return MemberList(items=[Member.from_row(r) for r in rows])
+        page = await accounts.list_members(conn, user.org_id, limit=limit or ALL, cursor=cursor)
+    return MemberList(items=[Member.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 @router.post("", status_code=201, responses=errors(429))
@@ -63,7 +70,7 @@ async def change_role(user_id: uuid.UUID, body: RoleBody, admin: OrgAdmin, pool:
         if role == "owner":
             raise ApiError(403, "forbidden", "the owner's role cannot be changed")
         await accounts.set_role(conn, admin.org_id, user_id, body.role)
-        row = next(r for r in await accounts.list_members(conn, admin.org_id) if r["id"] == user_id)
+        row = next(r for r in (await accounts.list_members(conn, admin.org_id)).rows if r["id"] == user_id)
     return Member.from_row(row)
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from control_api.deps import OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.schemas.common import errors
+from control_api.schemas.formats import CursorQuery
 from control_api.schemas.organization import AdminActionList, ClientIdBody, Organization
 from control_api.services.rooms import forget_client_id
 from db import accounts
@@ -43,8 +44,10 @@ async def put_client_id(body: ClientIdBody, admin: OrgAdmin, pool: Pool, request
 
 
 @router.get("/audit")
-async def audit(admin: OrgAdmin, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AdminActionList:
+async def audit(
+    admin: OrgAdmin, pool: Pool, limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: CursorQuery = None
+) -> AdminActionList:
     """What the platform admin did for this organization, newest first."""
     async with tenant_connection(pool, admin.org_id) as conn:
-        rows = await accounts.admin_actions(conn, admin.org_id, limit)
-    return AdminActionList.from_rows(rows)
+        page = await accounts.admin_actions(conn, admin.org_id, limit, cursor)
+    return AdminActionList.from_rows(page.rows, page.next_cursor)

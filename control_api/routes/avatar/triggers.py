@@ -21,8 +21,10 @@ from control_api.schemas.avatar import (
     TriggerList,
 )
 from control_api.schemas.common import errors
+from control_api.schemas.formats import CursorQuery, PageLimit
 from core.avatar import triggers as matching
 from db import avatar as repo
+from db.query import ALL
 from db.tenancy import tenant_connection
 
 router = APIRouter(tags=["avatar"])
@@ -36,10 +38,15 @@ def _trigger_id(value: str) -> uuid.UUID:
 
 
 @router.get("/avatar/triggers")
-async def list_triggers(user: OrgMember, pool: Pool) -> TriggerList:
+async def list_triggers(
+    user: OrgMember,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> TriggerList:
     async with tenant_connection(pool, user.org_id) as conn:
-        rows = await repo.list_triggers(conn, user.org_id)
-    return TriggerList(items=[Trigger.from_row(r) for r in rows])
+        page = await repo.page_triggers(conn, user.org_id, limit=limit or ALL, cursor=cursor)
+    return TriggerList(items=[Trigger.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 @router.post("/avatar/triggers", status_code=201, responses=errors(409))

@@ -11,8 +11,10 @@ from control_api.deps import AppSettings, OrgAdmin, OrgMember, Pool
 from control_api.errors import ApiError
 from control_api.schemas.clips import Stream, StreamBody, StreamList
 from control_api.schemas.common import errors
+from control_api.schemas.formats import CursorQuery, PageLimit
 from core.clips.presets import MonitoringError, resolve
 from db import clips as repo
+from db.query import ALL
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/streams", tags=["clips"])
@@ -23,10 +25,15 @@ def invalid(field: str, message: str) -> ApiError:
 
 
 @router.get("")
-async def list_streams(user: OrgMember, pool: Pool) -> StreamList:
+async def list_streams(
+    user: OrgMember,
+    pool: Pool,
+    limit: PageLimit = None,
+    cursor: CursorQuery = None,
+) -> StreamList:
     async with tenant_connection(pool, user.org_id) as conn:
-        rows = await repo.list_streamers(conn, user.org_id)
-    return StreamList(items=[Stream.from_row(r) for r in rows])
+        page = await repo.page_streamers(conn, user.org_id, limit=limit or ALL, cursor=cursor)
+    return StreamList(items=[Stream.from_row(r) for r in page.rows], nextCursor=page.next_cursor)
 
 
 @router.post("", status_code=201, responses=errors(409))

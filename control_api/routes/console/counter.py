@@ -85,7 +85,8 @@ async def counter_page(request: Request) -> Response:
         by_clerk = await repo.acceptance_rates(conn, org, flt, "clerk")
         device_rows = await devices.list_devices(conn, org)
         clerks = await repo.clerks(conn, org)
-        products, total = await counter_repo.list_products(conn, org, query=q, limit=CATALOG_PAGE)
+        page, total = await counter_repo.page_products(conn, org, query=q, limit=CATALOG_PAGE, offset=0, cursor=None)
+        products = page.rows
     today = datetime.now(ZoneInfo(view.settings.counter.report_timezone)).date()
     return view.render(
         "counter.html",
