@@ -155,8 +155,9 @@ async def test_answers_refused_as_implausible_are_stored_failed_counted_and_not_
     transcripts, summary = await run(path, settings=settings, store=True)
     assert summary["utterances"] == summary["failed"] == len(sentences) and summary["transcribed"] == 0
     kinds = {"language_unsupported", "low_confidence", "hallucination"}
-    counted = {k.split(":", 1)[1]: n for k, n in summary["providers"].items()}
+    counted = {k.split(":", 1)[1]: n for k, n in summary["providers"].items() if k.startswith("local:")}
     assert set(counted) <= kinds and sum(counted.values()) == len(sentences), summary["providers"]
+    assert summary["providers"]["*:all_failed"] == len(sentences)
     assert all(t["status"] == "failed" and t["text"] is None for t in transcripts)
     async with tenant_connection(db_pool, None) as conn:
         rows = await conn.fetch("SELECT * FROM transcripts WHERE meeting_id = $1", summary["meeting_id"])
