@@ -1,6 +1,7 @@
 """Speech-to-text by language: word error rate, real-time factor and invented transcripts, per offline provider.
 
-    python -m bench.stt_language [--corpus DIR] [--split holdout|tune|all] [--threads 1] [--jsonl FILE]
+    python -m bench.stt_language [--corpus DIR] [--split holdout|tune|all] [--rooms pt-BR,en] [--threads 1]
+                                 [--jsonl FILE] [--no-adversarial]
 
 Builds (once, under --corpus) the corpus of `bench/language_corpus.py`: pt-BR and English espeak-ng
 speech (four voices, three speeds, counter and meeting sentences, one in three under pink noise) and
@@ -14,7 +15,11 @@ and the answer is judged by the same plausibility rules the fallback chain appli
   and WER on the accepted ones; the rate of refused speech (false rejections);
 * real-time factor: inference wall seconds / audio seconds (and CPU seconds / audio seconds);
 * invented transcripts: audio that must be refused (music, TV, silence; and for the English-only model,
-  Portuguese speech) whose answer would be stored as `ok` with text. Goal: 0.
+  Portuguese speech) whose answer would be stored as `ok` with text. Goal: 0;
+* for the English-only model, every figure also without the language check (`stt/language_check.py`: the
+  same answers judged without its English probability; its time taken out of the real-time factors);
+* adversarial English (one-word answers, numbers, code-switching, a Brazilian accent), counted apart:
+  refused (false rejections) and WER per group.
 
 The thresholds were chosen on the `tune` half; the default --split is `holdout`, the half they never
 saw. The cloud providers are not here: they need keys and the network; the stubs in tests/stt check
