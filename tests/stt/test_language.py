@@ -14,6 +14,7 @@ from stt import FallbackTranscriber, LanguageUnsupportedError, ProviderFailure, 
 from stt.base import SpeechToText
 from stt.languages import Route, route
 from stt.providers import make_stt
+from tests.conftest import make_settings
 from tests.stt.conftest import stub_resolver, stub_settings
 from tests.stt_stubs import SttStubServer
 
@@ -48,6 +49,24 @@ async def test_a_portuguese_room_reaches_each_provider_in_its_own_terms(
     assert aai["speech_model"] == "universal-streaming-multilingual" and aai["language_detection"] == "true"
     assert "language_codes" not in aai
     assert by["assemblyai"].answered_language == "pt"
+
+
+async def test_an_openai_compatible_server_is_told_the_language_too(
+    stt_stub: SttStubServer, hello_frame: rtc.AudioFrame
+) -> None:
+    # speaches, whisper.cpp or vLLM behind the OpenAI form: a Whisper model, told `language=pt` (ISO 639-1).
+    stt_stub.keys["openai"] = "local"
+    stt_stub.spoken_language = "pt"
+    settings = stub_settings(stt_stub, stt_providers=["openai_compatible"])
+    [provider] = await build_providers(settings, None, None, language="pt-BR")
+    try:
+        transcript = await provider.transcribe(hello_frame, attempt_timeout=5.0)
+    finally:
+        await provider.aclose()
+    [call] = stt_stub.calls_of("openai")
+    assert call.params["model"] == "Systran/faster-whisper-small" and call.params["language"] == "pt"
+    assert call.language_error is None and "languages[]" not in call.params
+    assert transcript.provider == "openai_compatible" and transcript.language == "pt"
 
 
 async def test_older_openai_models_get_the_singular_language_and_u3_pro_gets_language_codes(
@@ -177,3 +196,21 @@ async def test_when_every_answer_is_in_the_wrong_language_the_utterance_fails(
     assert [a.outcome for a in outcome.attempts] == ["language_unsupported", "language_unsupported"]
     assert "openai: language_unsupported (answered in es" in (outcome.failure_reason or "")
     assert "heard" not in (outcome.failure_reason or "")  # the refused text itself is never in the reason
+
+
+async def test_rooms_nobody_set_a_language_for_speak_brazilian_portuguese() -> None:
+    # The platform default (`ESCUTA_STT_LANGUAGE`): Escuta's people speak pt-BR first, so a room without a
+    # solution's or organization's language (replays, rooms nobody minted) is heard as Portuguese.
+    settings = make_settings(stt_providers=["local"])
+    assert settings.stt.language == "pt-BR"
+    [local] = await build_providers(settings, None, None)
+    try:
+        assert (local.model, local.language, local.room_language) == ("base", "pt", "pt-BR")
+    finally:
+        await local.aclose()
+    # Empty still means "not set": the provider is told nothing and English-only tiny.en is used.
+    [unset] = await build_providers(make_settings(stt_providers=["local"], stt_language=""), None, None)
+    try:
+        assert (unset.model, unset.language, unset.room_language) == ("tiny.en", None, None)
+    finally:
+        await unset.aclose()

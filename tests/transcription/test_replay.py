@@ -42,7 +42,9 @@ async def test_local_whisper_word_error_rate_is_under_25_percent(
     english: tuple[Path, list[tuple[float, float]]], db_pool: asyncpg.Pool, database_url: str
 ) -> None:
     path, spans = english
-    settings = make_settings(stt_language="en", database_url=database_url)
+    # A long attempt timeout: this measures words, not speed, on a shared 2-core box (the language check
+    # doubles the CPU of the utterances tiny.en is unsure of; latency is bench/stt_language.py's business).
+    settings = make_settings(stt_language="en", database_url=database_url, stt_attempt_timeout_seconds=120)
     transcripts, summary = await run(path, settings=settings, store=True)
     assert summary["utterances"] == len(SCRIPT_EN) and summary["failed"] == 0
     assert wer(SCRIPT_EN, [t["text"] for t in transcripts]) < 0.25
@@ -155,8 +157,9 @@ async def test_answers_refused_as_implausible_are_stored_failed_counted_and_not_
     transcripts, summary = await run(path, settings=settings, store=True)
     assert summary["utterances"] == summary["failed"] == len(sentences) and summary["transcribed"] == 0
     kinds = {"language_unsupported", "low_confidence", "hallucination"}
-    counted = {k.split(":", 1)[1]: n for k, n in summary["providers"].items()}
+    counted = {k.split(":", 1)[1]: n for k, n in summary["providers"].items() if k.startswith("local:")}
     assert set(counted) <= kinds and sum(counted.values()) == len(sentences), summary["providers"]
+    assert summary["providers"]["*:all_failed"] == len(sentences)
     assert all(t["status"] == "failed" and t["text"] is None for t in transcripts)
     async with tenant_connection(db_pool, None) as conn:
         rows = await conn.fetch("SELECT * FROM transcripts WHERE meeting_id = $1", summary["meeting_id"])

@@ -108,7 +108,10 @@ async def test_a_runnable_job_joins_audio_only_and_flushes_at_the_end(db_pool: a
 
 async def test_an_unusable_local_model_ends_the_job(caplog: pytest.LogCaptureFixture, tmp_path: Any) -> None:
     caplog.set_level(logging.ERROR, logger="escuta.worker")
-    settings = make_settings(stt_providers=["local"], stt_local_model=str(tmp_path / "no-such-model"))
+    # An English room: the broken model is the one its language picks.
+    settings = make_settings(
+        stt_providers=["local"], stt_local_model=str(tmp_path / "no-such-model"), stt_language="en"
+    )
     ctx = await run_job({"profile": "transcription"}, settings)
     assert ctx.connected_with == []
     [reason] = ctx.shutdown_reasons
