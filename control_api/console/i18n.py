@@ -224,7 +224,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invite.wrong_account": (
         "Este convite é para outro e-mail. Saia e aceite com a conta convidada, ou defina a senha abaixo.",
-        "This invitation is for another e-mail. Sign out and accept with the invited account, or use the password below.",
+        "This invitation is for another e-mail. Sign out and accept with the invited account, or use the "
+        "password below.",
     ),
     "invite.wrong_password": (
         "Senha incorreta para a conta deste e-mail.",

@@ -97,8 +97,10 @@ async def new_account(http: httpx.AsyncClient, name: str = "Farmácia Central") 
     return Account(org.org_id, org.email, org.access, org.refresh)
 
 
-async def signed_in_page(browser: Any, server: Server, account: Account, *, width: int = 1280) -> Any:
-    """A fresh browser context holding the session cookies `/console/login` would set, on the live view."""
+async def signed_in_page(
+    browser: Any, server: Server, account: Account, *, width: int = 1280, path: str = "/console/"
+) -> Any:
+    """A fresh browser context holding the session cookies `/console/login` would set, open at ``path``."""
     context = await browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
     cookies = {ACCESS_COOKIE: account.access, REFRESH_COOKIE: account.refresh, CSRF_COOKIE: new_csrf_token()}
     await context.add_cookies(
@@ -108,7 +110,7 @@ async def signed_in_page(browser: Any, server: Server, account: Account, *, widt
         ]
     )
     page = await context.new_page()
-    await page.goto(server.url + "/console/")
+    await page.goto(server.url + path)
     return page
 
 

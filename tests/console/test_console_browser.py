@@ -237,9 +237,7 @@ async def test_catalog_upload_shows_row_errors_and_the_excel_export_downloads(
         await store.record(o)
         await store.feedback({"id": o.event["id"], "feedback": answer}, source="rpc")
         await store.close()
-    page = await signed_in_page(browser, console_server, account)
-    await page.click("nav >> text=Balcão")
-    await page.wait_for_url("**/console/counter")
+    page = await signed_in_page(browser, console_server, account, path="/console/counter")
     chart = await page.evaluate(
         "(({labels, datasets}) => [labels, datasets[0].data])(Chart.getChart('chart-product').data)"
     )
@@ -320,9 +318,7 @@ async def test_clips_and_avatar_views_chart_their_data(console_server: Server, b
             conn, org_id=org, meeting_id="RM_av1", room_name="avatar-1", started_at=end - timedelta(minutes=10),
             ended_at=end, usage=Usage(avatar_seconds=600.0), credits=Decimal("12.5"), source="agent",
         )  # fmt: skip
-    page = await signed_in_page(browser, console_server, account)
-    await page.click("nav >> text=Clipes")
-    await page.wait_for_url("**/console/clips")
+    page = await signed_in_page(browser, console_server, account, path="/console/clips")
     plotted = await page.evaluate(
         "Chart.getChart('chart-bursts').data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])"
     )

@@ -32,9 +32,8 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
 ) -> None:
     http, url = console_server.http, console_server.url
     owner = await new_account(http, "Rede Convites")
-    page = await signed_in_page(browser, console_server, owner)
+    page = await signed_in_page(browser, console_server, owner, path="/console/admin")
     await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
-    await page.goto(url + "/console/admin")
 
     email = f"bruno-{uuid.uuid4().hex[:6]}@example.com"
     link = await invite(page, email)
@@ -79,8 +78,8 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     await row.locator("select").select_option("admin")
     await row.locator("button", has_text="Alterar").click()
     await page.wait_for_load_state()
-    await page.locator("#members tr", has_text=email).locator("option[value=admin][selected]").wait_for(
-        state="attached"
+    await (
+        page.locator("#members tr", has_text=email).locator("option[value=admin][selected]").wait_for(state="attached")
     )
     roles = {m["email"]: m["role"] for m in (await http.get("/members", headers=owner.headers)).json()["items"]}
     assert roles[email] == "admin"
@@ -88,8 +87,7 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     # Someone who already has an account accepts while signed in, with it.
     existing = await new_account(http, "Outra Farmácia")
     link2 = await invite(page, existing.email)
-    theirs = await signed_in_page(browser, console_server, existing)
-    await theirs.goto(link2)
+    theirs = await signed_in_page(browser, console_server, existing, path=link2.removeprefix(url))
     await theirs.click("#invite-account button[type=submit]")
     await theirs.wait_for_url(url + "/console/")
     await theirs.goto(url + "/console/admin")

@@ -16,7 +16,16 @@ from control_api.console.csrf import require_csrf
 from control_api.routes.console import admin, assets, auth, counter, events, invite, live, media
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)])
-for sub in (assets.router, auth.router, live.router, counter.router, media.router, admin.router, invite.router, events.router):
+for sub in (
+    assets.router,
+    auth.router,
+    live.router,
+    counter.router,
+    media.router,
+    admin.router,
+    invite.router,
+    events.router,
+):
     router.include_router(sub)
 
 console_page = live.live_page
