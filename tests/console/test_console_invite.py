@@ -52,6 +52,11 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     invitee.on("request", lambda r: urls.append(r.url))
     await invitee.goto(link)
     assert await invitee.locator("#invite-account").count() == 0  # nobody is signed in here
+    # In English: the switch's redirect drops the fragment, the tab still has the invitation.
+    await invitee.select_option("#lang-switch", "en")
+    await invitee.click("#lang-apply")
+    await invitee.locator("h1", has_text="Invitation").wait_for()
+    assert await invitee.input_value("#invite-password input[name=token]") == token
     await invitee.fill("#inv-name", "Bruno")
     await invitee.fill("#inv-password", "curta")
     await invitee.click("#invite-password button[type=submit]")
