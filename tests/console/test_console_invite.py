@@ -39,6 +39,7 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     link = await invite(page, email)
     assert link.startswith(url + "/invite#inv_"), link
     token = link.split("#", 1)[1]
+    await page.screenshot(path=str(shots / "admin-invite-link.png"), full_page=True)
     await page.click("button[data-copy='invite-link']")
     await page.locator("button[data-copy='invite-link']", has_text="Copiado!").wait_for()
     assert await page.evaluate("navigator.clipboard.readText()") == link
@@ -64,6 +65,7 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     await error.wait_for(state="visible")
     assert "8" in await error.inner_text()
     assert await invitee.get_attribute("#inv-password", "aria-invalid") == "true"
+    assert await invitee.get_attribute("#inv-password", "aria-describedby") == await error.get_attribute("id")
     await invitee.screenshot(path=str(shots / "invite.png"), full_page=True)
     await invitee.fill("#inv-password", LINK_PASSWORD)
     await invitee.click("#invite-password button[type=submit]")

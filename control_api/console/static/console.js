@@ -47,7 +47,12 @@
         slot.textContent = d.problem || d.message || "";
         slot.hidden = false;
         const input = form.querySelector('[name="' + name + '"]');
-        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+        if (input) {
+          if (!slot.id && input.id) slot.id = input.id + "-error";
+          input.setAttribute("aria-invalid", "true");
+          if (slot.id) input.setAttribute("aria-describedby", slot.id);
+          input.focus();
+        }
         placed = true;
       }
     }
