@@ -23,11 +23,27 @@ class AuthFailed(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-async def call(scope: Scope, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+async def call(
+    scope: Scope, method: str, path: str, body: dict[str, Any] | None, *, authorization: str | None = None
+) -> httpx.Response:
     client = scope.get("client") or ("127.0.0.1", 0)
     transport = httpx.ASGITransport(app=scope["app"], client=(client[0], client[1]))
+    headers = {"Authorization": authorization} if authorization else {}
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-        return await http.request(method, path, json=body)
+        return await http.request(method, path, json=body, headers=headers)
+
+
+async def get(scope: Scope, path: str, authorization: str | None) -> Any:
+    """A JSON ``GET`` as the caller (None when refused)."""
+    r = await call(scope, "GET", path, None, authorization=authorization)
+    return r.json() if r.status_code == 200 else None
+
+
+def error_code(r: httpx.Response) -> str:
+    try:
+        return str(r.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "error"
 
 
 def _failed(r: httpx.Response) -> AuthFailed:

@@ -187,9 +187,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.members": ("Membros", "Members"),
     "admin.role": ("Papel", "Role"),
     "admin.remove": ("Remover", "Remove"),
-    "admin.invitations_todo": (
-        "Convites: em breve (o convite por e-mail substitui a inclusão direta de membros).",
-        "Invitations: coming soon (e-mail invitations replace adding members directly).",
+    "admin.change_role": ("Alterar", "Change"),
+    "admin.invitations": ("Convites pendentes", "Pending invitations"),
+    "admin.no_invitations": ("Nenhum convite pendente.", "No pending invitations."),
+    "admin.expires": ("Expira em", "Expires"),
+    "admin.invite": ("Convidar", "Invite"),
+    "admin.invite_once": (
+        "Convite para {email} criado. Envie este link à pessoa; ele é mostrado só agora:",
+        "Invitation for {email} created. Send this link to the person; it is shown only now:",
+    ),
+    "admin.invite_link": ("Link do convite", "Invitation link"),
+    "admin.copy": ("Copiar", "Copy"),
+    "admin.copied": ("Copiado!", "Copied!"),
+    "role.owner": ("proprietário", "owner"),
+    "role.admin": ("administrador", "admin"),
+    "role.member": ("membro", "member"),
+    "invite.title": ("Convite", "Invitation"),
+    "invite.intro": (
+        "Você foi convidado para uma organização no Escuta.",
+        "You have been invited to an organization on Escuta.",
+    ),
+    "invite.signed_in_as": ("Você está conectado como {email}.", "You are signed in as {email}."),
+    "invite.accept_account": ("Aceitar com esta conta", "Accept with this account"),
+    "invite.new_account": (
+        "Primeiro acesso? Defina uma senha (ou, se já tem conta com o e-mail convidado, informe a senha dela).",
+        "First time here? Set a password (or, if the invited e-mail already has an account, enter its password).",
+    ),
+    "invite.accept": ("Aceitar convite", "Accept the invitation"),
+    "invite.no_token": (
+        "Este endereço não traz um convite. Abra o link completo que você recebeu.",
+        "This address carries no invitation. Open the full link you received.",
+    ),
+    "invite.invalid": (
+        "Convite inválido, expirado, revogado ou já usado. Peça um novo a quem convidou você.",
+        "The invitation is wrong, expired, revoked or already used. Ask whoever invited you for a new one.",
+    ),
+    "invite.wrong_account": (
+        "Este convite é para outro e-mail. Saia e aceite com a conta convidada, ou defina a senha abaixo.",
+        "This invitation is for another e-mail. Sign out and accept with the invited account, or use the "
+        "password below.",
+    ),
+    "invite.wrong_password": (
+        "Senha incorreta para a conta deste e-mail.",
+        "Wrong password for this e-mail's account.",
     ),
     "admin.devices": ("Dispositivos", "Devices"),
     "admin.link_code": ("Gerar código de vínculo", "Create a link code"),

@@ -1,13 +1,18 @@
 """The console's test fixtures: one real API server (uvicorn, in this event loop) and one headless Chromium
-per module (Debian's, driven by Playwright; no browser download). Screenshots go to tests/output/console/
-(git-ignored) so a reviewer can open them after a run."""
+(Debian's, driven by Playwright; no browser download), both shared by every browser test of the run: starting
+them is most of a short test's time. Screenshots go to tests/output/console/ (git-ignored) so a reviewer can
+open them after a run.
+
+Each test makes its own organization (nothing it sees depends on another test). Signing in through the form
+is tested once (`test_sign_in_and_a_live_room_...`); the other pages get the same cookies the form sets from
+the token pair the account got from `/auth/login` (`signed_in_page`), which skips a page load and an Argon2
+verification."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +24,9 @@ import pytest
 import uvicorn
 
 from control_api.app import create_app
-from tests.accounts.helpers import PASSWORD
+from control_api.console.session import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, new_csrf_token
+from core.settings.accounts import RateLimitSettings
+from tests.accounts.helpers import PASSWORD, register
 from tests.conftest import make_settings
 
 CHROMIUM = os.environ.get("ESCUTA_CHROMIUM", "/usr/bin/chromium")
@@ -34,9 +41,10 @@ class Server:
     http: httpx.AsyncClient
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def console_server(database_url: str, _session_pool: asyncpg.Pool) -> AsyncIterator[Server]:
-    settings = make_settings(database_url=database_url)
+    # Every test signs in from 127.0.0.1: the per-address login budget is the rate-limit tests' business.
+    settings = make_settings(database_url=database_url, rate_limit=RateLimitSettings(login="1000/minute"))
     app = create_app(settings, pool=_session_pool)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
@@ -53,7 +61,7 @@ async def console_server(database_url: str, _session_pool: asyncpg.Pool) -> Asyn
     await task
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: `scripts/setup test` installs Debian's chromium")
@@ -76,6 +84,7 @@ class Account:
     org_id: str
     email: str
     access: str
+    refresh: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -83,17 +92,31 @@ class Account:
 
 
 async def new_account(http: httpx.AsyncClient, name: str = "Farmácia Central") -> Account:
-    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    r = await http.post(
-        "/auth/register", json={"email": email, "password": PASSWORD, "organizationName": name, "name": "Ana"}
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
-    return Account(body["organization"]["id"], email, body["accessToken"])
+    """A new organization and its owner (sign-up, then `/auth/login`, as issue 14 has it)."""
+    org = await register(http, name)
+    return Account(org.org_id, org.email, org.access, org.refresh)
 
 
-async def signed_in_page(browser: Any, server: Server, account: Account, *, width: int = 1280) -> Any:
+async def signed_in_page(
+    browser: Any, server: Server, account: Account, *, width: int = 1280, path: str = "/console/"
+) -> Any:
+    """A fresh browser context holding the session cookies `/console/login` would set, open at ``path``."""
     context = await browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    cookies = {ACCESS_COOKIE: account.access, REFRESH_COOKIE: account.refresh, CSRF_COOKIE: new_csrf_token()}
+    await context.add_cookies(
+        [
+            {"name": k, "value": v, "url": server.url, "httpOnly": k != CSRF_COOKIE, "sameSite": "Strict"}
+            for k, v in cookies.items()
+        ]
+    )
+    page = await context.new_page()
+    await page.goto(server.url + path)
+    return page
+
+
+async def signed_in_by_form(browser: Any, server: Server, account: Account) -> Any:
+    """Signing in as a person does: `/` sends to the form, which sets the cookies and lands on the live view."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     await page.goto(server.url + "/")
     assert page.url.endswith("/console/login")

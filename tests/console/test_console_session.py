@@ -1,24 +1,56 @@
 """The console's sign-in session without a browser: cookie flags, the CSRF rules of the cookie-to-bearer
-bridge, token rotation, tenant scope of the pages and the live stream, and the message catalog."""
+bridge, token rotation, tenant scope of the pages and the live stream, invitation acceptance, and the message
+catalog.
+
+One app for the module, and no emptying of the database between tests (each test makes its own
+organizations): building the app and truncating every table was most of each test's time."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from control_api.app import create_app
 from control_api.console import i18n
 from control_api.console.session import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
 from core.security.tokens import issue_access
 from core.settings import Settings
-from tests.accounts.helpers import PASSWORD, Org, register
-from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
+from core.settings.accounts import RateLimitSettings
+from tests.accounts.helpers import PASSWORD, Org, invite_and_join, register
+from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET, make_settings
 from tests.webhook_signing import event_body, sign
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "control_api" / "console" / "templates"
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    # Every test signs in from the same address: the login budget is the rate-limit tests' business.
+    return make_settings(database_url=database_url, rate_limit=RateLimitSettings(login="1000/minute"))
+
+
+@pytest.fixture
+def db_pool(_session_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return _session_pool
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, _session_pool: asyncpg.Pool) -> FastAPI:
+    return create_app(settings, pool=_session_pool)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own (its own cookies) on the module's app."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
 
 
 async def sign_in(client: httpx.AsyncClient, org: Org) -> str:
@@ -187,7 +219,11 @@ def test_every_message_used_by_the_templates_exists_in_both_languages() -> None:
     # Composed keys ("feedback." + fb) are listed by their prefix: every value they take must exist.
     composed = {k for k in used if k.endswith(".")}
     missing = sorted((used - composed) - set(i18n.MESSAGES))
-    for prefix, values in {"feedback.": ("accepted", "rejected", "none"), "room.agent.": ("joined", "waiting")}.items():
+    for prefix, values in {
+        "feedback.": ("accepted", "rejected", "none"),
+        "room.agent.": ("joined", "waiting"),
+        "role.": ("owner", "admin", "member"),
+    }.items():
         assert prefix in composed
         missing += [prefix + v for v in values if prefix + v not in i18n.MESSAGES]
     used -= composed
@@ -203,7 +239,8 @@ async def test_every_view_renders_in_both_languages(client: httpx.AsyncClient, l
     org = await register(client)
     await sign_in(client, org)
     client.cookies.set("escuta_lang", lang)
-    await _room_for(client, org, "RM_views")
+    sid = f"RM_views_{uuid.uuid4().hex[:8]}"  # the database is not emptied between tests
+    await _room_for(client, org, sid)
     for path in (
         "/console/",
         "/console/counter",
@@ -211,7 +248,7 @@ async def test_every_view_renders_in_both_languages(client: httpx.AsyncClient, l
         "/console/clips",
         "/console/avatar",
         "/console/try",
-        "/console/sessions/RM_views",
+        f"/console/sessions/{sid}",
     ):
         r = await client.get(path)
         assert r.status_code == 200, (path, r.text[:300])
@@ -245,10 +282,7 @@ async def test_a_new_organization_signs_up_from_the_console(client: httpx.AsyncC
 async def test_a_member_sees_the_views_without_the_admin_actions(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     email = f"membro-{uuid.uuid4().hex[:6]}@example.com"
-    r = await client.post(
-        "/members", json={"email": email, "role": "member", "password": PASSWORD}, headers=owner.headers
-    )
-    assert r.status_code == 201, r.text
+    await invite_and_join(client, owner, email)
     member = Org(owner.org_id, email, "", "")
     await sign_in(client, member)
     counter = await client.get("/console/counter")
@@ -266,3 +300,52 @@ async def test_counter_filter_errors_show_next_to_their_field(client: httpx.Asyn
     assert 'id="to-error"' in r.text and 'id="device-error"' in r.text and 'aria-describedby="to-error"' in r.text
     r = await client.get("/console/counter?from=10/02/2025")
     assert 'id="from-error"' in r.text
+
+
+async def _invitation(client: httpx.AsyncClient, owner: Org, email: str) -> str:
+    r = await client.post("/members", json={"email": email, "role": "member"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    token: str = r.json()["token"]
+    assert r.json()["link"] == "/invite#" + token
+    return token
+
+
+async def test_an_invitation_is_accepted_into_httponly_cookies_and_refusals_say_why(client: httpx.AsyncClient) -> None:
+    owner = await register(client, "Convida")
+    email = f"novo-{uuid.uuid4().hex[:6]}@example.com"
+    token = await _invitation(client, owner, email)
+    page = await client.get("/invite")
+    assert page.status_code == 200 and 'id="invite-password"' in page.text and token not in page.text
+    csrf = client.cookies[CSRF_COOKIE]
+    accept = "/console/invite/accept"
+    body = {"token": token, "password": "nova senha longa", "name": "Novo"}
+    assert (await client.post(accept, json=body)).status_code == 403  # no CSRF header: refused
+    short = await client.post(accept, json={**body, "password": "curta"}, headers={"X-CSRF-Token": csrf})
+    assert short.status_code == 400
+    assert short.json()["error"]["details"][0]["field"] == "password"
+    r = await client.post(accept, json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json() == {"next": "/console/"}, r.text
+    set_cookies = r.headers.get_list("set-cookie")
+    assert all("HttpOnly" in c for c in set_cookies if c.startswith((ACCESS_COOKIE, REFRESH_COOKIE)))
+    assert client.cookies[ACCESS_COOKIE] not in r.text
+    me = (await client.get("/auth/me")).json()
+    assert me["email"] == email and me["organization"]["id"] == owner.org_id
+    again = await client.post(accept, json=body, headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 400 and "já usado" in again.json()["error"]["message"]
+
+    # An existing account: a wrong password is said next to the password field.
+    other = await register(client, "Outra")
+    token = await _invitation(client, owner, other.email)
+    client.cookies.clear()
+    await client.get("/invite")
+    csrf = client.cookies[CSRF_COOKIE]
+    wrong = await client.post(
+        accept, json={"token": token, "password": "não é a senha"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert wrong.status_code == 401 and wrong.json()["error"]["details"][0]["field"] == "password"
+    # Signed in as someone else, "accept with this account" is refused with the reason.
+    await sign_in(client, owner)
+    r = await client.post(
+        accept, json={"token": token, "account": "yes"}, headers={"X-CSRF-Token": client.cookies[CSRF_COOKIE]}
+    )
+    assert r.status_code == 403 and "outro e-mail" in r.json()["error"]["message"]

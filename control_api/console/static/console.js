@@ -35,6 +35,7 @@
   function clearErrors(form) {
     form.querySelectorAll(".field-error, .form-error").forEach((el) => { el.hidden = true; el.textContent = ""; });
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    form.querySelectorAll(".once").forEach((el) => { el.hidden = true; });  // a secret shown before is gone
   }
   function showErrors(form, data, status) {
     let placed = false;
@@ -46,7 +47,12 @@
         slot.textContent = d.problem || d.message || "";
         slot.hidden = false;
         const input = form.querySelector('[name="' + name + '"]');
-        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+        if (input) {
+          if (!slot.id && input.id) slot.id = input.id + "-error";
+          input.setAttribute("aria-invalid", "true");
+          if (slot.id) input.setAttribute("aria-describedby", slot.id);
+          input.focus();
+        }
         placed = true;
       }
     }
@@ -87,14 +93,28 @@
     if (form.dataset.once) {
       const data = Object.assign({}, res.data);
       if (data.ttlSeconds) data.ttlMinutes = Math.round(data.ttlSeconds / 60);
+      if (data.link) data.url = location.origin + data.link;  // an invitation: the link to pass on
+      form.reset();
       const out = form.querySelector(".once");
-      out.textContent = fill(form.dataset.once, data);
+      const text = out.querySelector("[data-once-text]") || out;
+      text.textContent = fill(form.dataset.once, data);
+      out.querySelectorAll("[data-once-value]").forEach((el) => { el.value = fill(el.dataset.onceValue, data); });
       out.hidden = false;
       out.setAttribute("tabindex", "-1");
       out.focus();
       return;
     }
+    if (form.dataset.next) { location.assign((res.data && res.data.next) || form.dataset.next); return; }
     location.reload();
+  });
+  // A one-time secret's copy button: data-copy="<id of the input holding it>".
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("button[data-copy]");
+    if (!button) return;
+    const input = document.getElementById(button.dataset.copy);
+    input.select();
+    try { await navigator.clipboard.writeText(input.value); } catch (e) { document.execCommand("copy"); }
+    button.textContent = button.dataset.copied;
   });
   document.addEventListener("click", async (ev) => {
     const button = ev.target.closest("button[data-api]");

@@ -1,4 +1,5 @@
-"""Administration (members, devices and link codes, publishable keys, credentials, solutions) and Try it."""
+"""Administration (members and invitations, devices and link codes, publishable keys, credentials, solutions)
+and Try it."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fastapi.responses import Response
 
 from control_api.console.render import Console, page_view
 from core.settings import PROVIDERS
-from db import accounts, credentials, devices, solutions
+from db import accounts, credentials, devices, invitations, solutions
 from db.tenancy import tenant_connection
 
 router = APIRouter()
 PROFILE_SUGGESTIONS = ("transcription", "counter", "coach", "avatar")
+INVITABLE_ROLES = ("member", "admin")  # `POST /members` and `PUT /members/{id}`: never the owner
 
 
 @router.get("/console/admin")
@@ -26,6 +28,8 @@ async def admin_page(request: Request) -> Response:
     org = view.org_id
     async with tenant_connection(request.app.state.pool, org) as conn:
         members = await accounts.list_members(conn, org)
+        # Pending invitations are the admins' business (`GET /invitations` is owner/admin too).
+        pending = await invitations.list_open(conn, org) if view.is_admin else []
         device_rows = await devices.list_devices(conn, org)
         keys = await devices.list_publishable_keys(conn, org)
         creds = await credentials.list_credentials(conn, org)
@@ -34,6 +38,8 @@ async def admin_page(request: Request) -> Response:
         "admin.html",
         page="admin",
         members=members,
+        invitations=pending,
+        roles=INVITABLE_ROLES,
         devices=device_rows,
         keys=keys,
         credentials=creds,

@@ -89,7 +89,7 @@ async def switch_language(request: Request) -> Response:
     form = await read_form(request)
     lang = i18n.normalize(form.get("lang"))
     target = form.get("next", "/console/")
-    if not target.startswith("/console/") and target != "/":
+    if not target.startswith("/console/") and target not in ("/", "/invite"):
         target = "/console/"  # never an open redirect
     cookie = cookie_header(LANG_COOKIE, lang, secure=_secure(request), max_age=ONE_YEAR, http_only=False)
     return _back(request, target, [cookie])

@@ -29,6 +29,7 @@ KEEPALIVE_SECONDS = 15.0
 # the browser's EventSource reconnects through the session middleware (which rotates the tokens) and
 # resynchronises the page. Signing out or a revoked membership so takes effect on open pages too.
 MAX_STREAM_SECONDS = 900.0
+RETRY_MS = 2000  # how long the browser waits before reconnecting a stream that ended
 ROOM_KINDS = frozenset({"session", "participant", "track"})
 SECTIONS = {
     "transcript": ("transcript",),
@@ -92,7 +93,7 @@ async def events(request: Request, meeting: Annotated[str | None, Query(max_leng
         loop = asyncio.get_running_loop()
         ends = loop.time() + lifetime
         async with hub.listen(request.app.state, view.org_id, meeting) as listener:
-            yield "retry: 2000\n\n"
+            yield f"retry: {RETRY_MS}\n\n"
             while True:
                 left = ends - loop.time()
                 if left <= 0:
