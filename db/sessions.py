@@ -253,6 +253,13 @@ async def session_exists(conn: Conn, meeting_id: str, org_id: UUID | None) -> bo
     return bool(await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM sessions WHERE {where.sql})", *where.args))
 
 
+async def session_room(conn: Conn, meeting_id: str, org_id: UUID | None) -> str | None:
+    """The room name of a session visible to `org_id`, None if there is no such session."""
+    where = Where().eq("meeting_id", meeting_id).org("org_id", org_id)
+    room: str | None = await conn.fetchval(f"SELECT room_name FROM sessions WHERE {where.sql}", *where.args)
+    return room
+
+
 async def room_profile(conn: Conn, room_name: str) -> str | None:
     """The profile a room was minted for (the room registry of `/token`), None if never minted."""
     profile: str | None = await conn.fetchval("SELECT profile FROM rooms WHERE room_name = $1", room_name)

@@ -3,7 +3,7 @@
 - ``token``: `POST /token` (seed 003); ``health``, ``metrics``, ``livekit_webhook``, ``sessions``;
 - ``accounts/``: auth, members, `/cadastro` (seed 001), devices and keys, provider credentials, solutions,
   the organization's language; ``stt_health``: `/health/stt`;
-- ``transcription``: transcripts and `POST /stt`; ``counter/``: catalog and the Excel export (seed 001);
+- ``transcription``: transcripts and `POST /stt`; ``recordings``: a session's WAV files; ``counter/``: catalog and the Excel export (seed 001);
 - ``coach``: `/feedback` (seed 002); ``clips/``: bursts, monitoring presets, streamers (seed 004);
 - ``avatar/``: configuration, media triggers, `GET /new`, credits (seed 000).
 
@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from control_api.routes import coach, health, livekit_webhook, metrics, sessions, stt_health, token, transcription
+from control_api.routes import (
+    coach,
+    health,
+    livekit_webhook,
+    metrics,
+    recordings,
+    sessions,
+    stt_health,
+    token,
+    transcription,
+)
 from control_api.routes.accounts import (
     auth,
     cadastro,
@@ -51,6 +61,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     org_language.router,
     organization.router,
     transcription.router,
+    recordings.router,
     catalog.router,
     export.router,
     export_jobs.router,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from control_api.console.render import Console, page_view
 from control_api.console.timeline import load_timeline
 from control_api.schemas.health import WorkerHealth
+from control_api.services.recordings import list_recordings
 from db import console as repo
 from db import scheduler as scheduler_repo
 from db.migrate import pending
@@ -67,6 +70,10 @@ async def session_page(meeting_id: str, request: Request) -> Response:
     if timeline is None:
         return view.render("message.html", status_code=404, page="session", message=view.t("error.not_found"))
     s = timeline.session
+    # Only files of a session this organization can see (load_timeline is tenant-scoped, None otherwise).
+    recordings = await asyncio.to_thread(
+        list_recordings, view.settings.coach.recordings.dir, meeting_id, s["room_name"] if s else None
+    )
     return view.render(
         "session.html",
         page="session",
@@ -75,5 +82,6 @@ async def session_page(meeting_id: str, request: Request) -> Response:
         status=s["status"] if s else "",
         started_at=s["started_at"] if s else None,
         levels=timeline.level_chart(),
+        recordings=recordings,
         **timeline.fragments(),
     )
