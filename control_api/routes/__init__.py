@@ -3,7 +3,8 @@
 - ``token``: `POST /token` (seed 003); ``health``, ``metrics``, ``livekit_webhook``, ``sessions``;
 - ``accounts/``: auth, members, `/cadastro` (seed 001), devices and keys, provider credentials, solutions,
   the organization's language; ``stt_health``: `/health/stt`;
-- ``transcription``: transcripts and `POST /stt`; ``recordings``: a session's WAV files; ``counter/``: catalog and the Excel export (seed 001);
+- ``transcription``: transcripts and `POST /stt`; ``recordings``: a session's WAV files;
+- ``counter/``: catalog and the Excel export (seed 001);
 - ``coach``: `/feedback` (seed 002); ``clips/``: bursts, monitoring presets, streamers (seed 004);
 - ``avatar/``: configuration, media triggers, `GET /new`, credits (seed 000).
 

@@ -24,15 +24,19 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import jwt
+import numpy as np
+import pytest
 
+from agents.coach.recording import SegmentWriter
 from core.settings import Settings
 from tests.accounts.helpers import Org, device_for_org, put_solution, register, token_body
-from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
+from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET, make_settings
 from tests.robust.figures import record
 from tests.webhook_signing import event_body, sign
 
@@ -90,6 +94,12 @@ def _example_body(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None,
     return None, None
 
 
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # B's meeting has a recording on disk, so `/sessions/{meeting_id}/recordings/{file_name}` has a real file.
+    return make_settings(database_url=database_url, recordings_dir=tmp_path / "storage")
+
+
 async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
     b = await register(client, f"Org {marker}")
     v = Victim(b)
@@ -108,6 +118,11 @@ async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
         "/livekit/webhook", content=body, headers={"Authorization": sign(body, TEST_LK_KEY, TEST_LK_SECRET)}
     )
     assert r.status_code == 200, r.text
+    app_settings: Settings = client._transport.app.state.settings  # type: ignore[attr-defined]
+    recording = SegmentWriter(
+        app_settings.coach.recordings.dir, meeting_id=f"RM_{marker}", room=room, participant="ana", track="TR_a"
+    )
+    [wav] = recording.push(np.zeros(32_000, dtype=np.int16))
     spec = client._transport.app.openapi()  # type: ignore[attr-defined]
     product_body = {**_example_body(spec, spec["paths"]["/catalog/products"]["post"])[1], "name": f"Dipirona {marker}"}
     product = await client.post("/catalog/products", json=product_body, headers=b.headers)
@@ -128,6 +143,7 @@ async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
     v.values = {
         "invitation_id": invitation.json()["id"],
         "meeting_id": f"RM_{marker}",
+        "file_name": wav.path.name,
         "trigger_id": trigger.json()["id"],
         "product_id": product.json()["id"],
         "device_id": device["balcao_id"],
