@@ -12,6 +12,7 @@ capacity (`ESCUTA_WORKER_LOAD_MEASURE`).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -26,6 +27,7 @@ import asyncpg
 from livekit.agents import AgentServer, JobContext, JobProcess
 
 from agents.audio import load_silero
+from agents.heartbeat import WorkerHeartbeat, profile_names
 from agents.profiles import Profile, ProfileContext, SessionInfo, get_profile
 from agents.room import RoomPublisher
 from core.settings import Settings, get_settings
@@ -246,7 +248,36 @@ def build_server(settings: Settings) -> AgentServer:
         setup_fnc=prewarm,
     )
     server.rtc_session(entrypoint, agent_name=settings.worker.agent_name)
+    attach_heartbeat(server, settings)
     return server
+
+
+def attach_heartbeat(server: AgentServer, settings: Settings) -> WorkerHeartbeat | None:
+    """Start the PostgreSQL heartbeat (agents/heartbeat.py) on the server's own loop once it runs."""
+    if not settings.db.url:
+        return None
+    measure = load_function(settings)
+
+    def load() -> float:
+        if measure is not None:
+            return measure(server)
+        import psutil  # livekit-agents' own dependency; its default load is the host's CPU too
+
+        return float(psutil.cpu_percent(interval=None)) / 100
+
+    heartbeat = WorkerHeartbeat(
+        settings,
+        profiles=profile_names(),
+        load=load,
+        jobs=lambda: len(server.active_jobs),
+        livekit_id=lambda: None if server.id == "unregistered" else server.id,
+    )
+
+    @server.on("worker_started")
+    def _start() -> None:
+        heartbeat.task = asyncio.get_running_loop().create_task(heartbeat.run(), name="escuta-worker-heartbeat")
+
+    return heartbeat
 
 
 def run_worker(settings: Settings) -> None:
@@ -282,6 +313,7 @@ def run_worker(settings: Settings) -> None:
 __all__: list[Any] = [
     "Dispatch",
     "JobRefused",
+    "attach_heartbeat",
     "build_server",
     "entrypoint",
     "jobs_load",

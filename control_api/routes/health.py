@@ -2,7 +2,8 @@
 
 `/health/worker`: alive means some scheduler process heartbeat is younger than
 ``ESCUTA_SCHEDULER_DEAD_AFTER_SECONDS``; otherwise the answer is 503, whatever the jobs' last results
-were. The route is public like the other health checks, so a failed run's error shows only its kind;
+were. `agent_workers` adds the `escuta worker` processes' heartbeats (count, load, jobs; labels only for
+the platform admin), for information. The route is public like the other health checks, so a failed run's error shows only its kind;
 the platform admin sees the message too.
 """
 
@@ -19,7 +20,15 @@ from pydantic import BaseModel
 from control_api.deps import AppSettings, Pool, require_platform_admin
 from control_api.errors import ApiError
 from control_api.schemas.common import ErrorBody
-from control_api.schemas.health import DatabaseUnreachable, Liveness, Readiness, ServiceStatus, WorkerHealth
+from control_api.schemas.health import (
+    AgentWorkersStatus,
+    DatabaseUnreachable,
+    Liveness,
+    Readiness,
+    ServiceStatus,
+    WorkerHealth,
+)
+from db import agent_workers as agent_workers_repo
 from db import scheduler as scheduler_repo
 from db.migrate import pending
 
@@ -110,10 +119,18 @@ async def _is_platform_admin(request: Request, settings: AppSettings) -> bool:
     openapi_extra={"security": [{}, {"adminToken": []}, {"accessToken": []}]},
 )
 async def worker_health(request: Request, pool: Pool, settings: AppSettings) -> WorkerHealth | JSONResponse:
+    dead_after = settings.worker.dead_after_seconds
     async with pool.acquire() as conn:
         now, instances, lease, jobs = await scheduler_repo.status(conn)
+        _, workers = await agent_workers_repo.live(conn, dead_after)
     detailed = request.headers.get("authorization") is not None and await _is_platform_admin(request, settings)
     answer = WorkerHealth.from_status(
-        now, instances, lease, jobs, dead_after=settings.scheduler.dead_after_seconds, detailed=detailed
+        now,
+        instances,
+        lease,
+        jobs,
+        dead_after=settings.scheduler.dead_after_seconds,
+        detailed=detailed,
+        agents=AgentWorkersStatus.from_rows(workers, dead_after=dead_after, detailed=detailed),
     )
     return answer if answer.scheduler.alive else _json_503(answer)

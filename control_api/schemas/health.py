@@ -84,6 +84,51 @@ class SchedulerStatus(BaseModel):
     instances: list[SchedulerInstance] = Field(description="Instances seen in the last day, newest heartbeat first.")
 
 
+class AgentWorker(BaseModel):
+    id: str = Field(
+        description="The worker's label (`<agent name>-<8 hex>`) for the platform admin; `worker-N` for anyone else."
+    )
+    livekit_worker_id: str | None = Field(description="LiveKit's id for the worker (platform admin only).")
+    agent_name: str
+    profiles: list[str]
+    started_at: Timestamp
+    last_seen: Timestamp
+    load: float = Field(description="0..1, as the worker reports it to LiveKit (`ESCUTA_WORKER_LOAD_MEASURE`).")
+    jobs: int = Field(description="Rooms the worker is running.")
+
+
+class AgentWorkersStatus(BaseModel):
+    """The `escuta worker` processes whose heartbeat (every `ESCUTA_WORKER_HEARTBEAT_SECONDS`) is recent."""
+
+    live: int = Field(description="Workers heard from within `dead_after_seconds` (three heartbeat intervals).")
+    dead_after_seconds: float
+    jobs: int = Field(description="Rooms running on them, in all.")
+    mean_load: float | None
+    workers: list[AgentWorker] = Field(description="The live workers, longest-running first.")
+
+    @classmethod
+    def from_rows(cls, rows: list[asyncpg.Record], *, dead_after: float, detailed: bool) -> AgentWorkersStatus:
+        return cls(
+            live=len(rows),
+            dead_after_seconds=dead_after,
+            jobs=sum(r["jobs"] for r in rows),
+            mean_load=round(sum(r["load"] for r in rows) / len(rows), 3) if rows else None,
+            workers=[
+                AgentWorker(
+                    id=r["label"] if detailed else f"worker-{n}",
+                    livekit_worker_id=r["livekit_worker_id"] if detailed else None,
+                    agent_name=r["agent_name"],
+                    profiles=list(r["profiles"]),
+                    started_at=r["started_at"],
+                    last_seen=r["last_seen"],
+                    load=round(r["load"], 3),
+                    jobs=r["jobs"],
+                )
+                for n, r in enumerate(rows, 1)
+            ],
+        )
+
+
 class JobStatus(BaseModel):
     name: str
     interval_seconds: float
@@ -151,6 +196,24 @@ class WorkerHealth(BaseModel):
                             "failures": 0,
                         }
                     ],
+                    "agent_workers": {
+                        "live": 1,
+                        "dead_after_seconds": 30.0,
+                        "jobs": 2,
+                        "mean_load": 0.25,
+                        "workers": [
+                            {
+                                "id": "escuta-3f9c1a2b",
+                                "livekit_worker_id": "AW_k3Xb9",
+                                "agent_name": "escuta",
+                                "profiles": ["balcao", "meeting_coach", "transcription"],
+                                "started_at": _AT,
+                                "last_seen": _AT,
+                                "load": 0.25,
+                                "jobs": 2,
+                            }
+                        ],
+                    },
                 }
             ]
         }
@@ -159,6 +222,11 @@ class WorkerHealth(BaseModel):
     status: Literal["ok", "unhealthy"]
     scheduler: SchedulerStatus
     jobs: list[JobStatus]
+    agent_workers: AgentWorkersStatus | None = Field(
+        None,
+        description="The agent workers' heartbeats (informational: the status is the scheduler's, since agent "
+        "workers may run anywhere).",
+    )
 
     @classmethod
     def from_status(
@@ -170,6 +238,7 @@ class WorkerHealth(BaseModel):
         *,
         dead_after: float,
         detailed: bool,
+        agents: AgentWorkersStatus | None = None,
     ) -> WorkerHealth:
         live = [
             i for i in instances if i["stopped_at"] is None and (now - i["heartbeat_at"]).total_seconds() <= dead_after
@@ -194,4 +263,5 @@ class WorkerHealth(BaseModel):
                 ],
             ),
             jobs=[JobStatus.from_row(j, detailed=detailed) for j in jobs],
+            agent_workers=agents,
         )

@@ -37,3 +37,13 @@ class WorkerSettings(Section):
     )
     num_idle_processes: int = Field(1, ge=0, description="Job processes kept warm (models loaded) ahead of dispatch.")
     http_port: int = Field(8081, ge=0, le=65535, description="Worker health endpoint port (0=random).")
+    heartbeat_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often each worker records its heartbeat (load, jobs) in PostgreSQL; one silent for three "
+        "intervals counts as gone in the console and `/health/worker`.",
+    )
+
+    @property
+    def dead_after_seconds(self) -> float:
+        return 3 * self.heartbeat_seconds

@@ -9,8 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from control_api.console.render import Console, page_view
 from control_api.console.timeline import load_timeline
-from control_api.schemas.health import WorkerHealth
+from control_api.schemas.health import AgentWorkersStatus, WorkerHealth
 from control_api.services.recordings import list_recordings
+from db import agent_workers as agent_workers_repo
 from db import console as repo
 from db import scheduler as scheduler_repo
 from db.migrate import pending
@@ -40,14 +41,19 @@ async def live_page(request: Request) -> Response:
         recent = await repo.recent_sessions(conn, view.org_id)
     async with pool.acquire() as conn:  # platform tables, as `/health/ready` and `/health/worker` read them
         now, instances, lease, jobs = await scheduler_repo.status(conn)
+        _, workers = await agent_workers_repo.live(conn, view.settings.worker.dead_after_seconds)
         missing = await pending(conn)
+    detailed = bool(view.user and view.user.platform_admin)
     health = WorkerHealth.from_status(
         now,
         instances,
         lease,
         jobs,
         dead_after=view.settings.scheduler.dead_after_seconds,
-        detailed=bool(view.user and view.user.platform_admin),
+        detailed=detailed,
+        agents=AgentWorkersStatus.from_rows(
+            workers, dead_after=view.settings.worker.dead_after_seconds, detailed=detailed
+        ),
     )
     return view.render(
         "live.html",
