@@ -67,6 +67,7 @@ class WorkerHeartbeat:
             if self._pool is None:
                 from db.pool import create_pool
 
+                assert self.settings.db.url, "agents/worker.py starts the heartbeat only with a database URL"
                 self._pool = await create_pool(self.settings.db.url, self.settings, min_size=0, max_size=1)
             async with self._pool.acquire() as conn:
                 await repo.beat(conn, self.snapshot())

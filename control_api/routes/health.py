@@ -3,8 +3,8 @@
 `/health/worker`: alive means some scheduler process heartbeat is younger than
 ``ESCUTA_SCHEDULER_DEAD_AFTER_SECONDS``; otherwise the answer is 503, whatever the jobs' last results
 were. `agent_workers` adds the `escuta worker` processes' heartbeats (count, load, jobs; labels only for
-the platform admin), for information. The route is public like the other health checks, so a failed run's error shows only its kind;
-the platform admin sees the message too.
+the platform admin), for information. The route is public like the other health checks, so a failed
+run's error shows only its kind; the platform admin sees the message too.
 """
 
 from __future__ import annotations

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from control_api.schemas.formats import Timestamp
 from control_api.services.recordings import RecordingFile
 
-_EXAMPLE = {
+_EXAMPLE: JsonDict = {
     "name": "20250314T092653589Z_sala-1_ana_TR_AMkd.wav",
     "size": 64044,
     "participantIdentity": "ana",
