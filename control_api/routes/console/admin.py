@@ -27,7 +27,7 @@ async def admin_page(request: Request) -> Response:
         return view.render("message.html", page="admin", message=view.t("error.no_org"))
     org = view.org_id
     async with tenant_connection(request.app.state.pool, org) as conn:
-        members = await accounts.list_members(conn, org)
+        members = (await accounts.list_members(conn, org)).rows  # every member: one organization's page
         # Pending invitations are the admins' business (`GET /invitations` is owner/admin too).
         pending = await invitations.list_open(conn, org) if view.is_admin else []
         device_rows = await devices.list_devices(conn, org)
