@@ -13,17 +13,20 @@ import pytest
 from agents import worker
 from agents.heartbeat import WorkerHeartbeat
 from control_api.app import create_app
+from control_api.console.session import ACCESS_COOKIE
 from core.settings import Settings
 from db import agent_workers as repo
+from tests.accounts.helpers import register
 from tests.conftest import TEST_ADMIN_TOKEN, make_settings
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url=database_url, worker_heartbeat_seconds=0.25)
+    return make_settings(database_url=database_url, worker_heartbeat_seconds=0.5)
 
 
 async def test_a_heartbeat_row_appears_and_ages_out(settings: Settings, db_pool: asyncpg.Pool) -> None:
+    app = create_app(settings, pool=db_pool)
     hb = WorkerHeartbeat(settings, profiles=["meeting_coach", "balcao"], load=lambda: 0.42, jobs=lambda: 3)
     assert await hb.beat_once()
     async with db_pool.acquire() as conn:
@@ -37,22 +40,29 @@ async def test_a_heartbeat_row_appears_and_ages_out(settings: Settings, db_pool:
     )
     assert row["load"] == pytest.approx(0.42) and hb.label.startswith("escuta-")
 
-    app = create_app(settings, pool=db_pool)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         anonymous = (await client.get("/health/worker")).json()["agent_workers"]
         assert (anonymous["live"], anonymous["jobs"], anonymous["mean_load"]) == (1, 3, 0.42)
         assert anonymous["workers"][0]["id"] == "worker-1" and hb.label not in str(anonymous)
         admin = await client.get("/health/worker", headers={"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"})
         assert admin.json()["agent_workers"]["workers"][0]["id"] == hb.label
+        # The console's service status: the live workers, their rooms and load (numbered for a member).
+        org = await register(client)
+        client.cookies.set(ACCESS_COOKIE, org.access)
+        assert await hb.beat_once()  # signing up may take longer than the three short intervals
+        live = await client.get("/console/")
+        assert live.status_code == 200
+        assert 'id="agent-workers">1 (Salas: 3, carga média: 42%)' in live.text
+        assert "worker-1: 42%, 3 salas" in live.text and hb.label not in live.text
 
-        # A second beat refreshes the same row; then silence for three intervals: gone.
-        assert await hb.beat_once()
+        # Silence for three intervals after the last beat: gone.
         await asyncio.sleep(settings.worker.dead_after_seconds + 0.1)
         async with db_pool.acquire() as conn:
             assert (await repo.live(conn, settings.worker.dead_after_seconds))[1] == []
             assert await conn.fetchval("SELECT count(*) FROM agent_workers") == 1  # kept, just not live
         gone = (await client.get("/health/worker")).json()["agent_workers"]
         assert (gone["live"], gone["workers"], gone["mean_load"]) == (0, [], None)
+        assert 'id="agent-workers">0</dd>' in (await client.get("/console/")).text
     await hb._leave()
 
 
