@@ -19,6 +19,7 @@ route is taught here or listed in `NOT_EXERCISED` with a reason.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -61,7 +62,17 @@ PUBLIC = {
 NOT_EXERCISED: dict[str, str] = {}
 
 # Path parameters that name one object across all organizations: A must never reach B's.
-GLOBAL_IDS = {"meeting_id", "trigger_id", "product_id", "device_id", "key_id", "user_id", "stream_id", "invitation_id"}
+GLOBAL_IDS = {
+    "job_id",
+    "meeting_id",
+    "trigger_id",
+    "product_id",
+    "device_id",
+    "key_id",
+    "user_id",
+    "stream_id",
+    "invitation_id",
+}
 # Path parameters that are names inside an organization (A's own `AiHelper` is a different object).
 ORG_LOCAL_NAMES = {"name", "provider"}
 
@@ -140,7 +151,16 @@ async def _victim(client: httpx.AsyncClient, marker: str) -> Victim:
         "/members", json={"email": f"invitee-{marker.lower()}@example.com", "role": "member"}, headers=b.headers
     )
     assert invitation.status_code == 201, invitation.text
+    job = await client.post("/api/export/xlsx/jobs", headers=b.headers)
+    assert job.status_code == 202, job.text
+    for _ in range(300):  # the export runs beside the app; its file route answers B only once it is done
+        state = (await client.get(f"/api/export/xlsx/jobs/{job.json()['id']}", headers=b.headers)).json()
+        if state["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    assert state["status"] == "done", state
     v.values = {
+        "job_id": job.json()["id"],
         "invitation_id": invitation.json()["id"],
         "meeting_id": f"RM_{marker}",
         "file_name": wav.path.name,
