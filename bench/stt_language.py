@@ -85,6 +85,7 @@ class Answer:
     cpu_s: float
     check_wall_s: float  # of which the language check
     check_cpu_s: float
+    languages: dict[str, float] | None = None  # the language check's five likeliest, when it ran
 
 
 async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> Answer:
@@ -93,6 +94,7 @@ async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> An
     frame = rtc.AudioFrame(x.tobytes(), SR, 1, len(x))
     check = getattr(provider.stt, "language_check", None)
     before = (check.wall_seconds, check.cpu_seconds) if check is not None else (0.0, 0.0)
+    checks_before = check.checks if check is not None else 0
     c0, w0 = time.process_time(), time.perf_counter()
     ev = await provider.stt.recognize(frame, language=provider.language or "")
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -120,6 +122,7 @@ async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> An
         cpu,
         after[0] - before[0],
         after[1] - before[1],
+        check.last if check is not None and check.checks > checks_before else None,
     )
 
 
@@ -176,6 +179,7 @@ async def run_route(settings: Settings, room: str, foreign: list[str], clips: li
                         "refused": a.refused,
                         "refused_unchecked": a.refused_unchecked,
                         "english_probability": a.english_probability,
+                        "languages": a.languages,
                         "wall_s": round(a.wall_s, 3),
                         "check_wall_s": round(a.check_wall_s, 3),
                     }

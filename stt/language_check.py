@@ -38,6 +38,7 @@ class LanguageCheck:
     checks: int = 0
     cpu_seconds: float = 0.0  # the process's CPU time during the checks (CTranslate2 computes in its own threads)
     wall_seconds: float = 0.0
+    last: dict[str, float] | None = None  # the last check's five likeliest languages (for the benchmark)
 
     def needed(self, text: str, signals: Signals) -> bool:
         """Whether the check could change the verdict: the answer would otherwise be accepted, uncertainly."""
@@ -60,6 +61,7 @@ class LanguageCheck:
         self.checks += 1
         self.cpu_seconds += time.process_time() - c0
         self.wall_seconds += time.perf_counter() - w0
+        self.last = {code: round(float(p), 3) for code, p in sorted(probabilities, key=lambda x: -x[1])[:5]}
         return float(dict(probabilities).get("en", 0.0))
 
     def apply(self, audio: np.ndarray[Any, np.dtype[np.float32]], text: str, signals: Signals) -> Signals:
