@@ -21,6 +21,9 @@ and the answer is judged by the same plausibility rules the fallback chain appli
 * adversarial English (one-word answers, numbers, code-switching, a Brazilian accent), counted apart:
   refused (false rejections) and WER per group.
 
+With --jsonl, one line per clip: its text, verdicts, and the language check's five likeliest languages
+when it ran (what the misheard-English exception of `stt/plausibility.py` was chosen on).
+
 The thresholds were chosen on the `tune` half; the default --split is `holdout`, the half they never
 saw. The cloud providers are not here: they need keys and the network; the stubs in tests/stt check
 what they are sent (the language parameter) and the fallback on refused answers.
