@@ -164,7 +164,8 @@ class Rules:
     speak in the room: Escuta's people speak Portuguese first, and Spanish is its neighbour (and what `base`
     often takes Brazilian Portuguese for). Noisy English is what `base` takes for Swedish or Norwegian."""
     unexpected_language_probability: float = 0.5
-    """Sure = the check gives that one language at least this (more than all the others together)."""
+    """Sure = the check gives that one language more than this (0.5: more than all the others together;
+    1: never, the exception is off)."""
     language_check_below_logprob: float = -0.5
     """The language check runs only on answers with an average log-probability under this: above it,
     English-only models are sure enough that no other language has ever passed (it costs a multilingual
@@ -200,7 +201,7 @@ def judge(
             return Rejection("language_unsupported", f"answered in {reported_language}, asked for {requested_language}")
     english = signals.english_probability if signals is not None else None
     unexpected = signals.unexpected_language_probability if signals is not None else None
-    misheard_english = unexpected is not None and unexpected >= rules.unexpected_language_probability
+    misheard_english = unexpected is not None and unexpected > rules.unexpected_language_probability
     if english is not None and english < rules.min_english_probability and not misheard_english:
         return Rejection(
             "language_unsupported",

@@ -127,7 +127,7 @@ class SttSettings(Section):
         le=1,
         description="An English-only model's answer whose audio the language check finds English with a lower "
         "probability is refused (`language_unsupported`), unless the check gives one language neither English "
-        "nor Portuguese/Spanish at least `ESCUTA_STT_PLAUSIBILITY_UNEXPECTED_LANGUAGE_PROBABILITY`.",
+        "nor Portuguese/Spanish more than `ESCUTA_STT_PLAUSIBILITY_UNEXPECTED_LANGUAGE_PROBABILITY`.",
     )
     plausibility_unexpected_language_probability: float = Field(
         0.5,

@@ -109,7 +109,8 @@ def test_unlikely_english_the_check_is_sure_is_an_unexpected_language_is_kept_as
     assert verdict(text, signals(0.10, 0.18)) == "language_unsupported"
     assert verdict(text, signals(0.03, 0.0)) == "language_unsupported"  # the top one is pt or es: expected
     assert verdict(text, signals(0.03, None)) == "language_unsupported"
-    assert verdict(text, signals(0.39, 0.5)) is None  # at the threshold: as sure of it as of all others together
+    assert verdict(text, signals(0.39, 0.51)) is None  # surer of it than of all others together
+    assert verdict(text, signals(0.39, 0.5)) == "language_unsupported"  # only as sure: not sure
     strict = Rules(unexpected_language_probability=1.0)
     found = judge(
         provider="local",
