@@ -21,6 +21,9 @@ and the answer is judged by the same plausibility rules the fallback chain appli
 * adversarial English (one-word answers, numbers, code-switching, a Brazilian accent), counted apart:
   refused (false rejections) and WER per group.
 
+With --jsonl, one line per clip: its text, verdicts, and the language check's five likeliest languages
+when it ran (what the misheard-English exception of `stt/plausibility.py` was chosen on).
+
 The thresholds were chosen on the `tune` half; the default --split is `holdout`, the half they never
 saw. The cloud providers are not here: they need keys and the network; the stubs in tests/stt check
 what they are sent (the language parameter) and the fallback on refused answers.
@@ -85,6 +88,7 @@ class Answer:
     cpu_s: float
     check_wall_s: float  # of which the language check
     check_cpu_s: float
+    languages: dict[str, float] | None = None  # the language check's five likeliest, when it ran
 
 
 async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> Answer:
@@ -93,6 +97,7 @@ async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> An
     frame = rtc.AudioFrame(x.tobytes(), SR, 1, len(x))
     check = getattr(provider.stt, "language_check", None)
     before = (check.wall_seconds, check.cpu_seconds) if check is not None else (0.0, 0.0)
+    checks_before = check.checks if check is not None else 0
     c0, w0 = time.process_time(), time.perf_counter()
     ev = await provider.stt.recognize(frame, language=provider.language or "")
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -120,6 +125,7 @@ async def answer(provider: Any, clip: Clip, settings: Settings, room: str) -> An
         cpu,
         after[0] - before[0],
         after[1] - before[1],
+        check.last if check is not None and check.checks > checks_before else None,
     )
 
 
@@ -176,6 +182,7 @@ async def run_route(settings: Settings, room: str, foreign: list[str], clips: li
                         "refused": a.refused,
                         "refused_unchecked": a.refused_unchecked,
                         "english_probability": a.english_probability,
+                        "languages": a.languages,
                         "wall_s": round(a.wall_s, 3),
                         "check_wall_s": round(a.check_wall_s, 3),
                     }

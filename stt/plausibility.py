@@ -107,6 +107,9 @@ class Signals:
     english_probability: float | None = None
     """For an English-only model's answer: the probability that the audio is English, from the language
     check (`stt/language_check.py`); None when the check did not run."""
+    unexpected_language_probability: float | None = None
+    """Alongside it: the check's probability for its likeliest language when that is neither English nor a
+    language the deployment expects (`Rules.expected_languages`), else 0; None when the check did not run."""
 
     @classmethod
     def of_segments(cls, segments: Sequence[Any], language_probability: float | None = None) -> Signals:
@@ -155,7 +158,14 @@ class Rules:
     """A stock phrase alone ("thank you") with a no-speech probability above this is refused."""
     min_english_probability: float = 0.4
     """An English-only model's answer whose audio the language check finds less likely English than this
-    is another language turned into English words (`language_unsupported`)."""
+    is another language turned into English words (`language_unsupported`) ..."""
+    expected_languages: tuple[str, ...] = ("pt", "es")
+    """... unless the check is sure (`unexpected_language_probability`) it is a language nobody is expected to
+    speak in the room: Escuta's people speak Portuguese first, and Spanish is its neighbour (and what `base`
+    often takes Brazilian Portuguese for). Noisy English is what `base` takes for Swedish or Norwegian."""
+    unexpected_language_probability: float = 0.5
+    """Sure = the check gives that one language more than this (0.5: more than all the others together;
+    1: never, the exception is off)."""
     language_check_below_logprob: float = -0.5
     """The language check runs only on answers with an average log-probability under this: above it,
     English-only models are sure enough that no other language has ever passed (it costs a multilingual
@@ -190,7 +200,9 @@ def judge(
         if not same:
             return Rejection("language_unsupported", f"answered in {reported_language}, asked for {requested_language}")
     english = signals.english_probability if signals is not None else None
-    if english is not None and english < rules.min_english_probability:
+    unexpected = signals.unexpected_language_probability if signals is not None else None
+    misheard_english = unexpected is not None and unexpected > rules.unexpected_language_probability
+    if english is not None and english < rules.min_english_probability and not misheard_english:
         return Rejection(
             "language_unsupported",
             f"an English-only model's answer, and the language check finds the audio English with probability "

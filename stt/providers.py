@@ -76,6 +76,7 @@ def rules_of(settings: Settings) -> Rules:
         no_speech_logprob=s.plausibility_no_speech_logprob,
         max_compression_ratio=s.plausibility_max_compression_ratio,
         min_english_probability=s.plausibility_min_english_probability,
+        unexpected_language_probability=s.plausibility_unexpected_language_probability,
         language_check_below_logprob=s.plausibility_language_check_logprob,
     )
 

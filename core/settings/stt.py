@@ -126,7 +126,16 @@ class SttSettings(Section):
         ge=0,
         le=1,
         description="An English-only model's answer whose audio the language check finds English with a lower "
-        "probability is refused (`language_unsupported`).",
+        "probability is refused (`language_unsupported`), unless the check gives one language neither English "
+        "nor Portuguese/Spanish more than `ESCUTA_STT_PLAUSIBILITY_UNEXPECTED_LANGUAGE_PROBABILITY`.",
+    )
+    plausibility_unexpected_language_probability: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="The language check's probability for one language neither English nor expected "
+        "(Portuguese, Spanish) above which unlikely-English audio is taken for misheard English, not refused "
+        "(noisy English is what the check takes for Swedish); 1 = always refuse.",
     )
     plausibility_language_check_logprob: float = Field(
         -0.5,

@@ -91,8 +91,47 @@ def test_an_english_only_answer_the_language_check_finds_unlikely_english_is_ref
     assert found is not None and "0.21 < 0.4" in found.detail and "Hello" not in found.detail
 
 
+def test_unlikely_english_the_check_is_sure_is_an_unexpected_language_is_kept_as_misheard_english() -> None:
+    # The tune half's cases (bench/stt_language.py): noisy espeak-ng English `base` takes for Swedish (P(en)
+    # 0.03, P(sv) 0.72) is kept; Portuguese tiny.en made English of, where `base` is sure of no language
+    # (ja 0.18), and Portuguese or Spanish however sure, are refused.
+    def signals(english: float, unexpected: float | None) -> Signals:
+        return Signals(
+            avg_logprob=-0.8,
+            no_speech_prob=0.1,
+            compression_ratio=1.0,
+            english_probability=english,
+            unexpected_language_probability=unexpected,
+        )
+
+    text = "Do you have this medicine in August?"
+    assert verdict(text, signals(0.03, 0.72)) is None
+    assert verdict(text, signals(0.10, 0.18)) == "language_unsupported"
+    assert verdict(text, signals(0.03, 0.0)) == "language_unsupported"  # the top one is pt or es: expected
+    assert verdict(text, signals(0.03, None)) == "language_unsupported"
+    assert verdict(text, signals(0.39, 0.51)) is None  # surer of it than of all others together
+    assert verdict(text, signals(0.39, 0.5)) == "language_unsupported"  # only as sure: not sure
+    strict = Rules(unexpected_language_probability=1.0)
+    found = judge(
+        provider="local",
+        text=text,
+        requested_language="en",
+        reported_language="en",
+        signals=signals(0.03, 0.72),
+        rules=strict,
+    )
+    assert found is not None and found.kind == "language_unsupported"
+
+
 def test_signals_travel_in_the_speech_metadata() -> None:
-    s = Signals(avg_logprob=-0.5, no_speech_prob=0.2, compression_ratio=1.3, temperature=0.2, english_probability=0.7)
+    s = Signals(
+        avg_logprob=-0.5,
+        no_speech_prob=0.2,
+        compression_ratio=1.3,
+        temperature=0.2,
+        english_probability=0.7,
+        unexpected_language_probability=0.0,
+    )
     assert Signals.from_metadata(s.as_metadata()) == s
     assert Signals.from_metadata({"other": 1}) is None and Signals.from_metadata(None) is None
     assert normalize_text("Inscreva-se, no CANAL!") == "inscreva se no canal"
@@ -153,6 +192,17 @@ def test_the_language_check_runs_only_where_it_can_change_the_verdict() -> None:
     assert check.checks == 2
     checked = check.apply(as_float[0], "Some English words.", unsure)
     assert check.checks == 3 and checked.english_probability is not None and checked.english_probability < 0.4
+    # Portuguese is never "sure of an unexpected language": espeak-ng's is no language in particular to base.
+    assert checked.unexpected_language_probability is not None and checked.unexpected_language_probability < 0.5
+    found = judge(
+        provider="local",
+        text="Some English words.",
+        requested_language="en",
+        reported_language="en",
+        signals=checked,
+        rules=check.rules,
+    )
+    assert found is not None and found.kind == "language_unsupported"
     # Off by setting, and never for a multilingual model (it reports its language itself).
     assert language_check(make_settings(stt_local_language_check=False), "tiny.en") is None
     assert language_check(make_settings(), "base") is None
