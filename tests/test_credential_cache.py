@@ -119,7 +119,7 @@ async def test_the_cache_is_cleared_and_off_while_the_listener_is_down(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND query ILIKE 'LISTEN%escuta_credentials%'"
         )
-    assert listeners == 2  # A's and B's
+    assert listeners >= 2  # A's and B's (and any other app left on this database by an earlier test)
     await _until(lambda: not cache_b.listening)
     assert cache_b.get(prefix, 0.0) is None
     # While it is down nothing is cached, so a change nobody could announce is still seen at once.
