@@ -32,8 +32,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     running 7 ms past its `ts`; both were fixed, not retried away.)
     """
     for item in items:
-        if item.get_closest_marker("livekit") is not None and item.get_closest_marker("flaky") is None:
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+        if item.get_closest_marker("livekit") is not None:
+            # Under `-n 2 --dist loadgroup` (.ci/run) they run one after another on one worker: real-time
+            # media next to a second real-time test on two cores would be measuring the machine.
+            item.add_marker(pytest.mark.xdist_group("livekit"))
+            if item.get_closest_marker("flaky") is None:
+                item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
 @pytest.fixture(autouse=True)
