@@ -267,6 +267,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.solutions": ("Soluções e perfis", "Solutions and profiles"),
     "admin.solution": ("Solução", "Solution"),
     "admin.profile": ("Perfil", "Profile"),
+    "admin.stt": ("Transcrição", "Transcription"),
+    "admin.stt_ok": ("{lang}: transcrita", "{lang}: transcribed"),
+    "admin.stt_unsupported": (
+        "{lang}: nenhum provedor configurado ouve este idioma",
+        "{lang}: no configured provider hears this language",
+    ),
+    "admin.stt_any": ("idioma não definido", "language not set"),
     "admin.no_solutions": ("Nenhuma solução.", "No solutions."),
     "admin.confirm": ("Tem certeza?", "Are you sure?"),
     "admin.admins_only": (

@@ -349,3 +349,35 @@ async def test_an_invitation_is_accepted_into_httponly_cookies_and_refusals_say_
         accept, json={"token": token, "account": "yes"}, headers={"X-CSRF-Token": client.cookies[CSRF_COOKIE]}
     )
     assert r.status_code == 403 and "outro e-mail" in r.json()["error"]["message"]
+
+
+async def test_a_solution_nobody_can_transcribe_is_shown_as_such(
+    database_url: str, _session_pool: asyncpg.Pool
+) -> None:
+    """Issue 17.1: with only the English-only offline model, a pt-BR solution is flagged on the admin page
+    (the same verdict as `GET /solutions`' `speechToText`), and an English one is not."""
+    only_english = make_settings(
+        database_url=database_url,
+        rate_limit=RateLimitSettings(login="1000/minute"),
+        stt_providers=["local"],
+        stt_local_multilingual_model="",
+        stt_language="pt-BR",
+    )
+    app = create_app(only_english, pool=_session_pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        org = await register(client)
+        for name, language in (("Balcao", "pt-BR"), ("Helpdesk", "en")):
+            body = {"profile": "transcription", "language": language}
+            assert (await client.put(f"/solutions/{name}", json=body, headers=org.headers)).status_code == 200
+        api = {
+            s["name"]: s["speechToText"]["supported"]
+            for s in (await client.get("/solutions", headers=org.headers)).json()["items"]
+        }
+        assert api == {"Balcao": False, "Helpdesk": True}
+        await sign_in(client, org)
+        page = (await client.get("/console/admin")).text
+        cells = dict(
+            re.findall(r'<td>(Balcao|Helpdesk)</td><td>[^<]*</td>\s*<td class="stt" data-supported="(yes|no)"', page)
+        )
+        assert cells == {"Balcao": "no", "Helpdesk": "yes"}
+        assert "pt-BR: nenhum provedor configurado ouve este idioma" in page

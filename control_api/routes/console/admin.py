@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from control_api.console.render import Console, page_view
+from control_api.services.speech import effective_language, stt_status
 from core.settings import PROVIDERS
 from db import accounts, credentials, devices, invitations, solutions
+from db import language as languages
 from db.tenancy import tenant_connection
 
 router = APIRouter()
@@ -34,6 +36,13 @@ async def admin_page(request: Request) -> Response:
         keys = await devices.list_publishable_keys(conn, org)
         creds = await credentials.list_credentials(conn, org)
         sols = await solutions.list_solutions(conn, org)
+        org_language = await languages.org_language(conn, org)
+    # Issue 17: a solution whose language none of the organization's providers hears is shown as such here,
+    # not discovered by silence in its rooms (the same verdict as `GET /solutions`' `speechToText`).
+    speech = {
+        s["name"]: stt_status(view.settings, org, effective_language(view.settings, s["language"], org_language))
+        for s in sols
+    }
     return view.render(
         "admin.html",
         page="admin",
@@ -44,6 +53,7 @@ async def admin_page(request: Request) -> Response:
         keys=keys,
         credentials=creds,
         solutions=sols,
+        speech=speech,
         providers=PROVIDERS,
         profiles=PROFILE_SUGGESTIONS,
     )
