@@ -28,6 +28,7 @@ import httpx
 import uvicorn
 from playwright.async_api import async_playwright
 
+from bench.accounts import sign_up
 from control_api.app import create_app
 from core.settings import Settings
 from db.migrate import migrate_dsn
@@ -124,15 +125,11 @@ async def main() -> None:
         url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
         async with httpx.AsyncClient(base_url=url, timeout=30) as http, async_playwright() as pw:
             email = f"bench-{uuid.uuid4().hex[:6]}@example.com"
-            r = await http.post(
-                "/auth/register", json={"email": email, "password": PASSWORD, "organizationName": "Bench"}
-            )
-            r.raise_for_status()
-            headers = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+            org_id, headers = await sign_up(http, email, PASSWORD, "Bench")
             browser = await pw.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             baseline = await measure(browser, url, email, args.runs)
             started = time.perf_counter()
-            await open_rooms(http, headers, r.json()["organization"]["id"], args.rooms)
+            await open_rooms(http, headers, org_id, args.rooms)
             print(
                 f"opened {args.rooms} rooms through {4 * args.rooms} webhooks in {time.perf_counter() - started:.1f} s"
             )

@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.accounts import sign_up
+
 HERE = Path(__file__).resolve().parent.parent
 SMALL_ORGS, SMALL_ROWS = 10, 100
 ADMIN = "bench-admin-token"
@@ -38,11 +40,8 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 async def _register(client: Any, name: str) -> tuple[uuid.UUID, dict[str, str]]:
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
-    r = await client.post(
-        "/auth/register", json={"email": email, "password": "bench-password-123", "organizationName": name}
-    )
-    r.raise_for_status()
-    return uuid.UUID(r.json()["organization"]["id"]), {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    org, headers = await sign_up(client, email, "bench-password-123", name)
+    return uuid.UUID(org), headers
 
 
 async def _fill(conn: Any, org: uuid.UUID, n: int, tag: str) -> None:

@@ -40,6 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.accounts import sign_up
 from bench.loadgen import LoadResult, free_port, run_load, stop
 from core.settings import Settings
 from db.counter_report import Prices, write_report
@@ -158,12 +159,7 @@ def start_server(code: Path, port: int, env: dict[str, str]) -> subprocess.Popen
 async def provision(base: str) -> tuple[uuid.UUID, dict[str, str], str]:
     """An organization with an admin and a registered device: (org id, admin headers, device key)."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        r = await c.post(
-            "/auth/register",
-            json={"email": "bench@escuta.dev", "password": "bench-password-123", "organizationName": "Bench"},
-        )
-        r.raise_for_status()
-        org, headers = r.json()["organization"]["id"], {"Authorization": f"Bearer {r.json()['accessToken']}"}
+        org, headers = await sign_up(c, "bench@escuta.dev", "bench-password-123", "Bench")
         (await c.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=headers)).raise_for_status()
         code = (await c.post("/cadastro/codigo", headers=headers)).json()["codigo"]
         r = await c.post("/cadastro/balcao", json={"nome_balcao": "Bench 01", "user_codigo": code})

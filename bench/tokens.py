@@ -30,6 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.accounts import sign_up
 from bench.loadgen import LoadResult, free_port, run_load, start_uvicorn, stop
 from db.migrate import migrate_dsn
 from tests.pg import admin_dsn, create_database, drop_database
@@ -40,12 +41,7 @@ KEY, SECRET = "benchkey", "bench-secret-0123456789abcdef0123456789"
 async def provision(base: str) -> tuple[str, str]:
     """An organization with a solution and a registered device: (org id, device key)."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        account = {"email": "bench@escuta.dev", "password": "bench-password-123"}
-        (await c.post("/auth/register", json={**account, "organizationName": "Bench"})).raise_for_status()
-        r = await c.post("/auth/login", json=account)
-        r.raise_for_status()
-        headers = {"Authorization": f"Bearer {r.json()['accessToken']}"}
-        org = (await c.get("/auth/me", headers=headers)).json()["organization"]["id"]
+        org, headers = await sign_up(c, "bench@escuta.dev", "bench-password-123", "Bench")
         (await c.put("/solutions/AiHelper", json={"profile": "balcao"}, headers=headers)).raise_for_status()
         code = (await c.post("/cadastro/codigo", headers=headers)).json()["codigo"]
         r = await c.post("/cadastro/balcao", json={"nome_balcao": "Bench 01", "user_codigo": code})
