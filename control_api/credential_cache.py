@@ -26,7 +26,6 @@ by organization, and dropped through :meth:`CredentialCache.on_change`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -34,15 +33,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
+from control_api.services.listener import ReconnectingListener
 from db import live
 
 log = logging.getLogger("escuta.api.credentials")
 
 KEY_CACHE_SECONDS = 30.0  # safety net only: changes arrive by NOTIFY
 CACHE_MAX_ENTRIES = 10_000
-RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 HEARD_WITHIN = 2.0  # how long a revoking request waits for its own notification
 
 Change = dict[str, Any]  # a notification's payload: {"t": "key", "prefix"} | {"t": "solution", ...} | ...
@@ -66,10 +63,19 @@ class CredentialCache:
         self._keys: dict[str, CachedKey] = {}
         self._generation = 0
         self._listening = False
-        self._conn: asyncpg.Connection | None = None
-        self._runner: asyncio.Task[None] | None = None
-        self._lost = asyncio.Event()
-        self._ready = asyncio.Event()
+        self.listener = (
+            ReconnectingListener(
+                dsn,
+                (live.CREDENTIALS_CHANNEL,),
+                self._on_notify,
+                name="credential-cache",
+                log=log,
+                on_connected=self._on_connected,
+                on_lost=self._on_lost,
+            )
+            if dsn
+            else None
+        )
         self._waiting: dict[str, list[asyncio.Event]] = {}
         self._on_change: list[Callable[[Change | None], None]] = []
 
@@ -138,12 +144,13 @@ class CredentialCache:
     # --- the listener ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._runner is None and self.dsn:
-            self._runner = asyncio.create_task(self._run(), name="credential-cache")
+        if self.listener is not None:
+            self.listener.start()
 
     async def wait_ready(self, within: float = 10.0) -> None:
-        self.start()
-        await asyncio.wait_for(self._ready.wait(), within)
+        if self.listener is None:
+            raise TimeoutError("no database URL: the credential cache never listens")
+        await self.listener.wait_ready(within)
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         self._generation += 1
@@ -162,44 +169,18 @@ class CredentialCache:
         for callback in self._on_change:
             callback(change)
 
-    def _on_terminate(self, _conn: Any) -> None:
+    def _on_connected(self) -> None:
+        self._clear()  # whatever was read before the LISTEN was in place is not trusted
+        self._listening = True
+
+    def _on_lost(self) -> None:
         self._listening = False
         self._clear()
-        self._lost.set()
-
-    async def _run(self) -> None:
-        assert self.dsn is not None
-        attempt = 0
-        while True:
-            try:
-                self._conn = await live.listen(self.dsn, (live.CREDENTIALS_CHANNEL,), self._on_notify)
-                self._conn.add_termination_listener(self._on_terminate)
-                attempt = 0
-                self._lost.clear()
-                self._clear()  # whatever was read before the LISTEN was in place is not trusted
-                self._listening = True
-                self._ready.set()
-                await self._lost.wait()
-                log.warning("credential notifications lost; cache off until reconnected")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("credential notifications: cannot listen (%s); retrying", type(exc).__name__)
-            self._listening = False
-            self._clear()
-            self._ready.clear()
-            await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
-            attempt += 1
 
     async def aclose(self) -> None:
         self._listening = False
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                await self._conn.close()
-            self._conn = None
+        if self.listener is not None:
+            await self.listener.aclose()
         self._clear()
 
 

@@ -180,10 +180,11 @@ async def test_live_events_feed_reports_sessions_and_reconnects(database_url: st
         await until(lambda: len(got) == 1, 30, "the session notification")
         assert (got[0]["meeting"], got[0]["status"]) == ("RM_live1", "ACTIVE")
         # The LISTEN connection dies (e.g. a database restart): the feed listens again by itself.
-        assert feed._conn is not None
-        pid = feed._conn.get_server_pid()
+        assert feed.listener is not None
+        listener, pid = feed.listener, feed.listener.server_pid
+        assert pid is not None
         await db_pool.execute("SELECT pg_terminate_backend($1)", pid)
-        await until(lambda: feed._conn is not None and feed._conn.get_server_pid() != pid, 30, "a new LISTEN")
+        await until(lambda: listener.server_pid not in (None, pid), 30, "a new LISTEN")
         await feed.wait_ready()
         await db_pool.execute("UPDATE sessions SET status = 'ENDED' WHERE meeting_id = 'RM_live1'")
         await until(lambda: len(got) == 2, 30, "the notification after reconnecting")
