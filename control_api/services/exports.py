@@ -30,8 +30,10 @@ import asyncpg
 
 from control_api.errors import ApiError
 from core.settings import Settings
+from db import devices as devices_repo
 from db import export_jobs as repo
 from db.export_jobs import ExportSpec, run_counter_export
+from db.pool import Conn
 from db.tenancy import tenant_connection
 
 log = logging.getLogger("escuta.exports")
@@ -160,6 +162,12 @@ def report_spec(
         last=last,
     )
     return spec, f"escuta-balcao-{first.isoformat()}_{last.isoformat()}.xlsx"
+
+
+async def require_device(conn: Conn, org_id: UUID, device: UUID | None) -> None:
+    """404 unless the report's device (when one is asked for) is this organization's."""
+    if device is not None and not await devices_repo.device_exists(conn, org_id, device):
+        raise ApiError(404, "not_found", "no such device")
 
 
 def database_url(settings: Settings) -> str:

@@ -38,6 +38,8 @@ async def test_job_progress_result_and_isolation(client: httpx.AsyncClient, db_p
 
     r = await client.post("/api/export/xlsx/jobs", params={"from": "2020-01-01", "to": "2099-12-31"}, headers=h)
     assert r.status_code == 400, "a range over 400 days is refused up front"
+    r = await client.post("/api/export/xlsx/jobs", params={"device": str(b["device_id"])}, headers=h)
+    assert r.status_code == 404, "another organization's device does not exist"
     r = await client.post("/api/export/xlsx/jobs", headers=h)
     assert r.status_code == 202, r.text
     job = r.json()

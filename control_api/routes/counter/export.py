@@ -22,8 +22,7 @@ from control_api.errors import ApiError
 from control_api.principals import OrgAdmin
 from control_api.schemas.common import errors
 from control_api.schemas.exports import ExportDevice, ExportFrom, ExportTo
-from control_api.services.exports import Exporter, ExportFailed, database_url, report_spec
-from db import devices as devices_repo
+from control_api.services.exports import Exporter, ExportFailed, database_url, report_spec, require_device
 from db.tenancy import tenant_connection
 
 router = APIRouter(prefix="/api/export", tags=["counter"])
@@ -51,8 +50,7 @@ async def export_xlsx(
     dsn = database_url(settings)
     if device is not None:
         async with tenant_connection(pool, admin.org_id) as conn:
-            if not await devices_repo.device_exists(conn, admin.org_id, device):
-                raise ApiError(404, "not_found", "no such device")
+            await require_device(conn, admin.org_id, device)
     exporter: Exporter = request.app.state.exporter
     fd, name = tempfile.mkstemp(prefix="escuta-report-", suffix=".xlsx")
     os.close(fd)

@@ -22,8 +22,7 @@ from control_api.principals import OrgAdmin
 from control_api.schemas.common import errors
 from control_api.schemas.exports import ExportDevice, ExportFrom, ExportJob, ExportJobList, ExportTo
 from control_api.schemas.formats import CursorQuery
-from control_api.services.exports import Exporter, database_url, report_spec
-from db import devices as devices_repo
+from control_api.services.exports import Exporter, database_url, report_spec, require_device
 from db import export_jobs as repo
 from db.tenancy import tenant_connection
 
@@ -47,8 +46,7 @@ async def create_job(
     dsn = database_url(settings)
     params = {"from": spec.first.isoformat(), "to": spec.last.isoformat(), "device": str(device) if device else None}
     async with tenant_connection(pool, admin.org_id) as conn:
-        if device is not None and not await devices_repo.device_exists(conn, admin.org_id, device):
-            raise ApiError(404, "not_found", "no such device")
+        await require_device(conn, admin.org_id, device)
         if await repo.active_jobs(conn, admin.org_id) >= MAX_ACTIVE_JOBS:
             raise ApiError(429, "too_many_exports", f"{MAX_ACTIVE_JOBS} exports are already running; wait for one")
         row = await repo.create_job(conn, admin.org_id, params=params, filename=filename, created_by=admin.user_id)
