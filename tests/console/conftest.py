@@ -26,7 +26,7 @@ import uvicorn
 from control_api.app import create_app
 from control_api.console.session import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, new_csrf_token
 from core.settings.accounts import RateLimitSettings
-from tests.accounts.helpers import PASSWORD, register
+from tests.accounts.helpers import PASSWORD, Org
 from tests.conftest import make_settings
 
 CHROMIUM = os.environ.get("ESCUTA_CHROMIUM", "/usr/bin/chromium")
@@ -79,26 +79,8 @@ def shots() -> Path:
     return SHOTS
 
 
-@dataclass
-class Account:
-    org_id: str
-    email: str
-    access: str
-    refresh: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access}"}
-
-
-async def new_account(http: httpx.AsyncClient, name: str = "Farmácia Central") -> Account:
-    """A new organization and its owner (sign-up, then `/auth/login`, as issue 14 has it)."""
-    org = await register(http, name)
-    return Account(org.org_id, org.email, org.access, org.refresh)
-
-
 async def signed_in_page(
-    browser: Any, server: Server, account: Account, *, width: int = 1280, path: str = "/console/"
+    browser: Any, server: Server, account: Org, *, width: int = 1280, path: str = "/console/"
 ) -> Any:
     """A fresh browser context holding the session cookies `/console/login` would set, open at ``path``."""
     context = await browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
@@ -114,7 +96,7 @@ async def signed_in_page(
     return page
 
 
-async def signed_in_by_form(browser: Any, server: Server, account: Account) -> Any:
+async def signed_in_by_form(browser: Any, server: Server, account: Org) -> Any:
     """Signing in as a person does: `/` sends to the form, which sets the cookies and lands on the live view."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()

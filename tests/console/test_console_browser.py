@@ -25,9 +25,10 @@ from db.clips import upsert_clips
 from db.coach import SnapshotRow, insert_feedback, insert_snapshot
 from db.tenancy import tenant_connection
 from db.transcription import TranscriptRow, insert_transcript
+from tests.accounts.helpers import Org, register
 from tests.clips.factories import make_streamer
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET
-from tests.console.conftest import Account, Server, new_account, signed_in_by_form, signed_in_page
+from tests.console.conftest import Server, signed_in_by_form, signed_in_page
 from tests.counter.test_export import outcome
 from tests.webhook_signing import event_body, sign
 
@@ -41,7 +42,7 @@ async def webhook(http: httpx.AsyncClient, body: bytes) -> None:
     assert r.status_code == 200, r.text
 
 
-async def minted_room(http: httpx.AsyncClient, account: Account) -> str:
+async def minted_room(http: httpx.AsyncClient, account: Org) -> str:
     """A room minted through `/token` for the organization (webhooks about it land in its sessions)."""
     r = await http.put("/solutions/AiHelper", json={"profile": "counter"}, headers=account.headers)
     assert r.status_code == 200, r.text
@@ -58,9 +59,9 @@ async def test_a_room_lives_from_sign_in_to_its_end(console_server: Server, brow
     shows); its session page gets the transcript, a recommendation and the clerk's answer, and the coach's
     feedback, without reloading, charts the levels and downloads WebVTT; the room disappears when it ends."""
     http, pool = console_server.http, console_server.pool
-    account = await new_account(http)
+    account = await register(http, "Farmácia Central")
     org = uuid.UUID(account.org_id)
-    other = await new_account(http, "Outra Rede")
+    other = await register(http, "Outra Rede")
     page = await signed_in_by_form(browser, console_server, account)
     await page.wait_for_selector("#live-state:not(:empty)")
     assert await page.locator(".room").count() == 0
@@ -159,7 +160,7 @@ async def test_a_link_code_registers_a_device_which_is_then_revoked(
     console_server: Server, browser: Any, shots: Path
 ) -> None:
     http = console_server.http
-    account = await new_account(http)
+    account = await register(http, "Farmácia Central")
     page = await signed_in_page(browser, console_server, account)
     await page.click("nav >> text=Administração")
     await page.wait_for_url("**/console/admin")
@@ -229,7 +230,7 @@ async def test_catalog_upload_shows_row_errors_and_the_excel_export_downloads(
     console_server: Server, browser: Any, shots: Path, tmp_path: Path
 ) -> None:
     http = console_server.http
-    account = await new_account(http)
+    account = await register(http, "Farmácia Central")
     org = uuid.UUID(account.org_id)
     for n, (product, answer) in enumerate([("Dipirona 500 mg", "aceito"), ("Dipirona 500 mg", "rejeitado")]):
         store = await CounterStore.open(console_server.pool, org_id=org, meeting_id=f"RM_c{n}", device_id=None)
@@ -276,7 +277,7 @@ async def test_catalog_upload_shows_row_errors_and_the_excel_export_downloads(
 
 
 async def test_language_switch_and_phone_layout(console_server: Server, browser: Any, shots: Path) -> None:
-    account = await new_account(console_server.http)
+    account = await register(console_server.http, "Farmácia Central")
     page = await signed_in_page(browser, console_server, account, width=375)
     assert await page.locator("html").get_attribute("lang") == "pt-BR"
     assert await page.locator("nav a", has_text="Ao vivo").count() == 1
@@ -303,7 +304,7 @@ async def test_language_switch_and_phone_layout(console_server: Server, browser:
 
 async def test_clips_and_avatar_views_chart_their_data(console_server: Server, browser: Any, shots: Path) -> None:
     http, pool = console_server.http, console_server.pool
-    account = await new_account(http, "Streams")
+    account = await register(http, "Streams")
     org = uuid.UUID(account.org_id)
     settings = console_server.app.state.settings
     streamer = await make_streamer(pool, org, settings, twitch_user_id="4242")
@@ -344,7 +345,7 @@ async def test_a_page_resynchronises_after_its_stream_ends(
     monkeypatch.setattr(console_events, "MAX_STREAM_SECONDS", 0.5)
     monkeypatch.setattr(console_events, "RETRY_MS", 200)
     http = console_server.http
-    account = await new_account(http)
+    account = await register(http, "Farmácia Central")
     page = await signed_in_page(browser, console_server, account)
     state = page.locator("#live-state")
     await state.wait_for()

@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.console.conftest import Server, new_account, signed_in_page
+from tests.accounts.helpers import register
+from tests.console.conftest import Server, signed_in_page
 
 LINK_PASSWORD = "uma senha longa e nova"
 
@@ -31,7 +32,7 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     console_server: Server, browser: Any, shots: Path
 ) -> None:
     http, url = console_server.http, console_server.url
-    owner = await new_account(http, "Rede Convites")
+    owner = await register(http, "Rede Convites")
     page = await signed_in_page(browser, console_server, owner, path="/console/admin")
     await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
 
@@ -92,7 +93,7 @@ async def test_an_invited_person_sets_a_password_and_joins_and_the_admin_manages
     assert roles[email] == "admin"
 
     # Someone who already has an account accepts while signed in, with it.
-    existing = await new_account(http, "Outra Farmácia")
+    existing = await register(http, "Outra Farmácia")
     link2 = await invite(page, existing.email)
     theirs = await signed_in_page(browser, console_server, existing, path=link2.removeprefix(url))
     await theirs.click("#invite-account button[type=submit]")
