@@ -1,5 +1,6 @@
 """What the end-to-end tests through the LiveKit test server share: Escuta's control API where the
-server's webhooks reach it, settings that point at the server, a microphone, and waiting on a condition.
+server's webhooks reach it, settings that point at the server, the real `escuta worker` registered with
+it, a microphone, and waiting on a condition.
 """
 
 from __future__ import annotations
@@ -7,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,6 +25,7 @@ from control_api.limits import server_limits
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.livekit_sim.fixtures import LiveKitServer
+from tests.livekit_sim.workers import running_agent_worker
 from tests.transcription.speech import SR
 
 
@@ -37,6 +42,36 @@ def room_settings(server: LiveKitServer, database_url: str, agent_name: str, **o
         agent_name=agent_name,
         **overrides,
     )
+
+
+WORKER_ARGV = (sys.executable, "-m", "escuta.cli", "worker")
+
+
+def worker_env(
+    database_url: str, agent: str, *, failed_audio_dir: Path | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The real worker's environment: this run's database, ``agent``'s dispatches, local Whisper in English
+    (``extra`` overrides any of it), and no refusal of jobs on a busy machine."""
+    env = {
+        "ESCUTA_DATABASE_URL": database_url,
+        "ESCUTA_AGENT_NAME": agent,
+        "ESCUTA_STT_PROVIDERS": '["local"]',
+        "ESCUTA_STT_LANGUAGE": "en",
+        "ESCUTA_WORKER_HTTP_PORT": "0",  # several workers (and tests) on one machine
+        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",  # a busy 2-core box must not make it refuse the job
+        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
+    }
+    if failed_audio_dir is not None:
+        env["ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR"] = str(failed_audio_dir)
+    return env | dict(extra or {})
+
+
+def escuta_worker(
+    server: LiveKitServer, log_path: Path, agent: str, env: dict[str, str]
+) -> contextlib.AbstractAsyncContextManager[subprocess.Popen[bytes]]:
+    """`escuta worker` in its own process with ``env`` (see :func:`worker_env`), registered with ``server``
+    as ``agent`` until the block ends; its output goes to ``log_path``."""
+    return running_agent_worker(server, log_path, agent_name=agent, argv=WORKER_ARGV, env=env)
 
 
 @contextlib.asynccontextmanager

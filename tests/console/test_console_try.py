@@ -12,7 +12,6 @@ media path."""
 from __future__ import annotations
 
 import secrets
-import sys
 import wave
 from pathlib import Path
 
@@ -23,9 +22,8 @@ from playwright.async_api import async_playwright
 
 from tests.accounts.helpers import PASSWORD, put_solution, register
 from tests.console.conftest import CHROMIUM
-from tests.e2e import api_on_veth, room_settings
+from tests.e2e import api_on_veth, escuta_worker, room_settings, worker_env
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.transcription.speech import SCRIPT_EN, SR, recording
 
 pytestmark = pytest.mark.livekit
@@ -47,21 +45,11 @@ async def test_try_it_joins_a_room_from_the_browser_and_shows_the_agents_transcr
     settings = room_settings(livekit_server, database_url, agent, livekit_public_url=livekit_server.url)
     wav = tmp_path / "speech.wav"
     write_wav(wav, SCRIPT_EN[:2])
-    worker_env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["local"]',
-        "ESCUTA_STT_LANGUAGE": "en",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
-    }
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
+    env = worker_env(database_url, agent, failed_audio_dir=tmp_path / "failed")
     async with (
         api_on_veth(livekit_server, settings, db_pool) as base,
         httpx.AsyncClient(base_url=base) as http,
-        running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=worker_env),
+        escuta_worker(livekit_server, tmp_path / "worker.log", agent, env),
         async_playwright() as pw,
     ):
         org = await register(http, "Experimente")

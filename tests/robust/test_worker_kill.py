@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -29,9 +28,8 @@ import pytest
 from livekit import api, rtc
 
 from tests.accounts.helpers import put_solution, register, token_body
-from tests.e2e import api_on_veth, room_settings, speak, until
+from tests.e2e import api_on_veth, escuta_worker, room_settings, speak, until, worker_env
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.robust.figures import record
 from tests.transcription.speech import SCRIPT_EN, SR, recording, wer
 
@@ -54,17 +52,7 @@ async def test_worker_killed_mid_utterance_keeps_what_it_finished(
     agent = f"escuta-kill-{secrets.token_hex(3)}"
     settings = room_settings(livekit_server, database_url, agent)
     first, second, third = (recording([text], lead=0.3, gap=0.8) for text in SCRIPT_EN[:3])
-    worker_env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["local"]',
-        "ESCUTA_STT_LANGUAGE": "en",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
-    }
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
+    env = worker_env(database_url, agent, failed_audio_dir=tmp_path / "failed")
 
     async def rows(meeting_id: str) -> list[asyncpg.Record]:
         async with db_pool.acquire() as c:
@@ -86,9 +74,7 @@ async def test_worker_killed_mid_utterance_keeps_what_it_finished(
             await put_solution(http, org, "Meet", "transcription")
             minted = (await http.post("/token", json=token_body(org.org_id, "Meet", "ana"), headers=org.headers)).json()
             room_name = minted["room"]
-            async with running_agent_worker(
-                livekit_server, tmp_path / "worker1.log", agent_name=agent, argv=argv, env=worker_env
-            ) as worker:
+            async with escuta_worker(livekit_server, tmp_path / "worker1.log", agent, env) as worker:
                 await speaker.connect(livekit_server.url, minted["token"])  # creates the room: the dispatch
                 meeting_id = await speaker.sid
                 await until(lambda: agent_in_room(speaker), 60, "the first worker's agent to join")
@@ -106,9 +92,7 @@ async def test_worker_killed_mid_utterance_keeps_what_it_finished(
 
             # A new worker, a new dispatch for the same room: what is said next is heard, same session.
             async with (
-                running_agent_worker(
-                    livekit_server, tmp_path / "worker2.log", agent_name=agent, argv=argv, env=worker_env
-                ),
+                escuta_worker(livekit_server, tmp_path / "worker2.log", agent, env),
                 api.LiveKitAPI(livekit_server.http_url, livekit_server.api_key, livekit_server.api_secret) as lk,
             ):
                 metadata = json.dumps({"profile": "transcription", "org_id": org.org_id, "solution": "Meet"})

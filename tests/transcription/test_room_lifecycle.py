@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -15,10 +14,9 @@ import pytest
 from livekit import api, rtc
 
 from agents.audio.frames import frames_from_array
-from tests.e2e import until
+from tests.e2e import escuta_worker, until, worker_env
 from tests.livekit_sim.client import connect
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, SR, espeak, recording
 
 pytestmark = pytest.mark.livekit
@@ -46,19 +44,10 @@ async def test_agents_ignored_republish_heard_leaver_flushed(
     livekit_server: LiveKitServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     agent = f"escuta-life-{secrets.token_hex(3)}"
-    env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["local"]',
-        "ESCUTA_STT_LANGUAGE": "en",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-    }
+    env = worker_env(database_url, agent)
     room_name = livekit_server.room_name("life")
     dispatch = api.RoomAgentDispatch(agent_name=agent, metadata=json.dumps({"profile": "transcription"}))
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
-    async with running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=env):
+    async with escuta_worker(livekit_server, tmp_path / "worker.log", agent, env):
         alice = await connect(livekit_server, "alice", room_name, room_config=api.RoomConfiguration(agents=[dispatch]))
         bot = await connect(livekit_server, "bot", room_name, kind="agent")  # e.g. an avatar: never transcribed
         bot_mic, alice_mic = Mic(bot), Mic(alice)
@@ -125,19 +114,10 @@ async def test_ending_the_room_flushes_the_open_utterance(
     livekit_server: LiveKitServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
     agent = f"escuta-end-{secrets.token_hex(3)}"
-    env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["local"]',
-        "ESCUTA_STT_LANGUAGE": "en",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-    }
+    env = worker_env(database_url, agent)
     room_name = livekit_server.room_name("end")
     dispatch = api.RoomAgentDispatch(agent_name=agent, metadata=json.dumps({"profile": "transcription"}))
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
-    async with running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=env):
+    async with escuta_worker(livekit_server, tmp_path / "worker.log", agent, env):
         dana = await connect(livekit_server, "dana", room_name, room_config=api.RoomConfiguration(agents=[dispatch]))
         meeting_id = await dana.sid
         mic = Mic(dana)
