@@ -71,6 +71,23 @@ async def get_trigger(conn: Conn, org_id: UUID, trigger_id: UUID) -> asyncpg.Rec
     )
 
 
+# A trigger's editable columns, in the order insert_trigger and update_trigger bind them.
+_TRIGGER_FIELDS = (
+    "name",
+    "phrases",
+    "media_type",
+    "media_url",
+    "title",
+    "display_seconds",
+    "cooldown_seconds",
+    "enabled",
+)
+
+
+def _trigger_values(v: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(v[k] for k in _TRIGGER_FIELDS)
+
+
 async def insert_trigger(conn: Conn, org_id: UUID, v: dict[str, Any]) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""
@@ -80,14 +97,7 @@ async def insert_trigger(conn: Conn, org_id: UUID, v: dict[str, Any]) -> asyncpg
         RETURNING {_TRIGGER_COLUMNS}
         """,
         org_id,
-        v["name"],
-        v["phrases"],
-        v["media_type"],
-        v["media_url"],
-        v["title"],
-        v["display_seconds"],
-        v["cooldown_seconds"],
-        v["enabled"],
+        *_trigger_values(v),
     )
     assert row is not None
     return row
@@ -103,14 +113,7 @@ async def update_trigger(conn: Conn, org_id: UUID, trigger_id: UUID, v: dict[str
         """,
         org_id,
         trigger_id,
-        v["name"],
-        v["phrases"],
-        v["media_type"],
-        v["media_url"],
-        v["title"],
-        v["display_seconds"],
-        v["cooldown_seconds"],
-        v["enabled"],
+        *_trigger_values(v),
     )
 
 

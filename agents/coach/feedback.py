@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 FEEDBACK_TOPIC = "escuta.coach.feedback"
 
@@ -30,15 +30,7 @@ FeedbackType = Literal[
     "tom_monotono",
     "fala_acelerada",
 ]
-FEEDBACK_TYPES: tuple[FeedbackType, ...] = (
-    "volume_baixo",
-    "volume_alto",
-    "silencio_prolongado",
-    "overlap_fala",
-    "monologo_prolongado",
-    "tom_monotono",
-    "fala_acelerada",
-)
+FEEDBACK_TYPES: tuple[FeedbackType, ...] = get_args(FeedbackType)
 Severity = Literal["info", "warning", "critical"]
 
 TIPS: dict[FeedbackType, list[str]] = {
