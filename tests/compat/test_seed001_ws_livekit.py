@@ -16,7 +16,6 @@ import asyncio
 import io
 import json
 import secrets
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,33 +31,16 @@ from core.counter.wire import SEED_EVENT_FIELDS
 from tests.accounts.helpers import register_device
 from tests.compat.balto import Device, LiveWav, LiveWebm, silence, speech
 from tests.conftest import TEST_ADMIN_TOKEN
-from tests.e2e import api_on_veth, room_settings, until
+from tests.e2e import api_on_veth, escuta_worker, room_settings, until, worker_env
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.stt_stubs import SttStubServer
-from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  # the fixture
+from tests.stt_stubs.fixtures import stt_stub, stub_env  # noqa: F401  # the fixture
 
 pytestmark = pytest.mark.livekit
 
 HEADACHE = "Estou com dor de cabeça desde cedo"
 NOSE = "Meu nariz está entupido e escorrendo"
 ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
-
-
-def worker_env(database_url: str, agent: str, stt: SttStubServer, tmp_path: Path) -> dict[str, str]:
-    return {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["openai_compatible"]',
-        "ESCUTA_STT_OPENAI_COMPATIBLE_BASE_URL": f"{stt.http_url}/v1",
-        "ESCUTA_STT_OPENAI_COMPATIBLE_API_KEY": "oa-key",
-        "ESCUTA_STT_LANGUAGE": "pt",
-        "ESCUTA_STT_COOLDOWN_SECONDS": "0",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
-    }
 
 
 class Answers:
@@ -100,12 +82,11 @@ async def pharmacy(
     settings = room_settings(livekit_server, database_url, agent, counter_ws_resume_grace_seconds=20.0)
     answers = Answers()
     stt_stub.transcript_for = answers
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
-    env = worker_env(database_url, agent, stt_stub, tmp_path)
+    env = worker_env(database_url, agent, failed_audio_dir=tmp_path / "failed", extra=stub_env(stt_stub))
     async with (
         api_on_veth(livekit_server, settings, db_pool) as base,
         httpx.AsyncClient(base_url=base) as http,
-        running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=env),
+        escuta_worker(livekit_server, tmp_path / "worker.log", agent, env),
     ):
         r = await http.post(
             "/cadastro/cliente",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 import uuid
 from pathlib import Path
 
@@ -26,12 +25,11 @@ from livekit import rtc
 from agents.counter.events import EVENT_FIELDS, FEEDBACK_RPC_METHOD, RECOMMENDATION_TOPIC
 from tests.accounts.helpers import device_for_org, put_solution, register, token_body
 from tests.counter.speech import ScriptedTranscripts, record_dialogue, recorded_dialogue
-from tests.e2e import api_on_veth, room_settings, speak, until
+from tests.e2e import api_on_veth, escuta_worker, room_settings, speak, until, worker_env
 from tests.livekit_sim.client import connect, on_text
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.stt_stubs import SttStubServer
-from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  # the fixture
+from tests.stt_stubs.fixtures import stt_stub, stub_env  # noqa: F401  # the fixture
 
 pytestmark = pytest.mark.livekit
 
@@ -56,24 +54,11 @@ async def test_counter_room_events_reach_only_the_device_and_rpc_feedback_is_sto
     recording = record_dialogue(recorded_dialogue().dialogue, lead=2.0)
     script = ScriptedTranscripts(recording.lines)
     stt_stub.transcript_for = script
-    worker_env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["openai_compatible"]',
-        "ESCUTA_STT_OPENAI_COMPATIBLE_BASE_URL": f"{stt_stub.http_url}/v1",
-        "ESCUTA_STT_OPENAI_COMPATIBLE_API_KEY": "oa-key",
-        "ESCUTA_STT_LANGUAGE": "pt",
-        "ESCUTA_STT_COOLDOWN_SECONDS": "0",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",  # a busy 2-core box must not make it refuse the job
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
-    }
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
+    env = worker_env(database_url, agent, failed_audio_dir=tmp_path / "failed", extra=stub_env(stt_stub))
     async with (
         api_on_veth(livekit_server, settings, db_pool) as base,
         httpx.AsyncClient(base_url=base) as http,
-        running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=worker_env),
+        escuta_worker(livekit_server, tmp_path / "worker.log", agent, env),
     ):
         org = await register(http, "Drogaria Balcão")
         assert (await http.post("/catalog/import/sample", headers=org.headers)).status_code == 200

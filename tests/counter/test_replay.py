@@ -19,7 +19,7 @@ from agents.counter.events import EVENT_FIELDS, RECOMMENDATION_TOPIC
 from agents.counter.profile import REPLAY_CLERK_IDENTITY
 from tests.counter.speech import CounterRecording, ScriptedTranscripts, recorded_dialogue
 from tests.stt_stubs import SttStubServer
-from tests.stt_stubs.fixtures import stt_stub  # noqa: F401  # the fixture
+from tests.stt_stubs.fixtures import stt_stub, stub_env  # noqa: F401  # the fixture
 from tests.transcription.speech import write_wav
 
 
@@ -39,11 +39,7 @@ async def test_replay_prints_the_recommendations_as_they_reach_the_device(
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),
-        "ESCUTA_STT_PROVIDERS": '["openai_compatible"]',
-        "ESCUTA_STT_OPENAI_COMPATIBLE_BASE_URL": f"{stt_stub.http_url}/v1",
-        "ESCUTA_STT_OPENAI_COMPATIBLE_API_KEY": "oa-key",
-        "ESCUTA_STT_LANGUAGE": "pt",
-        "ESCUTA_STT_COOLDOWN_SECONDS": "0",
+        **stub_env(stt_stub),
     }
     # --realtime: each channel is a participant paced like a live room, so turns reach the assistant in
     # the order they were spoken (unpaced, one channel can run seconds ahead of the other).

@@ -38,6 +38,18 @@ def stub_settings(stub: SttStubServer, **overrides: Any) -> Settings:
     return make_settings(**values)
 
 
+def stub_env(stub: SttStubServer, language: str = "pt") -> dict[str, str]:
+    """For an Escuta process (a worker, `escuta replay`): transcription by the stub's OpenAI-compatible
+    route, in ``language``, with no cooldown (a test's provider error must not silence the next call)."""
+    return {
+        "ESCUTA_STT_PROVIDERS": '["openai_compatible"]',
+        "ESCUTA_STT_OPENAI_COMPATIBLE_BASE_URL": f"{stub.http_url}/v1",
+        "ESCUTA_STT_OPENAI_COMPATIBLE_API_KEY": stub.keys["openai"],
+        "ESCUTA_STT_LANGUAGE": language,
+        "ESCUTA_STT_COOLDOWN_SECONDS": "0",
+    }
+
+
 def stub_resolver(stub: SttStubServer) -> Callable[[str], Awaitable[str]]:
     async def resolve(credential: str) -> str:
         return stub.keys[credential]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +23,9 @@ from livekit import rtc
 
 from control_api.app import create_app
 from tests.accounts.helpers import put_solution, register, token_body
-from tests.e2e import api_on_veth, room_settings, speak, until
+from tests.e2e import api_on_veth, escuta_worker, room_settings, speak, until, worker_env
 from tests.livekit_sim.client import connect
 from tests.livekit_sim.fixtures import LiveKitServer
-from tests.livekit_sim.workers import running_agent_worker
 from tests.transcription.speech import SCRIPT_B, SCRIPT_EN, recording, wer
 
 pytestmark = pytest.mark.livekit
@@ -64,21 +62,11 @@ async def test_worker_transcribes_every_participant_of_a_live_room(
     agent = f"escuta-e2e-{secrets.token_hex(3)}"
     settings = room_settings(livekit_server, database_url, agent)
     speaker_rec, guest_rec = recording(SCRIPT_EN[:3]), recording(SCRIPT_B)
-    worker_env = {
-        "ESCUTA_DATABASE_URL": database_url,
-        "ESCUTA_AGENT_NAME": agent,
-        "ESCUTA_STT_PROVIDERS": '["local"]',
-        "ESCUTA_STT_LANGUAGE": "en",
-        "ESCUTA_WORKER_HTTP_PORT": "0",
-        "ESCUTA_WORKER_LOAD_THRESHOLD": "1000",  # a busy 2-core box must not make it refuse the job
-        "ESCUTA_WORKER_NUM_IDLE_PROCESSES": "1",
-        "ESCUTA_TRANSCRIPTION_FAILED_AUDIO_DIR": str(tmp_path / "failed"),
-    }
-    argv = [sys.executable, "-m", "escuta.cli", "worker"]
+    env = worker_env(database_url, agent, failed_audio_dir=tmp_path / "failed")
     async with (
         api_on_veth(livekit_server, settings, db_pool) as base,
         httpx.AsyncClient(base_url=base) as http,
-        running_agent_worker(livekit_server, tmp_path / "worker.log", agent_name=agent, argv=argv, env=worker_env),
+        escuta_worker(livekit_server, tmp_path / "worker.log", agent, env),
     ):
         livekit_server.set_webhook_urls([f"{base}/livekit/webhook"])
         try:
