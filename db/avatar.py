@@ -12,21 +12,19 @@ from db.pool import Conn
 from db.query import ALL, Keyset, Page, SortKey, Where, fetch_page
 
 _CONFIG_COLUMNS = "org_id, avatar_id, instructions, language, tts_provider, voice_id, greeting, created_at, updated_at"
-_TRIGGER_COLUMNS = ", ".join(
-    (
-        "id",
-        "name",
-        "phrases",
-        "media_type",
-        "media_url",
-        "title",
-        "display_seconds",
-        "cooldown_seconds",
-        "enabled",
-        "created_at",
-        "updated_at",
-    )
+
+# A trigger's editable columns, in the order insert_trigger and update_trigger bind them.
+_TRIGGER_FIELDS = (
+    "name",
+    "phrases",
+    "media_type",
+    "media_url",
+    "title",
+    "display_seconds",
+    "cooldown_seconds",
+    "enabled",
 )
+_TRIGGER_COLUMNS = ", ".join(("id", *_TRIGGER_FIELDS, "created_at", "updated_at"))
 
 
 async def get_config(conn: Conn, org_id: UUID) -> asyncpg.Record | None:
@@ -69,19 +67,6 @@ async def get_trigger(conn: Conn, org_id: UUID, trigger_id: UUID) -> asyncpg.Rec
     return await conn.fetchrow(
         f"SELECT {_TRIGGER_COLUMNS} FROM media_triggers WHERE org_id = $1 AND id = $2", org_id, trigger_id
     )
-
-
-# A trigger's editable columns, in the order insert_trigger and update_trigger bind them.
-_TRIGGER_FIELDS = (
-    "name",
-    "phrases",
-    "media_type",
-    "media_url",
-    "title",
-    "display_seconds",
-    "cooldown_seconds",
-    "enabled",
-)
 
 
 def _trigger_values(v: dict[str, Any]) -> tuple[Any, ...]:
