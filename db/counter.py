@@ -63,19 +63,49 @@ def _values(p: Product) -> tuple[Any, ...]:
 # Names are unique per organization ignoring case (catalog_products_name): lower(name) alone orders totally.
 PRODUCTS = Keyset("catalog_products", (SortKey("lower(name)", "text", row_field="sort_name"),))
 
+# ``total`` counts at most this many matches: an exact count of a million rows reads a million rows
+# (220 ms at 1M against 43 ms at 10k, issue 20.1), and nobody pages that far by number. Above it the
+# list says "more than TOTAL_CAP" (``exact`` False) and the cursor keeps paging to the end.
+TOTAL_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class ProductCount:
+    """How many products match: exact up to :data:`TOTAL_CAP`; above it ``total`` is the cap (a lower bound)."""
+
+    total: int
+    exact: bool
+
+
+def _search(where: Where, query: str) -> None:
+    """Substring of the name or of the indications, ignoring case; ``%``, ``_`` and ``\\`` are literal.
+
+    Both sides are written exactly as the trigram indexes of migration 0150 are built (``lower(name)``
+    and the generated ``indications_search``), so a query of 3 or more characters reads the indexes.
+    """
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    where.raw(
+        "lower(name) LIKE {0} ESCAPE '\\' OR indications_search LIKE {0} ESCAPE '\\'",
+        f"%{escaped}%",
+    )
+
 
 async def page_products(
     conn: Conn, org_id: UUID, *, query: str | None, limit: int, offset: int, cursor: str | None
-) -> tuple[Page, int]:
-    """A page of products by name after ``cursor``, and how many match (``total``, as the offset pages say)."""
+) -> tuple[Page, ProductCount]:
+    """A page of products by name after ``cursor``, and how many match (capped, see :data:`TOTAL_CAP`)."""
     where = Where().org("org_id", org_id)
     if query:
-        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.raw(
-            "lower(name) LIKE {0} ESCAPE '\\' OR lower(array_to_string(indications, ' ')) LIKE {0} ESCAPE '\\'",
-            f"%{escaped}%",
-        )
-    total: int = await conn.fetchval(f"SELECT count(*) FROM catalog_products WHERE {where.sql}", *where.args)
+        _search(where, query)
+        # Plan each search for its own pattern: a generic plan (asyncpg's prepared statement after five
+        # calls) cannot see the pattern's trigrams or how rare it is, and may scan instead. For this
+        # transaction only (tenant_connection's); planning costs well under a millisecond.
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    # The count of at most TOTAL_CAP + 1 matches: an index-only range for the list, the trigram bitmap for a search.
+    counted: int = await conn.fetchval(
+        f"SELECT count(*) FROM (SELECT 1 FROM catalog_products WHERE {where.sql} LIMIT {TOTAL_CAP + 1}) AS m",
+        *where.args,
+    )
     page = await fetch_page(
         conn,
         PRODUCTS,
@@ -85,7 +115,7 @@ async def page_products(
         offset=offset,
         cursor=cursor,
     )
-    return page, total
+    return page, ProductCount(min(counted, TOTAL_CAP), counted <= TOTAL_CAP)
 
 
 async def get_product(conn: Conn, org_id: UUID, product_id: UUID) -> asyncpg.Record | None:
