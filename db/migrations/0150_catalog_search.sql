@@ -43,3 +43,26 @@ BEGIN
                    'USING gin (indications_search %s)', ops);
 END
 $$;
+
+-- Why a function: under row-level security PostgreSQL evaluates a query's non-leakproof conditions
+-- (LIKE is not leakproof: it can raise on a bad pattern) only after the policy's, so they never become
+-- index conditions and `?q=` scanned all the organization's rows even with the trigram indexes there.
+-- This definer function runs the search as the table's owner, restricted to exactly what the policy
+-- lets through (org_id = escuta_current_org()), and answers only ids, at most max_rows of them;
+-- callers read the rows themselves, under the policy. Bitmap scans only: with a LIMIT the planner
+-- bets that matches come early and may walk every row when they are rare (or absent). EXECUTE plans
+-- each call for its pattern and organization. The pattern is a LIKE pattern with '\' as escape.
+-- No JIT: a disabled plan node costs 1e10 and would cross jit_above_cost (a 0.3 s compile, measured).
+CREATE FUNCTION escuta_catalog_matches(pattern text, max_rows integer) RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp SET enable_seqscan = off SET enable_indexscan = off SET jit = off
+AS $$
+BEGIN
+    RETURN QUERY EXECUTE
+        'SELECT id FROM catalog_products WHERE org_id = $1 '
+        'AND (lower(name) LIKE $2 ESCAPE ''\'' OR indications_search LIKE $2 ESCAPE ''\'') LIMIT $3'
+        USING escuta_current_org(), pattern, max_rows;
+END
+$$;
+REVOKE ALL ON FUNCTION escuta_catalog_matches(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION escuta_catalog_matches(text, integer) TO escuta_app;
