@@ -98,8 +98,8 @@ PROBE_ROWS = 1_500
 _MATCH = "lower(name) LIKE {0} ESCAPE '\\' OR indications_search LIKE {0} ESCAPE '\\'"
 
 
-async def _count_matches(conn: Conn, org_id: UUID, query: str, where: Where, cap: int) -> tuple[int, bool]:
-    """Up to ``cap + 1`` matches of a search, and whether the page should read them by id.
+async def _count_matches(conn: Conn, org_id: UUID, query: str, where: Where, cap: int) -> tuple[int, list[UUID] | None]:
+    """Up to ``cap + 1`` matches of a search, and their ids when the page should read them by id.
 
     A dense pattern (most products match) is proven capped by the probe; a rare one is counted from
     the trigram indexes through escuta_catalog_matches (row-level security keeps LIKE off the indexes
@@ -117,16 +117,18 @@ async def _count_matches(conn: Conn, org_id: UUID, query: str, where: Where, cap
     assert row is not None  # an aggregate answers one row
     seen, matched = row["seen"], row["matched"]
     if seen < PROBE_ROWS or matched > cap:
-        return matched, False
+        return matched, None
     if _trigram_searchable(query):
-        counted: int = await conn.fetchval(
-            "SELECT count(*) FROM escuta_catalog_matches($1, $2)", _like_pattern(query), cap + 1
+        ids: list[UUID] = await conn.fetchval(
+            "SELECT coalesce(array_agg(id), '{}') FROM escuta_catalog_matches($1, $2) AS id",
+            _like_pattern(query),
+            cap + 1,
         )
-        return counted, counted <= cap
-    counted = await conn.fetchval(
+        return len(ids), ids if len(ids) <= cap else None
+    counted: int = await conn.fetchval(
         f"SELECT count(*) FROM (SELECT 1 FROM catalog_products WHERE {where.sql} LIMIT {cap + 1}) AS m", *where.args
     )
-    return counted, False
+    return counted, None
 
 
 async def page_products(
@@ -144,9 +146,9 @@ async def page_products(
         # Plan each search for its own pattern: a generic plan (asyncpg's prepared statement after five
         # calls) cannot see how rare it is. For this transaction only (tenant_connection's).
         await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        counted, by_id = await _count_matches(conn, org_id, query, where, cap)
-        if by_id:
-            where.raw("id IN (SELECT escuta_catalog_matches({0}, {1}))", pattern, cap + 1)
+        counted, ids = await _count_matches(conn, org_id, query, where, cap)
+        if ids is not None:
+            where.raw("id = ANY({0}::uuid[])", ids)
     else:
         # An index-only range of the organization's name index.
         cap = TOTAL_CAP
