@@ -212,3 +212,24 @@ async def test_search_reads_the_trigram_indexes(db_pool: asyncpg.Pool) -> None:
         after = await _index_scans(conn)
     for index in ("catalog_products_name_trgm", "catalog_products_indications_trgm"):
         assert after[index] > before[index], (index, before, after)
+
+
+async def test_the_search_function_answers_only_the_current_organization(db_pool: asyncpg.Pool) -> None:
+    """escuta_catalog_matches runs as the table's owner (past row-level security): it must scope itself."""
+    async with db_pool.acquire() as conn:
+        a = await conn.fetchval("INSERT INTO organizations (name) VALUES ('A') RETURNING id")
+        b = await conn.fetchval("INSERT INTO organizations (name) VALUES ('B') RETURNING id")
+        await _insert(conn, a, [("Omeprazol A", ["azia"])])
+        await _insert(conn, b, [("Omeprazol B", ["azia"]), ("Sal de Frutas B", ["azia"])])
+        own_b = {r["id"] for r in await conn.fetch("SELECT id FROM catalog_products WHERE org_id = $1", b)}
+        public = await conn.fetchval(
+            "SELECT count(*) FROM pg_proc, aclexplode(proacl) AS a "
+            "WHERE proname = 'escuta_catalog_matches' AND a.grantee = 0"
+        )
+    assert public == 0, "not executable by PUBLIC"
+    sql = "SELECT array_agg(id) FROM escuta_catalog_matches('%azia%', 100) AS id"
+    async with tenant_connection(db_pool, b) as conn:
+        assert set(await conn.fetchval(sql)) == own_b
+        assert len(await conn.fetchval("SELECT array_agg(id) FROM escuta_catalog_matches('%', 1) AS id")) == 1
+    async with tenant_connection(db_pool, None) as conn:
+        assert await conn.fetchval(sql) is None, "no organization, no rows"
