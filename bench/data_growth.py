@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python -m bench.data_growth [--rows 1000000] [--repeat 15]
         [--compare /work/wt/scale-base]   # also measure another checkout's code (e.g. main), same run
+        [--only catalog]                  # just the catalog products and their routes
 
 For each size (10,000, then ``--rows``) a scratch database (embedded unless ESCUTA_TEST_DATABASE_URL is
 set) gets its code's migrations, one big organization with that many rows in each table the routes
@@ -44,11 +45,14 @@ async def _register(client: Any, name: str) -> tuple[uuid.UUID, dict[str, str]]:
     return uuid.UUID(org), headers
 
 
-async def _fill(conn: Any, org: uuid.UUID, n: int, tag: str) -> None:
-    """``n`` rows per table for ``org`` (COPY in batches)."""
+async def _fill(conn: Any, org: uuid.UUID, n: int, tag: str, only: str | None) -> None:
+    """``n`` rows per table for ``org`` (COPY in batches); with ``only``, just the table that route reads."""
     step = 50_000
     for lo in range(0, n, step):
         hi = min(n, lo + step)
+        if only == "catalog":
+            await _fill_products(conn, org, tag, lo, hi)
+            continue
         await conn.copy_records_to_table(
             "sessions",
             records=[
@@ -68,19 +72,23 @@ async def _fill(conn: Any, org: uuid.UUID, n: int, tag: str) -> None:
             columns=["meeting_id", "org_id", "segment_id", "participant_identity", "start_s", "end_s", "text",
                      "status"],
         )  # fmt: skip
-        await conn.copy_records_to_table(
-            "catalog_products",
-            records=[
-                (org, f"Produto {tag} {k:07d}", ["dor de cabeça", "febre"] if k % 100 else ["azia"])
-                for k in range(lo, hi)
-            ],
-            columns=["org_id", "name", "indications"],
-        )
+        await _fill_products(conn, org, tag, lo, hi)
         await conn.copy_records_to_table(
             "platform_admin_actions",
             records=[(org, "admin-token", "GET", "/members", T0 + timedelta(seconds=k)) for k in range(lo, hi)],
             columns=["org_id", "actor", "method", "path", "created_at"],
         )
+
+
+async def _fill_products(conn: Any, org: uuid.UUID, tag: str, lo: int, hi: int) -> None:
+    # 1 % of the products treat heartburn ("azia"): a search that matches 100 rows at 10k and 10,000 at 1M.
+    await conn.copy_records_to_table(
+        "catalog_products",
+        records=[
+            (org, f"Produto {tag} {k:07d}", ["dor de cabeça", "febre"] if k % 100 else ["azia"]) for k in range(lo, hi)
+        ],
+        columns=["org_id", "name", "indications"],
+    )
 
 
 async def _median_ms(client: Any, path: str, headers: dict[str, str], params: dict[str, Any], repeat: int) -> float:
@@ -95,7 +103,7 @@ async def _median_ms(client: Any, path: str, headers: dict[str, str], params: di
     return statistics.median(times)
 
 
-async def child(rows: int, repeat: int) -> dict[str, float | None]:
+async def child(rows: int, repeat: int, only: str | None) -> dict[str, float | None]:
     """One code (the one on sys.path), one size: the routes' medians in ms (None: not in this code)."""
     import asyncpg
     import httpx
@@ -124,9 +132,9 @@ async def child(rows: int, repeat: int) -> dict[str, float | None]:
             started = time.perf_counter()
             conn = await asyncpg.connect(dsn)
             try:
-                await _fill(conn, big, rows, "big")
+                await _fill(conn, big, rows, "big", only)
                 for i, (org, _h) in enumerate(smalls):
-                    await _fill(conn, org, SMALL_ROWS, f"s{i}")
+                    await _fill(conn, org, SMALL_ROWS, f"s{i}", only)
                 await conn.execute("VACUUM ANALYZE")  # statistics and visibility maps, as autovacuum would
                 product = await conn.fetchval("SELECT id FROM catalog_products WHERE org_id = $1 LIMIT 1", big)
             finally:
@@ -145,25 +153,32 @@ async def child(rows: int, repeat: int) -> dict[str, float | None]:
                 ("GET /catalog/products (big org)", "/catalog/products", hb, {}),
                 ("GET /catalog/products (small org)", "/catalog/products", hs, {}),
                 ("GET /catalog/products?q=azia", "/catalog/products", hb, {"q": "azia"}),
+                # Every product matches (the count stops at its cap); and a 2-letter search, too short for trigrams.
+                ("GET /catalog/products?q=dor", "/catalog/products", hb, {"q": "dor"}),
+                ("GET /catalog/products?q=zi", "/catalog/products", hb, {"q": "zi"}),
                 ("GET /catalog/products/{id}", f"/catalog/products/{product}", hb, {}),
                 ("GET /organization/audit", "/organization/audit", hb, {}),
             ]
+            if only == "catalog":
+                routes = [r for r in routes if r[1].startswith("/catalog/")]
             for label, path, headers, params in routes:
                 out[label] = await _median_ms(c, path, headers, params, repeat)
-            # Keyset paging where this code has it: the page after a deep one (5,000 rows in).
-            r = await c.get("/sessions", params={"offset": 4900, "limit": 100}, headers=hb)
-            cursor = r.json().get("nextCursor")
-            label = "GET /sessions?cursor= (5,000 rows in)"
-            out[label] = await _median_ms(c, "/sessions", hb, {"cursor": cursor}, repeat) if cursor else None
+            if only != "catalog":
+                # Keyset paging where this code has it: the page after a deep one (5,000 rows in).
+                r = await c.get("/sessions", params={"offset": 4900, "limit": 100}, headers=hb)
+                cursor = r.json().get("nextCursor")
+                label = "GET /sessions?cursor= (5,000 rows in)"
+                out[label] = await _median_ms(c, "/sessions", hb, {"cursor": cursor}, repeat) if cursor else None
         await pool.close()
     finally:
         await drop_database(admin, dsn)
     return out
 
 
-def run_child(code: Path, rows: int, repeat: int) -> dict[str, float | None]:
+def run_child(code: Path, rows: int, repeat: int, only: str | None) -> dict[str, float | None]:
     env = {**os.environ, "PYTHONPATH": str(code)}
     argv = [sys.executable, str(Path(__file__).resolve()), "--child", "--rows", str(rows), "--repeat", str(repeat)]
+    argv += ["--only", only] if only else []
     proc = subprocess.run(argv, cwd=code, env=env, check=True, stdout=subprocess.PIPE, text=True)
     result: dict[str, float | None] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -175,10 +190,13 @@ def main() -> None:
     ap.add_argument("--base-rows", type=int, default=10_000, help="the size the large one is compared with")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--compare", type=Path, action="append", default=[], help="another checkout to measure too")
+    ap.add_argument(
+        "--only", choices=["catalog"], help="fill and measure only the catalog products (minutes faster at 1M)"
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(child(args.rows, args.repeat))))
+        print(json.dumps(asyncio.run(child(args.rows, args.repeat, args.only))))
         return
 
     codes = [*(p.resolve() for p in args.compare), HERE]
@@ -188,7 +206,7 @@ def main() -> None:
         for rows in (args.base_rows, args.rows):
             started = time.perf_counter()
             print(f"{code.name}: {rows} rows per table ...", file=sys.stderr, flush=True)
-            results[code][rows] = run_child(code, rows, args.repeat)
+            results[code][rows] = run_child(code, rows, args.repeat, args.only)
             print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     small, large = args.base_rows, args.rows

@@ -122,13 +122,20 @@ class Product(BaseModel):
 
 class ProductPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [PRODUCT_OUT_EXAMPLE], "total": 1, "limit": 100, "offset": 0}]}
+        json_schema_extra={
+            "examples": [{"items": [PRODUCT_OUT_EXAMPLE], "total": 1, "totalExact": True, "limit": 100, "offset": 0}]
+        }
     )
 
-    """One page of products, ordered by name; ``total`` counts every match."""
+    """One page of products, ordered by name; ``total`` counts the matches up to 10,000."""
 
     items: list[Product]
-    total: int
+    total: int = Field(
+        description="How many products match, counted up to 10,000; when `totalExact` is false, more than this."
+    )
+    totalExact: bool = Field(
+        True, description="False when more than `total` products match (the count stops there; page by `nextCursor`)."
+    )
     limit: int
     offset: int
     nextCursor: str | None = Field(None, description=NEXT_CURSOR_DESCRIPTION)

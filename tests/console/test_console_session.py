@@ -23,6 +23,7 @@ from control_api.console.session import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOK
 from core.security.tokens import issue_access
 from core.settings import Settings
 from core.settings.accounts import RateLimitSettings
+from db import counter as counter_repo
 from tests.accounts.helpers import PASSWORD, Org, invite_and_join, register
 from tests.conftest import TEST_LK_KEY, TEST_LK_SECRET, make_settings
 from tests.webhook_signing import event_body, sign
@@ -300,6 +301,26 @@ async def test_counter_filter_errors_show_next_to_their_field(client: httpx.Asyn
     assert 'id="to-error"' in r.text and 'id="device-error"' in r.text and 'aria-describedby="to-error"' in r.text
     r = await client.get("/console/counter?from=10/02/2025")
     assert 'id="from-error"' in r.text
+
+
+async def test_the_catalog_count_says_when_it_stopped_counting(
+    client: httpx.AsyncClient, db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counter_repo, "TOTAL_CAP", 5)
+    org = await register(client)
+    async with db_pool.acquire() as conn:
+        await conn.copy_records_to_table(
+            "catalog_products",
+            records=[(uuid.UUID(org.org_id), f"Produto {k}", ["azia"]) for k in range(7)],
+            columns=["org_id", "name", "indications"],
+        )
+    await sign_in(client, org)
+    r = await client.get("/console/counter")
+    assert '<span class="count">5+ produtos</span>' in r.text, "more than the cap: a lower bound, said so"
+    r = await client.get("/console/counter", params={"q": "AZIA"})
+    assert '<span class="count">7 produtos</span>' in r.text and r.text.count("Produto ") >= 7
+    r = await client.get("/console/counter", params={"q": "dor\x00"})
+    assert r.status_code == 200 and '<span class="count">0 produtos</span>' in r.text
 
 
 async def _invitation(client: httpx.AsyncClient, owner: Org, email: str) -> str:

@@ -79,7 +79,7 @@ async def test_other_organization_sees_nothing(client: httpx.AsyncClient) -> Non
         r = await client.request(method, f"/catalog/products/{pid}", headers=org_b.headers, **kwargs)
         assert r.status_code == 404, (method, r.text)
     r = await client.get("/catalog/products", headers=org_b.headers)
-    assert r.json() == {"items": [], "total": 0, "limit": 100, "offset": 0, "nextCursor": None}
+    assert r.json() == {"items": [], "total": 0, "totalExact": True, "limit": 100, "offset": 0, "nextCursor": None}
     # B importing a product with the same name creates B's own row; A's is untouched.
     r = await client.post(
         "/catalog/import", content="name,indications\nParacetamol 750 mg,febre\n", headers=org_b.headers

@@ -77,7 +77,7 @@ async def counter_page(request: Request) -> Response:
         return view.render("message.html", page="counter", message=view.t("error.no_org"))
     query = dict(request.query_params)
     flt, errors = history_filter(view, query)
-    q = (query.get("q") or "")[:100] or None
+    q = (query.get("q") or "").replace("\x00", "")[:100] or None  # PostgreSQL text holds no NUL
     org = view.org_id
     async with tenant_connection(request.app.state.pool, org) as conn:
         history = await repo.recommendation_history(conn, org, flt)
@@ -85,7 +85,7 @@ async def counter_page(request: Request) -> Response:
         by_clerk = await repo.acceptance_rates(conn, org, flt, "clerk")
         device_rows = await devices.list_devices(conn, org)
         clerks = await repo.clerks(conn, org)
-        page, total = await counter_repo.page_products(conn, org, query=q, limit=CATALOG_PAGE, offset=0, cursor=None)
+        page, count = await counter_repo.page_products(conn, org, query=q, limit=CATALOG_PAGE, offset=0, cursor=None)
         products = page.rows
     today = datetime.now(ZoneInfo(view.settings.counter.report_timezone)).date()
     return view.render(
@@ -102,7 +102,7 @@ async def counter_page(request: Request) -> Response:
         devices=device_rows,
         clerks=clerks,
         products=products,
-        catalog_total=total,
+        catalog_count=count,
         q=q,
         export_from=(today - timedelta(days=29)).isoformat(),
         export_to=today.isoformat(),

@@ -17,7 +17,7 @@ from control_api.errors import ApiError
 from control_api.principals import CurrentPrincipal, OrgAdmin, Principal
 from control_api.schemas.common import errors
 from control_api.schemas.counter import ImportResult, Product, ProductBody, ProductPage, RowProblem
-from control_api.schemas.formats import CursorQuery
+from control_api.schemas.formats import CursorQuery, NoNul
 from core.counter.catalog import SAMPLE_CATALOG, parse_csv
 from core.offload import run_cpu
 from db import counter as repo
@@ -63,16 +63,21 @@ def _conflict() -> ApiError:
 async def list_products(
     reader: CatalogReader,
     pool: Pool,
-    q: Annotated[str | None, Query(max_length=100, description="Matches names and indications.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Part of a name or an indication, any case; `%` and `_` are literal."),
+        NoNul,
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     cursor: CursorQuery = None,
 ) -> ProductPage:
     async with tenant_connection(pool, reader.org_id) as conn:
-        page, total = await repo.page_products(conn, reader.org_id, query=q, limit=limit, offset=offset, cursor=cursor)
+        page, count = await repo.page_products(conn, reader.org_id, query=q, limit=limit, offset=offset, cursor=cursor)
     return ProductPage(
         items=[Product.from_row(r) for r in page.rows],
-        total=total,
+        total=count.total,
+        totalExact=count.exact,
         limit=limit,
         offset=offset,
         nextCursor=page.next_cursor,
