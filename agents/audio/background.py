@@ -96,9 +96,14 @@ class BackgroundTuning:
     hysteresis_db: float = 1.5  # +- around the threshold: to enter / to stay
     confirm_fraction: float = 0.5  # onset: long level past this fraction of the way to the participant's
     pause_confirm_windows: int = 2  # ... for this many windows in a row inside an utterance's closing pause
+    # A loud TV syllable in an utterance's closing pause: speech accepted after `late_pause_s` of pause that
+    # lasts at most `burst_windows` and does not end in a direct fall is taken back (`retract`).
+    late_pause_s: float = 0.2
+    burst_windows: int = 2
     max_lead_s: float = 0.19  # an onset is dated back at most this far
     tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
     tail_near_db: float = 6.0  # ... if also this far under the participant's usual level (-99: whatever it is)
+    tail_heard_s: float = 0.0  # ... once this much speech has been heard in `near_history_s` (the usual level)
     cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
     cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
     cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
@@ -143,6 +148,8 @@ class BackgroundSpeechGate:
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._lead_dry = round(t.dry_lead_s / dt)
+        self._late_pause, self._tail_heard = n(t.late_pause_s), round(t.tail_heard_s / dt)
+        self._burst, self._burst_pause = 0, 0  # windows accepted since a late pause, and that pause
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
         # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
@@ -166,9 +173,12 @@ class BackgroundSpeechGate:
         self._last_evidence = -(10**9)
         self._near = True
         self._rising = 0
+        self._pause = 0  # windows rejected or under the detector's activation since the utterance last spoke
+        self._heard = 0  # speech windows in the participant's level history (`near_history_s`)
         self._utt_max: float | None = None
         self.lead = 0
         self.established = False
+        self.retract = False
 
     # --- input ------------------------------------------------------------------------------------
 
@@ -199,7 +209,7 @@ class BackgroundSpeechGate:
         """Judge the next window (detector probability `p`; `speaking`: the segmenter is in an utterance).
         Returns `p`, or `p * reject_factor` for a window judged background."""
         t = self.t
-        self.lead, self.established = 0, False
+        self.lead, self.established, self.retract = 0, False, False
         # Fed like the detector, a window's audio has always arrived; stay defined if not.
         power, fall = self._window_powers.popleft() if self._window_powers else (0.0, 0.0)
         self._power.append(power)
@@ -221,9 +231,10 @@ class BackgroundSpeechGate:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
             # ... unless it is at the participant's usual level: the loud thing was not them (a door).
             usual = self.near_dbfs is not None and long >= self.near_dbfs - t.tail_near_db
-            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
-                return p * t.reject_factor
-            return p
+            known = self._heard >= self._tail_heard  # ... and only once that usual level is known
+            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual and known:
+                return self._judged(p * t.reject_factor, speaking)
+            return self._judged(p, speaking)
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None
         bg = self.background_dbfs
@@ -237,7 +248,24 @@ class BackgroundSpeechGate:
             self._near = self._rising >= (t.pause_confirm_windows if speaking or self._presumed else 1)
             if self._near:
                 self.lead = self._rise(threshold - t.hysteresis_db)
-        return p if self._near else p * t.reject_factor
+        return self._judged(p if self._near else p * t.reject_factor, speaking)
+
+    def _judged(self, q: float, speaking: bool) -> float:
+        """Follow the open utterance's closing pause as the segmenter will see it (what this stage returns), and
+        take back a short burst in it that did not end as a near voice does."""
+        if not speaking:
+            self._pause = self._burst = 0
+        elif q >= self.activation:
+            if self._pause >= self._late_pause:
+                self._burst, self._burst_pause = 0, self._pause
+            self._burst += 1 if self._burst_pause else 0
+            self._pause = 0
+        else:
+            ended = 0 < self._burst <= self.t.burst_windows and not self._recent(self._dry, self._burst + 2).any()
+            self.retract = ended
+            self._pause = self._burst_pause + self._burst + 1 if ended else self._pause + 1
+            self._burst = self._burst_pause = 0
+        return q
 
     def _rise(self, floor: float) -> int:
         """How many windows before this one the level was already above `floor` (the onset's start)."""
@@ -291,6 +319,7 @@ class BackgroundSpeechGate:
         t = self.t
         levels, probs = self._chronological()
         speech = probs >= self.activation
+        self._heard = int(speech[-self._history :].sum())
         if not self.present and self._far_start(levels, speech):
             self.present = self.established = True
             self._near = False
