@@ -100,10 +100,13 @@ class BackgroundTuning:
     # lasts at most `burst_windows` and does not end in a direct fall is taken back (`retract`).
     late_pause_s: float = 0.2
     burst_windows: int = 2
+    # Before background speech is established: after a direct fall (the participant's word ended), speech this
+    # far under their usual level is not theirs until their level (within 3 dB) is heard again (99: off); ...
+    fall_tail_db: float = 4.0
+    fall_heard_s: float = 2.0  # ... once this much speech was heard in `near_history_s` (their level is known)
     max_lead_s: float = 0.19  # an onset is dated back at most this far
     tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
     tail_near_db: float = 6.0  # ... if also this far under the participant's usual level (-99: whatever it is)
-    tail_heard_s: float = 0.0  # ... once this much speech has been heard in `near_history_s` (the usual level)
     cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
     cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
     cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
@@ -148,7 +151,8 @@ class BackgroundSpeechGate:
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._lead_dry = round(t.dry_lead_s / dt)
-        self._late_pause, self._tail_heard = n(t.late_pause_s), round(t.tail_heard_s / dt)
+        self._late_pause = n(t.late_pause_s)
+        self._fall_heard = round(t.fall_heard_s / dt)
         self._burst, self._burst_pause = 0, 0  # windows accepted since a late pause, and that pause
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
@@ -174,6 +178,7 @@ class BackgroundSpeechGate:
         self._near = True
         self._rising = 0
         self._pause = 0  # windows rejected or under the detector's activation since the utterance last spoke
+        self._fallen = False  # a direct fall ended the participant's word and nothing at their level came since
         self._heard = 0  # speech windows in the participant's level history (`near_history_s`)
         self._utt_max: float | None = None
         self.lead = 0
@@ -231,9 +236,12 @@ class BackgroundSpeechGate:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
             # ... unless it is at the participant's usual level: the loud thing was not them (a door).
             usual = self.near_dbfs is not None and long >= self.near_dbfs - t.tail_near_db
-            known = self._heard >= self._tail_heard  # ... and only once that usual level is known
-            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual and known:
+            if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
                 return self._judged(p * t.reject_factor, speaking)
+            if self.near_dbfs is not None and t.fall_tail_db < 99 and self._heard >= self._fall_heard:
+                self._fallen = speaking and (self._dry[i] or (self._fallen and short < self.near_dbfs - 3.0))
+                if self._fallen and not self._dry[i] and short < self.near_dbfs - t.fall_tail_db:
+                    return self._judged(p * t.reject_factor, speaking)
             return self._judged(p, speaking)
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None
