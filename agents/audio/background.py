@@ -107,6 +107,7 @@ class BackgroundTuning:
     max_lead_s: float = 0.19  # an onset is dated back at most this far
     tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
     tail_near_db: float = 6.0  # ... if also this far under the participant's usual level (-99: whatever it is)
+    tail_dry_reset: bool = True  # ... and a direct fall under the tail measures it from that word's level
     cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
     cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
     cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
@@ -236,6 +237,10 @@ class BackgroundSpeechGate:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
             # ... unless it is at the participant's usual level: the loud thing was not them (a door).
             usual = self.near_dbfs is not None and long >= self.near_dbfs - t.tail_near_db
+            if t.tail_dry_reset and self._dry[i] and self._utt_max is not None and long < self._utt_max - t.tail_db:
+                # A word ended as only a near voice's does, far under the loudest: the loud thing was not them (a
+                # door before their level was known); the tail is measured from here.
+                self._utt_max = long
             if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
                 return self._judged(p * t.reject_factor, speaking)
             if self.near_dbfs is not None and t.fall_tail_db < 99 and self._heard >= self._fall_heard:
