@@ -36,6 +36,16 @@ multiply-adds per detector window:
   presumed 14 dB above it until 0.5 s of speech has risen over it; a direct fall at the far source's level
   retracts it at once.
 
+* **Third round**, three uses of the same two signals. (a) A loud TV syllable in an utterance's closing pause
+  (at least `late_pause_s` into it) that is accepted for no more than the two confirming windows and does not end
+  in a direct fall is taken back (`retract`, `Segmenter.retract`): the pause runs on from before it instead of
+  restarting. (b) Before background speech is established, after the participant's word ended in a direct fall,
+  speech `fall_tail_db` under their usual level is not theirs until their level is heard again (a radio's vocals
+  starting as the participant stops, too loud for the tail rule at 10 dB under); only once `fall_heard_s` of
+  speech set that level (a loud beep before the first words is not it). (c) A direct fall far under an
+  utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was not the participant
+  (a door before their level was known), and the tail rule measures from that word on.
+
 The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
 a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,
 and nothing for a radio, whose bed fills the gaps) and, worse, a near voice in a live room has none either: the
