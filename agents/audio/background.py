@@ -110,6 +110,7 @@ class BackgroundTuning:
     # lasts at most `burst_windows` and does not end in a direct fall is taken back (`retract`).
     late_pause_s: float = 0.2
     burst_windows: int = 2
+    burst_margin_db: float = 10.0  # ... while the participant's usual level is this far over the background's
     # Before background speech is established: after a direct fall (the participant's word ended), speech this
     # far under their usual level is not theirs until their level (within 3 dB) is heard again (99: off); ...
     fall_tail_db: float = 4.0
@@ -252,12 +253,12 @@ class BackgroundSpeechGate:
                 # door before their level was known); the tail is measured from here.
                 self._utt_max = long
             if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
-                return self._judged(p * t.reject_factor, speaking)
+                return self._judged(p, p * t.reject_factor, speaking)
             if self.near_dbfs is not None and t.fall_tail_db < 99 and self._heard >= self._fall_heard:
                 self._fallen = speaking and (self._dry[i] or (self._fallen and short < self.near_dbfs - 3.0))
                 if self._fallen and not self._dry[i] and short < self.near_dbfs - t.fall_tail_db:
-                    return self._judged(p * t.reject_factor, speaking)
-            return self._judged(p, speaking)
+                    return self._judged(p, p * t.reject_factor, speaking)
+            return self._judged(p, p, speaking)
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None
         bg = self.background_dbfs
@@ -271,9 +272,9 @@ class BackgroundSpeechGate:
             self._near = self._rising >= (t.pause_confirm_windows if speaking or self._presumed else 1)
             if self._near:
                 self.lead = self._rise(threshold - t.hysteresis_db)
-        return self._judged(p if self._near else p * t.reject_factor, speaking)
+        return self._judged(p, p if self._near else p * t.reject_factor, speaking)
 
-    def _judged(self, q: float, speaking: bool) -> float:
+    def _judged(self, p: float, q: float, speaking: bool) -> float:
         """Follow the open utterance's closing pause as the segmenter will see it (what this stage returns), and
         take back a short burst in it that did not end as a near voice does."""
         if not speaking:
@@ -284,7 +285,12 @@ class BackgroundSpeechGate:
             self._burst += 1 if self._burst_pause else 0
             self._pause = 0
         else:
-            ended = 0 < self._burst <= self.t.burst_windows and not self._recent(self._dry, self._burst + 2).any()
+            # Only against established background speech: without it, two windows over the activation after a
+            # pause are a short word of the participant's (or their word over a keyboard or a door).
+            clear = self.near_dbfs is not None and self.background_dbfs is not None
+            clear = clear and self.near_dbfs - self.background_dbfs >= self.t.burst_margin_db  # type: ignore[operator]
+            short = self.present and clear and 0 < self._burst <= self.t.burst_windows and p >= self.activation
+            ended = short and not self._recent(self._dry, self._burst + 2).any()
             self.retract = ended
             self._pause = self._burst_pause + self._burst + 1 if ended else self._pause + 1
             self._burst = self._burst_pause = 0
