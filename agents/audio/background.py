@@ -285,10 +285,11 @@ class BackgroundSpeechGate:
             self._burst += 1 if self._burst_pause else 0
             self._pause = 0
         else:
-            # Only against established background speech: without it, two windows over the activation after a
-            # pause are a short word of the participant's (or their word over a keyboard or a door).
-            clear = self.near_dbfs is not None and self.background_dbfs is not None
-            clear = clear and self.near_dbfs - self.background_dbfs >= self.t.burst_margin_db  # type: ignore[operator]
+            # Taken back only if the detector still hears speech (the gate ended the burst: the TV talks on), and
+            # only against background speech established well under the participant: with a keyboard or a door at
+            # 0 dB taken for background, two windows after a pause are the participant's own short word.
+            near, bg = self.near_dbfs, self.background_dbfs
+            clear = near is not None and bg is not None and near - bg >= self.t.burst_margin_db
             short = self.present and clear and 0 < self._burst <= self.t.burst_windows and p >= self.activation
             ended = short and not self._recent(self._dry, self._burst + 2).any()
             self.retract = ended
