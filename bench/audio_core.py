@@ -149,7 +149,7 @@ def baseline_runner() -> Callable[[Clip], Hyp]:
 
 
 # The stage after issue 19's second round (main before the third): no burst retraction, fall tail or tail reset.
-ROUND_2 = BackgroundTuning(late_pause_s=99.0, fall_tail_db=99.0, tail_dry_reset=False)
+ROUND_2 = BackgroundTuning(late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
 
 
 def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:

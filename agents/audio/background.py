@@ -114,6 +114,7 @@ class BackgroundTuning:
     # Before background speech is established: after a direct fall (the participant's word ended), speech this
     # far under their usual level is not theirs until their level (within 3 dB) is heard again (99: off); ...
     fall_tail_db: float = 4.0
+    resume_below_db: float = 4.0  # ... nor, `late_pause_s` into a closing pause, speech this far under it; ...
     fall_heard_s: float = 2.0  # ... once this much speech was heard in `near_history_s` (their level is known)
     max_lead_s: float = 0.19  # an onset is dated back at most this far
     tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
@@ -190,6 +191,7 @@ class BackgroundSpeechGate:
         self._near = True
         self._rising = 0
         self._pause = 0  # windows rejected or under the detector's activation since the utterance last spoke
+        self._pause_heard = 0  # ... of which the detector called speech (rejected here)
         self._fallen = False  # a direct fall ended the participant's word and nothing at their level came since
         self._heard = 0  # speech windows in the participant's level history (`near_history_s`)
         self._utt_max: float | None = None
@@ -254,9 +256,17 @@ class BackgroundSpeechGate:
                 self._utt_max = long
             if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
                 return self._judged(p, p * t.reject_factor, speaking)
-            if self.near_dbfs is not None and t.fall_tail_db < 99 and self._heard >= self._fall_heard:
-                self._fallen = speaking and (self._dry[i] or (self._fallen and short < self.near_dbfs - 3.0))
-                if self._fallen and not self._dry[i] and short < self.near_dbfs - t.fall_tail_db:
+            # Once the participant's usual level is known (not from a beep before their first words): late in a
+            # closing pause, or after their word ended in a direct fall, speech well under it is not theirs.
+            near = self.near_dbfs if self._heard >= self._fall_heard else None
+            self._fallen = self._fallen and speaking and near is not None
+            if speaking and near is not None:
+                # Not in a silent pause, nor in the participant's own soft ending (the fall tail's business).
+                filled = self._pause_heard >= 2 and not self._fallen
+                if self._pause >= self._late_pause and filled and short < near - t.resume_below_db:
+                    return self._judged(p, p * t.reject_factor, speaking)
+                self._fallen = self._dry[i] or (self._fallen and short < near - 3.0)
+                if self._fallen and not self._dry[i] and short < near - t.fall_tail_db:
                     return self._judged(p, p * t.reject_factor, speaking)
             return self._judged(p, p, speaking)
 
@@ -278,13 +288,14 @@ class BackgroundSpeechGate:
         """Follow the open utterance's closing pause as the segmenter will see it (what this stage returns), and
         take back a short burst in it that did not end as a near voice does."""
         if not speaking:
-            self._pause = self._burst = 0
+            self._pause = self._burst = self._pause_heard = 0
         elif q >= self.activation:
             if self._pause >= self._late_pause:
                 self._burst, self._burst_pause = 0, self._pause
             self._burst += 1 if self._burst_pause else 0
-            self._pause = 0
+            self._pause = self._pause_heard = 0
         else:
+            self._pause_heard += p >= self.activation
             # Taken back only if the detector still hears speech (the gate ended the burst: the TV talks on), and
             # only against background speech established well under the participant: with a keyboard or a door at
             # 0 dB taken for background, two windows after a pause are the participant's own short word.
