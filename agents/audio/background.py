@@ -36,15 +36,19 @@ multiply-adds per detector window:
   presumed 14 dB above it until 0.5 s of speech has risen over it; a direct fall at the far source's level
   retracts it at once.
 
-* **Third round**, three uses of the same two signals. (a) A loud TV syllable in an utterance's closing pause
-  (at least `late_pause_s` into it) that is accepted for no more than the two confirming windows and does not end
-  in a direct fall is taken back (`retract`, `Segmenter.retract`): the pause runs on from before it instead of
-  restarting. (b) Before background speech is established, after the participant's word ended in a direct fall,
-  speech `fall_tail_db` under their usual level is not theirs until their level is heard again (a radio's vocals
-  starting as the participant stops, too loud for the tail rule at 10 dB under); only once `fall_heard_s` of
-  speech set that level (a loud beep before the first words is not it). (c) A direct fall far under an
-  utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was not the participant
-  (a door before their level was known), and the tail rule measures from that word on.
+* **Third round**, the same two signals where the second round still lost. (a) A loud TV syllable in an
+  utterance's closing pause (at least `late_pause_s` into it), accepted for no more than the two confirming
+  windows, then rejected here while the detector still hears speech, with no direct fall, is taken back
+  (`retract`, `Segmenter.retract`): the pause runs on from before it instead of restarting. Only while the
+  background is `burst_margin_db` under the participant: a keyboard at 0 dB taken for background speech made it
+  take back the participant's own short words. (b) Before background speech is established, once `fall_heard_s`
+  of speech set the participant's usual level (a loud beep before their first words is not it): after their word
+  ended in a direct fall, speech `fall_tail_db` under that level is not theirs until it comes back (a song's
+  vocals starting as the participant stops, too loud for the tail rule at 10 dB under); and `late_pause_s` into
+  a closing pause in which the detector keeps hearing speech that is rejected, speech `resume_below_db` under it
+  does not resume the utterance (a song Silero half hears, resetting the pause between two sentences). (c) A
+  direct fall far under an utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was
+  not the participant (a door before their level was known), and the tail rule measures from that word on.
 
 The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
 a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,

@@ -144,6 +144,7 @@ class Segmenter:
         self.speaking = False
         self._silence = 0
         self._prev_end = end
+        self._resumed = None
         return ev
 
     def cut_head(self, at: int) -> list[AudioEvent]:
