@@ -7,7 +7,8 @@ Everything runs in one process on the generated corpus (tests/audio_corpus, with
 so the ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin
 with its defaults), `old default` (the chain as shipped before the background-speech stage:
 `background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue),
-`default` (`AudioChainConfig()` as shipped now) and `far start` (the default with the stage's opt-in far start);
+`round 2` (after the second round: no burst retraction, fall tail or tail reset), `default` (`AudioChainConfig()` as
+shipped now) and `far start` (the default with the stage's opt-in far start);
 `--all` adds the detector variants of docs/audio-core.md.
 
 Accuracy per split, noise type and SNR: frame-level F1 (10 ms, pt+en pooled), median |onset| / |offset| error
@@ -147,13 +148,18 @@ def baseline_runner() -> Callable[[Clip], Hyp]:
     return lambda clip: loop.run_until_complete(run_async(clip))
 
 
+# The stage after issue 19's second round (main before the third): no burst retraction, fall tail or tail reset.
+ROUND_2 = BackgroundTuning(late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
+
+
 def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
     c = AudioChainConfig
     dets = {
         "baseline": baseline_runner(),
         "old default": chain_runner(c(background="off")),  # the chain before issue 19, measured here
         # The stage as merged after issue 19's first round: no direct-sound cue, a tail rule blind to the usual level.
-        "round 1": chain_runner(c(), tuning=BackgroundTuning(dry_fall_db=0.0, tail_near_db=-99.0)),
+        "round 1": chain_runner(c(), tuning=replace(ROUND_2, dry_fall_db=0.0, tail_near_db=-99.0)),
+        "round 2": chain_runner(c(), tuning=ROUND_2),
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
         # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
         "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),

@@ -36,6 +36,20 @@ multiply-adds per detector window:
   presumed 14 dB above it until 0.5 s of speech has risen over it; a direct fall at the far source's level
   retracts it at once.
 
+* **Third round**, the same two signals where the second round still lost. (a) A loud TV syllable in an
+  utterance's closing pause (at least `late_pause_s` into it), accepted for no more than the two confirming
+  windows, then rejected here while the detector still hears speech, with no direct fall, is taken back
+  (`retract`, `Segmenter.retract`): the pause runs on from before it instead of restarting. Only while the
+  background is `burst_margin_db` under the participant: a keyboard at 0 dB taken for background speech made it
+  take back the participant's own short words. (b) Before background speech is established, once `fall_heard_s`
+  of speech set the participant's usual level (a loud beep before their first words is not it): after their word
+  ended in a direct fall, speech `fall_tail_db` under that level is not theirs until it comes back (a song's
+  vocals starting as the participant stops, too loud for the tail rule at 10 dB under); and `late_pause_s` into
+  a closing pause in which the detector keeps hearing speech that is rejected, speech `resume_below_db` under it
+  does not resume the utterance (a song Silero half hears, resetting the pause between two sentences). (c) A
+  direct fall far under an utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was
+  not the participant (a door before their level was known), and the tail rule measures from that word on.
+
 The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
 a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,
 and nothing for a radio, whose bed fills the gaps) and, worse, a near voice in a live room has none either: the
@@ -96,9 +110,20 @@ class BackgroundTuning:
     hysteresis_db: float = 1.5  # +- around the threshold: to enter / to stay
     confirm_fraction: float = 0.5  # onset: long level past this fraction of the way to the participant's
     pause_confirm_windows: int = 2  # ... for this many windows in a row inside an utterance's closing pause
+    # A loud TV syllable in an utterance's closing pause: speech accepted after `late_pause_s` of pause that
+    # lasts at most `burst_windows` and does not end in a direct fall is taken back (`retract`).
+    late_pause_s: float = 0.2
+    burst_windows: int = 2
+    burst_margin_db: float = 10.0  # ... while the participant's usual level is this far over the background's
+    # Before background speech is established: after a direct fall (the participant's word ended), speech this
+    # far under their usual level is not theirs until their level (within 3 dB) is heard again (99: off); ...
+    fall_tail_db: float = 4.0
+    resume_below_db: float = 4.0  # ... nor, `late_pause_s` into a closing pause, speech this far under it; ...
+    fall_heard_s: float = 2.0  # ... once this much speech was heard in `near_history_s` (their level is known)
     max_lead_s: float = 0.19  # an onset is dated back at most this far
     tail_db: float = 11.0  # tail rule: this far under the utterance's loudest long level ends it, ...
     tail_near_db: float = 6.0  # ... if also this far under the participant's usual level (-99: whatever it is)
+    tail_dry_reset: bool = True  # ... and a direct fall under the tail measures it from that word's level
     cut_below_near_db: float = 3.0  # open utterance: the participant began where 256 ms reached this level
     cut_min_head_s: float = 0.32  # ... if that is at least this far into the utterance
     cut_head_below_db: float = 6.0  # ... and the head before it is at least this far under the participant
@@ -143,6 +168,9 @@ class BackgroundSpeechGate:
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._lead_dry = round(t.dry_lead_s / dt)
+        self._late_pause = n(t.late_pause_s)
+        self._fall_heard = round(t.fall_heard_s / dt)
+        self._burst, self._burst_pause = 0, 0  # windows accepted since a late pause, and that pause
         self._sub = max(1, window_samples // 4)  # 8 ms sub-blocks: the direct-fall cue's resolution
         self.activation = activation
         # Mean squares of the windows the detector is about to judge, summed as audio arrives (no copies), and
@@ -166,9 +194,14 @@ class BackgroundSpeechGate:
         self._last_evidence = -(10**9)
         self._near = True
         self._rising = 0
+        self._pause = 0  # windows rejected or under the detector's activation since the utterance last spoke
+        self._pause_heard = 0  # ... of which the detector called speech (rejected here)
+        self._fallen = False  # a direct fall ended the participant's word and nothing at their level came since
+        self._heard = 0  # speech windows in the participant's level history (`near_history_s`)
         self._utt_max: float | None = None
         self.lead = 0
         self.established = False
+        self.retract = False
 
     # --- input ------------------------------------------------------------------------------------
 
@@ -199,7 +232,7 @@ class BackgroundSpeechGate:
         """Judge the next window (detector probability `p`; `speaking`: the segmenter is in an utterance).
         Returns `p`, or `p * reject_factor` for a window judged background."""
         t = self.t
-        self.lead, self.established = 0, False
+        self.lead, self.established, self.retract = 0, False, False
         # Fed like the detector, a window's audio has always arrived; stay defined if not.
         power, fall = self._window_powers.popleft() if self._window_powers else (0.0, 0.0)
         self._power.append(power)
@@ -221,9 +254,25 @@ class BackgroundSpeechGate:
                 self._utt_max = long if self._utt_max is None else max(self._utt_max, long)
             # ... unless it is at the participant's usual level: the loud thing was not them (a door).
             usual = self.near_dbfs is not None and long >= self.near_dbfs - t.tail_near_db
+            if t.tail_dry_reset and self._dry[i] and self._utt_max is not None and long < self._utt_max - t.tail_db:
+                # A word ended as only a near voice's does, far under the loudest: the loud thing was not them (a
+                # door before their level was known); the tail is measured from here.
+                self._utt_max = long
             if speaking and self._utt_max is not None and long < self._utt_max - t.tail_db and not usual:
-                return p * t.reject_factor
-            return p
+                return self._judged(p, p * t.reject_factor, speaking)
+            # Once the participant's usual level is known (not from a beep before their first words): late in a
+            # closing pause, or after their word ended in a direct fall, speech well under it is not theirs.
+            near = self.near_dbfs if self._heard >= self._fall_heard else None
+            self._fallen = self._fallen and speaking and near is not None
+            if speaking and near is not None:
+                # Not in a silent pause, nor in the participant's own soft ending (the fall tail's business).
+                filled = self._pause_heard >= 2 and not self._fallen
+                if self._pause >= self._late_pause and filled and short < near - t.resume_below_db:
+                    return self._judged(p, p * t.reject_factor, speaking)
+                self._fallen = self._dry[i] or (self._fallen and short < near - 3.0)
+                if self._fallen and not self._dry[i] and short < near - t.fall_tail_db:
+                    return self._judged(p, p * t.reject_factor, speaking)
+            return self._judged(p, p, speaking)
 
         assert self.near_dbfs is not None and self.loud_dbfs is not None
         bg = self.background_dbfs
@@ -237,7 +286,31 @@ class BackgroundSpeechGate:
             self._near = self._rising >= (t.pause_confirm_windows if speaking or self._presumed else 1)
             if self._near:
                 self.lead = self._rise(threshold - t.hysteresis_db)
-        return p if self._near else p * t.reject_factor
+        return self._judged(p, p if self._near else p * t.reject_factor, speaking)
+
+    def _judged(self, p: float, q: float, speaking: bool) -> float:
+        """Follow the open utterance's closing pause as the segmenter will see it (what this stage returns), and
+        take back a short burst in it that did not end as a near voice does."""
+        if not speaking:
+            self._pause = self._burst = self._pause_heard = 0
+        elif q >= self.activation:
+            if self._pause >= self._late_pause:
+                self._burst, self._burst_pause = 0, self._pause
+            self._burst += 1 if self._burst_pause else 0
+            self._pause = self._pause_heard = 0
+        else:
+            self._pause_heard += p >= self.activation
+            # Taken back only if the detector still hears speech (the gate ended the burst: the TV talks on), and
+            # only against background speech established well under the participant: with a keyboard or a door at
+            # 0 dB taken for background, two windows after a pause are the participant's own short word.
+            near, bg = self.near_dbfs, self.background_dbfs
+            clear = near is not None and bg is not None and near - bg >= self.t.burst_margin_db
+            short = self.present and clear and 0 < self._burst <= self.t.burst_windows and p >= self.activation
+            ended = short and not self._recent(self._dry, self._burst + 2).any()
+            self.retract = ended
+            self._pause = self._burst_pause + self._burst + 1 if ended else self._pause + 1
+            self._burst = self._burst_pause = 0
+        return q
 
     def _rise(self, floor: float) -> int:
         """How many windows before this one the level was already above `floor` (the onset's start)."""
@@ -291,6 +364,7 @@ class BackgroundSpeechGate:
         t = self.t
         levels, probs = self._chronological()
         speech = probs >= self.activation
+        self._heard = int(speech[-self._history :].sum())
         if not self.present and self._far_start(levels, speech):
             self.present = self.established = True
             self._near = False

@@ -141,6 +141,8 @@ class AudioChain:
                 events += seg.add_window(w, p)
             else:
                 events += seg.add_window(w, bg.gate(p, seg.speaking), lead=bg.lead * w)
+                if bg.retract:
+                    events += seg.retract()  # a loud TV syllable had reopened the utterance's closing pause
                 if bg.established and seg.speaking:
                     # Background speech has just been recognised inside the open utterance (the TV was on when
                     # the stream began): its head was the TV, the participant starts where their level does.

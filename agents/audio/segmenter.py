@@ -3,8 +3,8 @@
 The rules follow livekit-plugins-silero's stream (activation/deactivation hysteresis, minimum speech and
 silence) so thresholds keep their meaning, plus what the plugin lacks: a maximum length that splits at the
 quietest window, `close()` that emits the utterance still open when the stream ends, and two hooks for the
-background-speech stage (`background.py`): an onset dated back (`lead`) and the open utterance's head cut off
-(`cut_head`).
+background-speech stage (`background.py`): an onset dated back (`lead`), the open utterance's head cut off
+(`cut_head`) and a short burst in its closing pause taken back (`retract`).
 
 All positions are sample indices at 16 kHz on the stream's clock. The raw audio is kept here (only the
 pre-roll while idle) so an utterance's audio can be cut without the detector's or denoiser's delay mattering.
@@ -54,6 +54,7 @@ class Segmenter:
         self._prev_end = 0  # end of the last emitted utterance: an onset is never dated back before it
         self._last_speech_end = 0
         self._audio_start = 0  # where the open utterance's audio begins (start - pre-roll, or a split point)
+        self._resumed: tuple[int, int, int] | None = None  # speech after a pause: (at, end before, pause before)
         # raw audio history: chunks starting at sample index `_hist_base`
         self._hist: list[Int16Array] = []
         self._hist_base = 0
@@ -99,6 +100,8 @@ class Segmenter:
         self.last_window_speech = is_speech
         if self.speaking:
             if is_speech:
+                if self._silence:
+                    self._resumed = (start, self._last_speech_end, self._silence)
                 self._silence = 0
                 # With `trim_tail` the end is the last *confident* window: between the two thresholds
                 # the detector is only holding on (Silero lags the voice by ~100 ms), not hearing speech.
@@ -141,6 +144,7 @@ class Segmenter:
         self.speaking = False
         self._silence = 0
         self._prev_end = end
+        self._resumed = None
         return ev
 
     def cut_head(self, at: int) -> list[AudioEvent]:
@@ -154,6 +158,16 @@ class Segmenter:
         self._utt_start = at
         self._audio_start = max(self._prev_end, at - self._pre_roll)
         return [head, SpeechStarted(start=self._t(at), detected_at=self._t(self.pos))]
+
+    def retract(self) -> list[AudioEvent]:
+        """The speech since the open utterance last resumed after a pause was someone else's (the background
+        stage says so once it has ended): the pause runs on from before it, and ends the utterance if long enough."""
+        if not self.speaking or self._resumed is None:
+            return []
+        at, self._last_speech_end, before = self._resumed
+        self._resumed = None
+        self._silence = before + self.pos - at
+        return [self._end(self._last_speech_end, "pause")] if self._silence >= self._min_silence else []
 
     def _split(self, n: int) -> list[AudioEvent]:
         # Cut in the middle of the quietest window of the second half (measured on the raw audio kept
