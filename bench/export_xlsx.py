@@ -1,6 +1,6 @@
 """The counter Excel export (`GET /api/export/xlsx`) on a large range, and what it does to `/token` (issue 20.2).
 
-    nice -n 10 .venv/bin/python -m bench.export_xlsx [--interactions 100000] [--runs 3]
+    .venv/bin/python -m bench.export_xlsx [--interactions 100000] [--runs 3]
         [--compare /work/wt/scale-base]   # also measure another checkout's code (e.g. main), same run
 
 Fills a scratch PostgreSQL database (embedded unless ESCUTA_TEST_DATABASE_URL is set) with one
@@ -41,7 +41,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.accounts import sign_up
-from bench.loadgen import LoadResult, free_port, run_load, stop
+from bench.loadgen import LoadProcess, free_port, run_load, stop
 from core.settings import Settings
 from db.counter_report import Prices, write_report
 from db.pool import create_pool
@@ -173,19 +173,6 @@ def token_bodies(n: int, org: uuid.UUID, key: str) -> list[tuple[bytes, dict[str
     return [(json.dumps({**body, "userId": f"user{i % 20}"}).encode(), headers) for i in range(n)]
 
 
-async def token_load_until(url: str, reqs: list[tuple[bytes, dict[str, str]]], done: asyncio.Event) -> LoadResult:
-    """Rounds of `/token` load until ``done`` is set; all the latencies."""
-    latencies: list[float] = []
-    errors = n = 0
-    started = time.perf_counter()
-    while not done.is_set():
-        r = await run_load("during", url, reqs, 4)
-        latencies += r.latencies_ms
-        errors += r.errors
-        n += r.requests
-    return LoadResult("during export", n, errors, time.perf_counter() - started, latencies)
-
-
 async def measure_api(
     label: str, code: Path, admin: str, n: int, runs: int, token_requests: int
 ) -> list[dict[str, Any]]:
@@ -214,8 +201,8 @@ async def measure_api(
         to = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         async with httpx.AsyncClient(base_url=base, timeout=600) as c:
             for run in range(runs):
-                done = asyncio.Event()
-                load = asyncio.create_task(token_load_until(f"{base}/token", reqs, done))
+                load = LoadProcess(f"{base}/token", reqs, 4)
+                await load.start()
                 started = time.perf_counter()
                 try:
                     r = await c.get("/api/export/xlsx", params={"from": frm, "to": to}, headers=headers)
@@ -225,14 +212,12 @@ async def measure_api(
                     status = str(r.status_code)
                 except httpx.HTTPError as exc:
                     wall, ok, size, status = time.perf_counter() - started, False, 0.0, type(exc).__name__
-                done.set()
-                during = await load
+                during = await load.stop("during export")
                 # The same load alone, for as long (up to a minute): samples of a similar size.
-                done = asyncio.Event()
-                load = asyncio.create_task(token_load_until(f"{base}/token", reqs, done))
+                load = LoadProcess(f"{base}/token", reqs, 4)
+                await load.start()
                 await asyncio.sleep(min(wall, 60))
-                done.set()
-                alone = await load
+                alone = await load.stop("alone")
                 results.append({
                     "label": label, "run": run + 1, "export_s": wall, "ok": ok, "status": status, "mb": size,
                     "alone_p50": alone.pct(50), "alone_p99": alone.pct(99),
