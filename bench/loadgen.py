@@ -256,10 +256,18 @@ class LoadProcess:
     bench's priority, fed the requests through a file, and answers its latencies when told to stop.
     """
 
-    def __init__(self, url: str, requests: Sequence[tuple[bytes, dict[str, str]]], concurrency: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        requests: Sequence[tuple[bytes, dict[str, str]]],
+        concurrency: int,
+        rate: float | None = None,
+    ) -> None:
+        """``rate`` (requests/s): an open loop at that rate instead of ``concurrency`` clients."""
         self._spec = {
             "url": url,
             "concurrency": concurrency,
+            "rate": rate,
             "requests": [[body.decode(), headers] for body, headers in requests],
         }
         self._proc: asyncio.subprocess.Process | None = None
@@ -294,6 +302,48 @@ def _read_spec(spec_path: str) -> dict[str, Any]:
     return spec
 
 
+async def open_loop_load(
+    url: str, requests: Sequence[tuple[bytes, dict[str, str]]], rate: float, stop: asyncio.Future[Any]
+) -> LoadResult:
+    """Requests at a fixed rate (open loop) until ``stop`` is done: what a latency goal is measured with.
+
+    A closed loop (N clients each waiting for its answer) sends as fast as the server answers, so it uses
+    every core it can and measures throughput; traffic arrives at its own pace instead. Latency is counted
+    from when each request was due, not when it went out, so a stalled server cannot hide its stall by
+    delaying the requests behind it (coordinated omission).
+    """
+    latencies: list[float] = []
+    errors = 0
+    tasks: set[asyncio.Task[None]] = set()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+
+        async def one(body: bytes, headers: dict[str, str], due: float) -> None:
+            nonlocal errors
+            try:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    errors += resp.status >= 400
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append((time.perf_counter() - due) * 1000)
+
+        start = time.perf_counter()
+        i = 0
+        while not stop.done():
+            due = start + i / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            body, headers = requests[i % len(requests)]
+            task = asyncio.create_task(one(body, headers, due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return LoadResult("open loop", len(latencies), errors, elapsed, latencies)
+
+
 async def _serve_load(spec_path: str) -> None:
     """The child of :class:`LoadProcess`: rounds of load until a line arrives on stdin."""
     spec = _read_spec(spec_path)
@@ -304,6 +354,9 @@ async def _serve_load(spec_path: str) -> None:
     latencies: list[float] = []
     errors = n = 0
     started = time.perf_counter()
+    if spec.get("rate"):
+        r = await open_loop_load(spec["url"], requests, spec["rate"], told)
+        latencies, errors, n = r.latencies_ms, r.errors, r.requests
     while not told.done():
         r = await run_load("load", spec["url"], requests, spec["concurrency"])
         latencies += r.latencies_ms
