@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -86,6 +87,7 @@ class Server:
     db_before: tuple[int, int] = (0, 0)
     db_after: tuple[int, int] = (0, 0)
     cpu_us: list[float] = field(default_factory=list)
+    pg_us: list[float] = field(default_factory=list)
     sent: int = 0
 
     def median(self) -> tuple[LoadResult, float]:
@@ -118,6 +120,17 @@ async def db_activity(dsn: str) -> tuple[int, int]:
         return int(row["xact_commit"]), int(row["rows"])
     finally:
         await conn.close()
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """CPU used so far by the PostgreSQL backends connected to ``database`` (their process titles name it;
+    the server's shared writers are left out, and so is every other database's work on this machine)."""
+    total = 0.0
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        title = " ".join(p.info["cmdline"] or ())
+        if title.startswith("postgres:") and f" {database} " in title and p.info["cpu_times"] is not None:
+            total += p.info["cpu_times"].user + p.info["cpu_times"].system
+    return total
 
 
 def expected_counts(n_events: int) -> tuple[int, int, int]:
@@ -172,9 +185,11 @@ async def main() -> None:
         for rnd in range(args.rounds):
             events = make_events(args.events, prefix=f"R{rnd}")
             for srv, url, proc in targets:
-                before, mine = process_cpu_seconds(proc), time.process_time()
+                database = srv.dsn.rsplit("/", 1)[-1]
+                before, mine, pg = process_cpu_seconds(proc), time.process_time(), postgres_cpu_seconds(database)
                 result = await run_load_lean(srv.label, url, events, args.concurrency)
                 srv.cpu_us.append((process_cpu_seconds(proc) - before) / len(events) * 1e6)
+                srv.pg_us.append((postgres_cpu_seconds(database) - pg) / len(events) * 1e6)
                 loadgen_us.append((time.process_time() - mine) / len(events) * 1e6)
                 srv.rounds.append(result)
                 srv.sent += len(events)
@@ -228,6 +243,9 @@ async def main() -> None:
     )
     print("\ndatabase load of the measured rounds (pg_stat_database of each server's database):")
     for srv in servers:
+        pg = sorted(srv.pg_us)[len(srv.pg_us) // 2]
+        cores = (medians[servers.index(srv)][1] + pg) * medians[servers.index(srv)][0].rate / 1e6
+        print(f"  {srv.label:<38} PostgreSQL {pg:.0f} µs CPU/event; server + PostgreSQL busy {cores:.2f} cores")
         if srv.stores:
             commits = srv.db_after[0] - srv.db_before[0] - 2  # this bench's own two reads
             rows = srv.db_after[1] - srv.db_before[1]
