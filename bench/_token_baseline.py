@@ -16,15 +16,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
+from control_api.cors import LeanCORSMiddleware
+from control_api.fast_route import FastRoute
 from control_api.schemas.token import TokenAnswer
 from control_api.services.tokens import TokenBody, sign_hs256
 
 KEY, SECRET, URL = os.environ["LIVEKIT_API_KEY"], os.environ["LIVEKIT_API_SECRET"], "ws://127.0.0.1:7880"
 TTL = 3600
-app = FastAPI()
+SEED_ORIGINS = r"^https:\/\/.*\.aivoice\.com\.br$"  # seed 003's README, "CORS"
 
 
-@app.post("/token")
+def _with_cors(app: FastAPI) -> FastAPI:
+    app.add_middleware(LeanCORSMiddleware, allow_origin_regex=SEED_ORIGINS, allow_methods=["POST"], allow_headers=["*"])
+    return app
+
+
 async def token(request: Request) -> Response:
     body = TokenBody.model_validate_json(await request.body())
     room = f"{body.solution}-{body.clientId}-{body.userId}"
@@ -49,3 +55,9 @@ async def token(request: Request) -> Response:
     }
     answer = TokenAnswer(token=sign_hs256(claims, SECRET), room=room, identity=room, apiKey=KEY, url=URL)
     return Response(answer.model_dump_json(), media_type="application/json")
+
+
+app = _with_cors(FastAPI())
+app.post("/token")(token)
+fast_app = _with_cors(FastAPI())
+fast_app.router.routes.insert(0, FastRoute("/token", token, methods=["POST"]))

@@ -9,6 +9,9 @@ rooms starting, participants joining, tracks published, rooms ending):
 - before: another checkout's Escuta (``--before-tree``, e.g. a worktree of main), one process;
 - escuta: this tree, one process, then two processes sharing the port (``uvicorn --workers 2``).
 
+The load generator is bench/loadgen.py's lean client (raw keep-alive HTTP/1.1, requests serialized before
+the clock starts): aiohttp's client cost about as much CPU per event as the servers, on the same two cores,
+so a second server process had no core to scale onto. Its own CPU per event is printed.
 Rounds are interleaved and the median round is shown. Besides events/s (which depends on what else the
 machine's cores do, the load generator included) each server's CPU per event is measured: events per
 CPU-second is what one core sustains, the projection per core. After the run every Escuta database
@@ -24,14 +27,16 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadgen import LoadResult, free_port, process_cpu_seconds, run_load, start_uvicorn, stop
+from bench.loadgen import LoadResult, free_port, process_cpu_seconds, run_load_lean, start_uvicorn, stop
 from db.migrate import migrate_dsn
 from tests.pg import admin_dsn, create_database, drop_database
 from tests.webhook_signing import event_body, sign
@@ -82,6 +87,7 @@ class Server:
     db_before: tuple[int, int] = (0, 0)
     db_after: tuple[int, int] = (0, 0)
     cpu_us: list[float] = field(default_factory=list)
+    pg_us: list[float] = field(default_factory=list)
     sent: int = 0
 
     def median(self) -> tuple[LoadResult, float]:
@@ -114,6 +120,17 @@ async def db_activity(dsn: str) -> tuple[int, int]:
         return int(row["xact_commit"]), int(row["rows"])
     finally:
         await conn.close()
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """CPU used so far by the PostgreSQL backends connected to ``database`` (their process titles name it;
+    the server's shared writers are left out, and so is every other database's work on this machine)."""
+    total = 0.0
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        title = " ".join(p.info["cmdline"] or ())
+        if title.startswith("postgres:") and f" {database} " in title and p.info["cpu_times"] is not None:
+            total += p.info["cpu_times"].user + p.info["cpu_times"].system
+    return total
 
 
 def expected_counts(n_events: int) -> tuple[int, int, int]:
@@ -157,19 +174,23 @@ async def main() -> None:
             procs.append(proc)
             url = f"http://127.0.0.1:{port}/livekit/webhook"
             # Warm-up with other ids so every measured event is stored for the first time.
-            await run_load("warmup", url, make_events(200, prefix=f"WU{i}"), 8)
+            await run_load_lean("warmup", url, make_events(200, prefix=f"WU{i}"), 8)
             targets.append((srv, url, proc))
         await asyncio.sleep(1.5)  # backends flush their statistics at most once a second
         for srv in servers:
             if srv.stores:
                 srv.db_before = await db_activity(srv.dsn)
         # Interleaved rounds, each on fresh events; the median round of each server is shown.
+        loadgen_us: list[float] = []
         for rnd in range(args.rounds):
             events = make_events(args.events, prefix=f"R{rnd}")
             for srv, url, proc in targets:
-                before = process_cpu_seconds(proc)
-                result = await run_load(srv.label, url, events, args.concurrency)
+                database = srv.dsn.rsplit("/", 1)[-1]
+                before, mine, pg = process_cpu_seconds(proc), time.process_time(), postgres_cpu_seconds(database)
+                result = await run_load_lean(srv.label, url, events, args.concurrency)
                 srv.cpu_us.append((process_cpu_seconds(proc) - before) / len(events) * 1e6)
+                srv.pg_us.append((postgres_cpu_seconds(database) - pg) / len(events) * 1e6)
+                loadgen_us.append((time.process_time() - mine) / len(events) * 1e6)
                 srv.rounds.append(result)
                 srv.sent += len(events)
         for proc in procs:
@@ -216,8 +237,15 @@ async def main() -> None:
         f"2 processes / 1 process: {two / one:.2f}x events/s on {os.cpu_count()} shared cores; projected per "
         f"core (CPU-bound): {1e6 / medians[-2][1]:.0f} events/s, so N cores ~ N x that until PostgreSQL limits"
     )
+    print(
+        f"load generator (this process): {sorted(loadgen_us)[len(loadgen_us) // 2]:.0f} µs CPU per event "
+        "(raw keep-alive HTTP/1.1 with requests serialized before the clock starts, bench/loadgen.py)"
+    )
     print("\ndatabase load of the measured rounds (pg_stat_database of each server's database):")
     for srv in servers:
+        pg = sorted(srv.pg_us)[len(srv.pg_us) // 2]
+        cores = (medians[servers.index(srv)][1] + pg) * medians[servers.index(srv)][0].rate / 1e6
+        print(f"  {srv.label:<38} PostgreSQL {pg:.0f} µs CPU/event; server + PostgreSQL busy {cores:.2f} cores")
         if srv.stores:
             commits = srv.db_after[0] - srv.db_before[0] - 2  # this bench's own two reads
             rows = srv.db_after[1] - srv.db_before[1]

@@ -40,9 +40,15 @@ def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
 
 
 def client_address(request: HTTPConnection) -> str:
-    peer = request.client.host if request.client else "unknown"
-    networks = _networks(tuple(request.app.state.settings.api.trusted_proxies))
-    if not networks or not _trusted(peer, networks):
+    # Read from the scope, not ``request.client`` (a new named tuple per call): this runs on every
+    # `/token`, and with no trusted proxy (the default) it is the whole answer.
+    client = request.scope.get("client")
+    peer: str = client[0] if client else "unknown"
+    proxies = request.app.state.settings.api.trusted_proxies
+    if not proxies:
+        return peer
+    networks = _networks(tuple(proxies))
+    if not _trusted(peer, networks):
         return peer
     hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
     client = peer

@@ -122,6 +122,17 @@ def limiter(request: HTTPConnection) -> RateLimiter:
     return rl
 
 
+def _check_failures(request: HTTPConnection, settings: Settings) -> None:
+    try:
+        limiter(request).check(settings.rate_limit.token, "key:fail", client_address(request))
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+
+
+def _record_failure(request: HTTPConnection, settings: Settings) -> None:
+    limiter(request).record(settings.rate_limit.token, "key:fail", client_address(request))
+
+
 def user_from_token(settings: Settings, token: str) -> AuthUser:
     try:
         c = verify_access(settings, token)
@@ -243,30 +254,29 @@ async def principal_from_key(request: HTTPConnection, key: str) -> Principal:
     if parsed is None:
         raise _unauthorized("invalid API key")
     kind, prefix = parsed
-    # Unknown keys cost a database lookup: a source that keeps failing is stopped before that.
     state = request.app.state
     settings: Settings = state.settings
-    rl, source = limiter(request), client_address(request)
-    try:
-        rl.check(settings.rate_limit.token, "key:fail", source)
-    except RateLimited as exc:
-        raise rate_limited(exc) from None
     cache = credential_cache(state)
     now = time.monotonic()
     entry = cache.get(prefix, now)
     if entry is None:
+        # Unknown keys cost a database lookup: a source that keeps failing is stopped before that. A
+        # valid key already in the cache costs nothing to check, so it is not refused for its source's
+        # failures (a shop's one misconfigured device does not lock out its other devices).
+        _check_failures(request, settings)
         pool: asyncpg.Pool | None = state.pool
         if pool is None:
             raise ApiError(503, "database_unavailable", "the database is not connected yet")
         generation = cache.generation
         entry = await _load_key(pool, prefix)
         if entry is None:
-            rl.record(settings.rate_limit.token, "key:fail", source)
+            _record_failure(request, settings)
             raise _unauthorized("invalid API key")
         cache.put(prefix, entry, generation)
     if entry.revoked or entry.kind != kind or not key_matches(key, entry.key_hash):
-        rl.record(settings.rate_limit.token, "key:fail", source)
-        log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, source)
+        _check_failures(request, settings)  # guesses at a known prefix are limited like unknown keys
+        _record_failure(request, settings)
+        log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, client_address(request))
         raise _unauthorized("invalid or revoked API key")
     if kind == "publishable":
         origin = request.headers.get("origin")

@@ -133,10 +133,13 @@ class ConsoleSessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if "authorization" in headers or "x-api-key" in headers:
+        # One pass over the raw headers: most traffic (devices, LiveKit, API clients) carries a credential
+        # or no cookie at all, and passes straight through (this runs on every `/token` and webhook).
+        names = {name for name, _ in scope["headers"]}
+        if b"cookie" not in names or b"authorization" in names or b"x-api-key" in names:
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
         cookies = read_cookies(headers)
         access, refresh = cookies.get(ACCESS_COOKIE), cookies.get(REFRESH_COOKIE)
         if not (access or refresh) or not self._may_bridge(scope, headers, cookies):

@@ -66,8 +66,9 @@ async def token(request: Request) -> Response:
     pool = state.pool
     rl = limiter(request)
     try:
-        rl.hit(settings.rate_limit.token, "token:subject", principal.subject)
-        rl.hit(settings.rate_limit.token, "token:source", client_address(request))
+        rl.hit_all(
+            settings.rate_limit.token, ("token:subject", principal.subject), ("token:source", client_address(request))
+        )
     except RateLimited as exc:
         raise rate_limited(exc) from None
     if not await rooms.is_own_client_id(state, pool, principal.org_id, body.clientId):

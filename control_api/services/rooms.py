@@ -8,7 +8,10 @@ they change in any process: the credential cache's notifications (control_api/cr
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +22,9 @@ from control_api.errors import ApiError
 from db import accounts
 from db import solutions as repo
 from db.tenancy import tenant_connection
+
+log = logging.getLogger("escuta.api.rooms")
+_clock = time.monotonic  # the caches' clock (tests move it; asyncio's own clock stays real)
 
 SOLUTION_CACHE_SECONDS = 5.0  # a changed profile reaches new tokens within this
 CLIENT_ID_CACHE_SECONDS = 5.0
@@ -62,30 +68,64 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+async def _read_through(state: Any, name: str, key: Any, ttl: float, load: Callable[[], Awaitable[Any]]) -> Any:
+    """The cached value if younger than ``ttl``; else read (and cached).
+
+    Past half its life an entry is refreshed in the background while requests keep using it: under
+    steady traffic the hot path never waits for the database when an entry ages out, and a busy
+    moment of PostgreSQL (an export's queries, say) does not become a pile of requests each reading
+    the same row at once. One refresh per entry at a time.
+    """
+    cache = _cache(state, name)
+    hit = cache.get(key)
+    now = _clock()
+    if hit is not None and now - hit[0] < ttl:
+        if now - hit[0] >= ttl / 2:
+            _refresh_ahead(state, name, key, load)
+        return hit[1]
+    value = await load()
+    _remember(cache, key, (now, value))
+    return value
+
+
+def _refresh_ahead(state: Any, name: str, key: Any, load: Callable[[], Awaitable[Any]]) -> None:
+    refreshing = _cache(state, "cache_refreshing")
+    if (name, key) in refreshing:
+        return
+
+    async def refresh() -> None:
+        started = _clock()
+        try:
+            value = await load()
+        except Exception as exc:  # the entry keeps aging; the request that finds it expired reads it
+            log.warning("cache refresh of %s failed: %s", name, type(exc).__name__)
+            return
+        finally:
+            refreshing.pop((name, key), None)
+        _remember(_cache(state, name), key, (started, value))
+
+    refreshing[(name, key)] = asyncio.create_task(refresh())
+
+
 async def solution_profile(state: Any, pool: asyncpg.Pool, org_id: UUID, solution: str) -> str | None:
-    cache = _cache(state, "solution_cache")
-    hit = cache.get((org_id, solution))
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < SOLUTION_CACHE_SECONDS:
-        return hit[1]  # type: ignore[no-any-return]
-    async with tenant_connection(pool, org_id) as conn:
-        found = await repo.get_solution(conn, org_id, solution)
-    profile = found["profile"] if found else None
-    _remember(cache, (org_id, solution), (now, profile))
+    async def load() -> str | None:
+        async with tenant_connection(pool, org_id) as conn:
+            found = await repo.get_solution(conn, org_id, solution)
+        return found["profile"] if found else None
+
+    profile: str | None = await _read_through(state, "solution_cache", (org_id, solution), SOLUTION_CACHE_SECONDS, load)
     return profile
 
 
 async def org_client_id(state: Any, pool: asyncpg.Pool, org_id: UUID) -> str | None:
     """The organization's external client id (seed 003's ``clientId``), or None."""
-    cache = _cache(state, "client_id_cache")
-    hit = cache.get(org_id)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < CLIENT_ID_CACHE_SECONDS:
-        return hit[1]  # type: ignore[no-any-return]
-    async with tenant_connection(pool, org_id) as conn:
-        org = await accounts.get_org(conn, org_id)
-    client_id = org["client_id"] if org else None
-    _remember(cache, org_id, (now, client_id))
+
+    async def load() -> str | None:
+        async with tenant_connection(pool, org_id) as conn:
+            org = await accounts.get_org(conn, org_id)
+        return org["client_id"] if org else None
+
+    client_id: str | None = await _read_through(state, "client_id_cache", org_id, CLIENT_ID_CACHE_SECONDS, load)
     return client_id
 
 

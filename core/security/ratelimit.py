@@ -83,6 +83,21 @@ class RateLimiter:
             raise RateLimited(scope, self._retry_after(w, amount, period, now))
         w[2] += 1
 
+    def hit_all(self, limit: str, *keys: tuple[str, str]) -> None:
+        """Count one attempt in each ``(scope, identifier)`` window, or in none if any is over ``limit``.
+
+        One clock read and one parse for all of them (`/token` counts per key and per address on every
+        request), and no window is charged for an attempt another window refused.
+        """
+        amount, period = parse_limit(limit)
+        now = time.time()
+        windows = [self._window(key, period, now) for key in keys]
+        for (scope, _), w in zip(keys, windows, strict=True):
+            if self._estimate(w, period, now) + 1 > amount:
+                raise RateLimited(scope, self._retry_after(w, amount, period, now))
+        for w in windows:
+            w[2] += 1
+
     def check(self, limit: str, scope: str, *identifiers: str) -> None:
         """Raise :class:`RateLimited` if the budget is already spent, without counting an attempt."""
         amount, period = parse_limit(limit)

@@ -44,3 +44,21 @@ def test_check_and_record(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RateLimited) as exc:
         rl.check("2/hour", "fail", "x")
     assert exc.value.retry_after >= 1
+
+
+def test_hit_all_counts_every_window_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("core.security.ratelimit.time.time", lambda: 2_000_000.0)
+    rl = RateLimiter()
+    rl.hit_all("2/hour", ("key", "a"), ("source", "x"))
+    rl.hit_all("2/hour", ("key", "b"), ("source", "x"))
+    with pytest.raises(RateLimited) as exc:  # the source's window is full, key "a"'s is not
+        rl.hit_all("2/hour", ("key", "a"), ("source", "x"))
+    assert exc.value.scope == "source"
+    # The refused attempt charged no window: key "a" still has one left, from another source.
+    rl.hit_all("2/hour", ("key", "a"), ("source", "y"))
+    with pytest.raises(RateLimited) as exc:
+        rl.hit_all("2/hour", ("key", "a"), ("source", "z"))
+    assert exc.value.scope == "key"
+    # And hit_all shares its windows with hit: the same (scope, identifier) keys.
+    with pytest.raises(RateLimited):
+        rl.hit("2/hour", "key", "a")

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from livekit import api
 
 from control_api.app import create_app
+from control_api.credential_cache import credential_cache
 from control_api.principals import Principal
 from control_api.services.tokens import TokenBody, mint, participant_fields
 from tests.accounts.helpers import Org, device_for_org, from_address, put_solution, register, token_body
@@ -288,3 +289,34 @@ async def test_cors_default_is_local_dev_only(client: httpx.AsyncClient) -> None
     ):
         r = await client.options("/token", headers={**preflight, "Origin": origin})
         assert (r.headers.get("access-control-allow-origin") == origin) is allowed, origin
+
+
+async def test_guesses_at_a_known_key_prefix_are_throttled(db_pool: asyncpg.Pool, database_url: str) -> None:
+    """A wrong secret after a real key's prefix is counted like an unknown key, even once the key is cached."""
+    app = create_app(make_settings(database_url=database_url, rate_limit_token="3/hour"), pool=db_pool)
+    org, key_a, _ = await _org_with_two_devices(app)
+    real = key_a["X-API-Key"]
+    async with from_address(app, "198.51.100.40") as c:
+        assert (await c.post("/token", json=token_body(org.org_id), headers=key_a)).status_code == 200  # cached
+        wrong = {"X-API-Key": real[:-4] + ("0000" if not real.endswith("0000") else "1111")}
+        statuses = [(await c.post("/token", json=token_body(org.org_id), headers=wrong)).status_code for _ in range(5)]
+        assert statuses == [401, 401, 401, 429, 429]
+
+
+async def test_a_valid_cached_key_is_not_refused_for_its_sources_failures(
+    db_pool: asyncpg.Pool, database_url: str
+) -> None:
+    """One misconfigured device behind a shop's address does not lock out the shop's working devices."""
+    app = create_app(make_settings(database_url=database_url, rate_limit_token="3/hour"), pool=db_pool)
+    org, key_a, _ = await _org_with_two_devices(app)
+    # The key cache runs only while its LISTEN connection is up: the app's lifespan starts it.
+    async with app.router.lifespan_context(app), from_address(app, "198.51.100.50") as c:
+        await credential_cache(app.state).wait_ready()
+        assert (await c.post("/token", json=token_body(org.org_id), headers=key_a)).status_code == 200
+        for i in range(4):  # the broken device: unknown keys until its address is throttled
+            fake = {"X-API-Key": f"bk_{i:012x}" + "1" * 48}
+            await c.post("/token", json=token_body(org.org_id), headers=fake)
+        fake = {"X-API-Key": "bk_" + "2" * 60}
+        assert (await c.post("/token", json=token_body(org.org_id), headers=fake)).status_code == 429
+        r = await c.post("/token", json=token_body(org.org_id, user="Bia"), headers=key_a)  # cached and valid
+        assert r.status_code == 200, r.text

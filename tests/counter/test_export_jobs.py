@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from openpyxl import load_workbook
 
 from control_api.app import create_app
+from control_api.services import exports
 from core.settings import Settings
 from db.counter_report import COST_HEADERS, INTERACTION_HEADERS, SUMMARY_HEADERS
 from tests.conftest import make_settings
@@ -113,3 +115,10 @@ async def test_a_job_whose_process_was_lost_reads_as_failed(client: httpx.AsyncC
     r = await client.post("/api/export/xlsx/jobs", headers=a["org"].headers)
     assert r.status_code == 202
     await _wait(client, r.json(), a["org"].headers)
+
+
+async def test_export_processes_run_only_on_cpu_nothing_else_wants() -> None:
+    """Exports are background work: Linux's idle class, so a request's wake-up preempts them at once."""
+    policy, niceness = await asyncio.wrap_future(exports._pool(1).submit(exports.process_priority))
+    assert policy == os.SCHED_IDLE
+    assert niceness >= min(19, os.nice(0) + exports.EXPORT_NICENESS)
