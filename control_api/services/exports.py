@@ -13,7 +13,6 @@ Two ways in: ``GET /api/export/xlsx`` (seed 001's download) waits for its export
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -69,11 +68,10 @@ def watch_parent(parent: int) -> None:
     pool down; its export processes notice and exit.
     """
     os.nice(EXPORT_NICENESS)
-    # Linux's idle class goes further than niceness: the export runs only on CPU time nothing else wants,
-    # so a request that wakes up preempts it at once (at nice 10 it still got ~10% of a busy core and
-    # delayed requests' wake-ups: `/token` p99 x2-3 during an export on two cores). Allowed unprivileged.
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    # Not Linux's idle class: on a machine whose other work never lets a core idle (`escuta run`'s agent
+    # worker decoding audio, say) an idle-class export would barely advance; at niceness 10 it keeps a
+    # small, bounded share (measured: idle class 7-8 s vs 4.8-5.0 s for 100k rows beside other work, and
+    # no better `/token` p99; bench/export_xlsx.py).
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -105,7 +103,10 @@ class Exporter:
     async def to_file(self, dsn: str, spec: ExportSpec, path: Path, job_id: UUID | None = None) -> int:
         """Write the workbook to ``path`` in an export process; the interactions written."""
         try:
-            future = _pool(self._processes).submit(run_counter_export, dsn, spec, str(path), job_id)
+            # Submitted from a thread: the first submit starts the export process (fork and exec of this
+            # large process, tens of ms), which on the event loop stalled every request in flight.
+            pool = await asyncio.to_thread(_pool, self._processes)
+            future = await asyncio.to_thread(pool.submit, run_counter_export, dsn, spec, str(path), job_id)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             # A process died (killed, out of memory): the next export gets a fresh pool.

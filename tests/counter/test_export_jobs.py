@@ -117,8 +117,8 @@ async def test_a_job_whose_process_was_lost_reads_as_failed(client: httpx.AsyncC
     await _wait(client, r.json(), a["org"].headers)
 
 
-async def test_export_processes_run_only_on_cpu_nothing_else_wants() -> None:
-    """Exports are background work: Linux's idle class, so a request's wake-up preempts them at once."""
+async def test_export_processes_run_at_background_priority() -> None:
+    """Exports are background work: the API's requests come first on a busy machine."""
     policy, niceness = await asyncio.wrap_future(exports._pool(1).submit(exports.process_priority))
-    assert policy == os.SCHED_IDLE
+    assert policy == os.SCHED_OTHER  # not the idle class: an export must still advance on a busy machine
     assert niceness >= min(19, os.nice(0) + exports.EXPORT_NICENESS)
