@@ -524,14 +524,30 @@ def capacity(clips: list[Clip], quick: bool) -> None:
 # --- report ------------------------------------------------------------------------------------------
 
 
-SPLITS = ("tune", "holdout", "fresh", "tune-roomfirst", "holdout-roomfirst", "fresh-roomfirst")
+ROOM_FIRST_SPLITS = ("tune", "holdout", "fresh")  # the splits with a `-roomfirst` part
+SPLITS = (
+    "tune",
+    "tune2",
+    "holdout",
+    "fresh",
+    "holdout3",
+    *(f"{s}-roomfirst" for s in ROOM_FIRST_SPLITS),
+)
 
 
 def load_clips(
     corpus: Path, quick: bool, splits: tuple[str, ...] = SPLITS, noises: tuple[str, ...] | None = None
 ) -> list[Clip]:
     """The corpus' clips of these splits (a split also brings its `-roomfirst` part) and noises (None: all)."""
-    labels = generate(corpus, snrs=(10, 5) if quick else None, holdout=True, fresh=True, room_first_s=ROOM_FIRST_S)
+    labels = generate(
+        corpus,
+        snrs=(10, 5) if quick else None,
+        holdout=True,
+        fresh=True,
+        tune2=True,
+        holdout3=True,
+        room_first_s=ROOM_FIRST_S,
+    )
     clips = []
     for name, meta in labels["files"].items():  # type: ignore[attr-defined]
         if meta["split"] not in splits or (noises is not None and meta["noise"] not in noises):
@@ -551,10 +567,13 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="vary the background stage's constants (tune split)")
     ap.add_argument("--capacity", action="store_true", help="streams per core at real-time pace (slow)")
     ap.add_argument("--corpus", type=Path, default=ROOT / ".escuta/cache/corpus")
-    ap.add_argument("--splits", default="tune,holdout,fresh", help="comma-separated (each with its -roomfirst)")
+    ap.add_argument(
+        "--splits", default="tune,tune2,holdout,fresh,holdout3", help="comma-separated (each with its -roomfirst)"
+    )
     ap.add_argument("--noises", default="", help="comma-separated noises to keep (default: all)")
     args = ap.parse_args()
-    splits = tuple(x for s in args.splits.split(",") if s for x in (s, f"{s}-roomfirst"))
+    named = [s for s in args.splits.split(",") if s]
+    splits = tuple(x for s in named for x in (s, f"{s}-roomfirst") if x in SPLITS or x == s)
     if unknown := set(splits) - set(SPLITS):
         ap.error(f"unknown split(s): {', '.join(sorted(unknown))}")
     noises = tuple(n for n in args.noises.split(",") if n) or None
