@@ -135,6 +135,10 @@ HOLDOUT3_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
         ("en-us-nyc+victor", 170, "Thanks so much, you have been really helpful"),
     ],
 }
+# espeak-ng's variants differ by up to 16 dB in level: one participant at a counter does not, so each sentence
+# is set to `NEAR_DB` + its offset (dB, power over the sentence), a person's natural sentence-to-sentence spread.
+NEAR_DB = 70.0
+LEVEL_OFFSETS = {"tune2": (0.0, -2.0, 1.0, -3.0, 2.0, -1.0), "holdout3": (-1.0, 2.0, -3.0, 0.0, 1.0, -2.0)}
 FADED = (1, 3, 5)  # sentence indices (0-based) that trail off, in tune2 and holdout3
 FADE_S, FADE_DB = 0.5, -30.0
 # Pause before each utterance (s); the first is the lead-in. Short ones test splitting, long ones idle.
@@ -171,6 +175,7 @@ def fade_out(clip: F64) -> F64:
 
 def speech_track(lang: str) -> Track:
     fades = lang in TUNE2_SCRIPTS or lang in HOLDOUT3_SCRIPTS
+    offsets = LEVEL_OFFSETS["tune2" if lang in TUNE2_SCRIPTS else "holdout3"] if fades else None
     if lang in TUNE2_SCRIPTS:
         script, pauses = TUNE2_SCRIPTS[lang], TUNE2_PAUSES
     elif lang in HOLDOUT3_SCRIPTS:
@@ -186,6 +191,8 @@ def speech_track(lang: str) -> Track:
     pos = 0
     for k, ((voice, wpm, text), pause) in enumerate(zip(script, pauses, strict=False)):
         clip = trim(espeak(voice, wpm, text))
+        if offsets is not None:
+            clip = clip * 10 ** ((NEAR_DB + offsets[k] - 10 * np.log10(np.mean(clip**2))) / 20)
         if fades and k in FADED:
             clip = fade_out(clip)
         parts += [np.zeros(int(pause * SR)), clip]
@@ -290,7 +297,7 @@ def recipe_hash() -> str:
     text = json.dumps([*recipe, HOLDOUT_PAUSES, room.TV_LINES, room.SONGS, room.ROOMS, room.MELODIES])
     fresh = [FRESH_SCRIPTS, FRESH_PAUSES, room.MUSIC_ROOTS, room.KEY_BANDS, room.CREAKS, room.CHIMES, room.SCANNERS]
     text += json.dumps([*fresh, room.PIPS])
-    third = [TUNE2_SCRIPTS, HOLDOUT3_SCRIPTS, TUNE2_PAUSES, HOLDOUT3_PAUSES, FADED, FADE_S, FADE_DB]
+    third = [TUNE2_SCRIPTS, HOLDOUT3_SCRIPTS, TUNE2_PAUSES, HOLDOUT3_PAUSES, FADED, FADE_S, FADE_DB, LEVEL_OFFSETS]
     text += json.dumps([*third, room.DOOR_FIRST, room.SLAM])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
