@@ -149,6 +149,7 @@ def baseline_runner() -> Callable[[Clip], Hyp]:
 
 
 # The stage after issue 19's second round (main before the third): no burst retraction, fall tail or tail reset.
+FADE_GUARD = BackgroundTuning(fade_s=0.64, standalone_windows=4)
 ROUND_2 = BackgroundTuning(late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
 
 
@@ -163,6 +164,8 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
         # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
         "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),
+        # The opt-in fade guard (fourth round): a last word trailing off is no background evidence alone.
+        "fade guard": chain_runner(c(), tuning=FADE_GUARD),
     }
     if not everything:
         return dets

@@ -136,6 +136,12 @@ class BackgroundTuning:
     dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
     dry_ring_s: float = 0.032  # ... this long after one (a chime rings on, but longer costs TV evidence after words)
     dry_lead_s: float = 0.64  # ... nor this long before one in the same run of speech (a near voice's soft ending)
+    # Fade guard (fourth round, opt-in): speech running on from the participant's level with no pause for up to
+    # `fade_s` may be their own last word fading out; background speech is then established only once
+    # `standalone_windows` of the evidence lie beyond that (0: off, the default: it costs the tune split's radio
+    # 10 dB 0.011-0.020, see docs/audio-core.md). The evidence's level still comes from all of it.
+    fade_s: float = 0.0
+    standalone_windows: int = 4
     far_span_s: float = 0.0  # far start (off: see the module doc; 6.0 as measured): speech in this past, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
@@ -168,6 +174,7 @@ class BackgroundSpeechGate:
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._lead_dry = round(t.dry_lead_s / dt)
+        self._fade = round(t.fade_s / dt)
         self._late_pause = n(t.late_pause_s)
         self._fall_heard = round(t.fall_heard_s / dt)
         self._burst, self._burst_pause = 0, 0  # windows accepted since a late pause, and that pause
@@ -407,8 +414,14 @@ class BackgroundSpeechGate:
         if self.evidence:
             self._last_evidence = self.windows
             self.background_dbfs = _pick(np.sort(levels[evidence]), t.background_quantile)
+        enough = self.evidence >= t.evidence_windows
+        if enough and self._fade:
+            # A participant trailing off leaves "evidence" only right after their own words; a TV or a radio is
+            # also heard on its own, in their pauses or well after they stopped.
+            trailing = _runs_on_from(levels >= self.near_dbfs - t.evidence_gap_db, speech, self._fade)
+            enough = int((evidence & ~trailing).sum()) >= t.standalone_windows
         was = self.present
-        self.present = self.evidence >= t.evidence_windows or (was and self.windows - self._last_evidence <= self._keep)
+        self.present = enough or (was and self.windows - self._last_evidence <= self._keep)
         if self.present and not was:
             self._near = True  # an utterance in progress is judged by `cut_point`, not cut off mid-word
             self.established = True
@@ -495,6 +508,14 @@ def _ends_in(dry: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n: int) 
     next_pause = np.minimum.accumulate(np.where(speech, big, i)[::-1])[::-1]
     # The fall ends the run: it may be in the first window the detector no longer calls speech.
     return np.asarray(speech & (next_dry <= next_pause) & (next_dry - i <= n))
+
+
+def _runs_on_from(near: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """Speech windows at most `n` windows after a `near` one (the participant's level), with no pause between."""
+    i = np.arange(len(near))
+    last_near = np.maximum.accumulate(np.where(near, i, -1))
+    last_pause = np.maximum.accumulate(np.where(speech, -1, i))
+    return np.asarray(speech & (last_near >= 0) & (last_near > last_pause) & (i - last_near <= n))
 
 
 def _db(mean_square: float) -> float:

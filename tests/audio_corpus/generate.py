@@ -324,7 +324,8 @@ def generate(
 
     labels_path = out / "labels.json"
     key = (
-        f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}{int(fresh)}{int(tune2)}{int(holdout3)}:{room_first_s}"
+        f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:"
+        f"{int(holdout)}{int(fresh)}{int(tune2)}{int(holdout3)}:{room_first_s}"
     )
     if labels_path.exists():
         labels: dict[str, object] = json.loads(labels_path.read_text())
