@@ -1,13 +1,14 @@
 """Audio core benchmark: accuracy and cost of the audio chain against the livekit-plugins-silero baseline.
 
     .venv/bin/python bench/audio_core.py [--quick] [--all] [--sweep] [--capacity] [--corpus DIR]
-        [--splits tune,holdout,fresh] [--noises tv,radio,...]
+        [--splits tune,tune2,holdout,fresh,holdout3] [--noises tv,radio,...]
 
 Everything runs in one process on the generated corpus (tests/audio_corpus, with its holdout and fresh parts),
 so the ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin
 with its defaults), `old default` (the chain as shipped before the background-speech stage:
 `background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue),
-`round 2` (after the second round: no burst retraction, fall tail or tail reset), `default` (`AudioChainConfig()` as
+`round 2` (after the second round: no burst retraction, fall tail or tail reset), `round 3` (after the third
+round: no fade guard), `default` (`AudioChainConfig()` as
 shipped now) and `far start` (the default with the stage's opt-in far start);
 `--all` adds the detector variants of docs/audio-core.md.
 
@@ -149,8 +150,8 @@ def baseline_runner() -> Callable[[Clip], Hyp]:
 
 
 # The stage after issue 19's second round (main before the third): no burst retraction, fall tail or tail reset.
-FADE_GUARD = BackgroundTuning(fade_s=0.64, standalone_windows=4)
-ROUND_2 = BackgroundTuning(late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
+ROUND_3 = BackgroundTuning(fade_s=0.0)  # the stage after the third round (on integ before the fade guard)
+ROUND_2 = replace(ROUND_3, late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
 
 
 def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
@@ -161,11 +162,10 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
         # The stage as merged after issue 19's first round: no direct-sound cue, a tail rule blind to the usual level.
         "round 1": chain_runner(c(), tuning=replace(ROUND_2, dry_fall_db=0.0, tail_near_db=-99.0)),
         "round 2": chain_runner(c(), tuning=ROUND_2),
+        "round 3": chain_runner(c(), tuning=ROUND_3),  # before the fourth round's fade guard
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
         # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
         "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),
-        # The opt-in fade guard (fourth round): a last word trailing off is no background evidence alone.
-        "fade guard": chain_runner(c(), tuning=FADE_GUARD),
     }
     if not everything:
         return dets

@@ -136,12 +136,13 @@ class BackgroundTuning:
     dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
     dry_ring_s: float = 0.032  # ... this long after one (a chime rings on, but longer costs TV evidence after words)
     dry_lead_s: float = 0.64  # ... nor this long before one in the same run of speech (a near voice's soft ending)
-    # Fade guard (fourth round, opt-in): speech running on from the participant's level with no pause for up to
-    # `fade_s` may be their own last word fading out; background speech is then established only once
-    # `standalone_windows` of the evidence lie beyond that (0: off, the default: it costs the tune split's radio
-    # 10 dB 0.011-0.020, see docs/audio-core.md). The evidence's level still comes from all of it.
-    fade_s: float = 0.0
+    # Fade guard (fourth round): speech running on, with no pause, for up to `fade_s` after the participant's
+    # level, in evidence runs whose level falls `fade_slope_db_s` or faster (least-squares fit), is their own last
+    # word trailing off; background speech is established only once `standalone_windows` of the evidence lie
+    # outside such runs. The evidence's level still comes from all of it. `fade_s=0` turns it off.
+    fade_s: float = 1.0
     standalone_windows: int = 4
+    fade_slope_db_s: float = 30.0
     far_span_s: float = 0.0  # far start (off: see the module doc; 6.0 as measured): speech in this past, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
@@ -419,6 +420,8 @@ class BackgroundSpeechGate:
             # A participant trailing off leaves "evidence" only right after their own words; a TV or a radio is
             # also heard on its own, in their pauses or well after they stopped.
             trailing = _runs_on_from(levels >= self.near_dbfs - t.evidence_gap_db, speech, self._fade)
+            if t.fade_slope_db_s > 0:
+                trailing = _falling(levels, trailing & evidence, t.fade_slope_db_s * self.w / SAMPLE_RATE)
             enough = int((evidence & ~trailing).sum()) >= t.standalone_windows
         was = self.present
         self.present = enough or (was and self.windows - self._last_evidence <= self._keep)
@@ -516,6 +519,18 @@ def _runs_on_from(near: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n:
     last_near = np.maximum.accumulate(np.where(near, i, -1))
     last_pause = np.maximum.accumulate(np.where(speech, -1, i))
     return np.asarray(speech & (last_near >= 0) & (last_near > last_pause) & (i - last_near <= n))
+
+
+def _falling(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_], per_window: float) -> npt.NDArray[np.bool_]:
+    """The runs of `mask` (3 windows or more) whose levels fall, by a least-squares fit, `per_window` dB per window."""
+    out = np.zeros_like(mask)
+    idx = np.flatnonzero(mask)
+    for run in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else ():
+        if len(run) >= 3:
+            x = run - run.mean()
+            if float(np.dot(x, levels[run])) / float(np.dot(x, x)) <= -per_window:
+                out[run] = True
+    return out
 
 
 def _db(mean_square: float) -> float:
