@@ -415,16 +415,17 @@ class BackgroundSpeechGate:
         if self.evidence:
             self._last_evidence = self.windows
             self.background_dbfs = _pick(np.sort(levels[evidence]), t.background_quantile)
+        was = self.present
+        kept = was and self.windows - self._last_evidence <= self._keep
         enough = self.evidence >= t.evidence_windows
-        if enough and self._fade:
-            # A participant trailing off leaves "evidence" only right after their own words; a TV or a radio is
-            # also heard on its own, in their pauses or well after they stopped.
+        if enough and self._fade and not kept:
+            # A participant trailing off leaves "evidence" only right after their own words, falling; a TV or a
+            # radio is also heard on its own, in their pauses or well after they stopped, at its own level.
             trailing = _runs_on_from(levels >= self.near_dbfs - t.evidence_gap_db, speech, self._fade)
             if t.fade_slope_db_s > 0:
                 trailing = _falling(levels, trailing & evidence, t.fade_slope_db_s * self.w / SAMPLE_RATE)
             enough = int((evidence & ~trailing).sum()) >= t.standalone_windows
-        was = self.present
-        self.present = enough or (was and self.windows - self._last_evidence <= self._keep)
+        self.present = enough or kept
         if self.present and not was:
             self._near = True  # an utterance in progress is judged by `cut_point`, not cut off mid-word
             self.established = True
