@@ -50,6 +50,15 @@ multiply-adds per detector window:
   direct fall far under an utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was
   not the participant (a door before their level was known), and the tail rule measures from that word on.
 
+* **Fourth round: the fade guard.** A participant whose last word trails off (no direct fall: the word fades
+  over 0.5 s into the room's noise) leaves windows 8-30 dB under their level, 0.19 s past their loud syllables,
+  with no pause between: two or three such endings were evidence enough to establish "background speech" in a
+  room with nothing but a door or a keyboard (the `tune2` corpus part), and their soft onsets were then delayed.
+  Evidence within `fade_s` of their level, with no pause between, in a run whose level falls `fade_slope_db_s`
+  or faster (a least-squares fit over the run: syllables bump, the fade falls), is theirs: background speech is
+  established only once `standalone_windows` of the evidence lie outside such runs. A TV or a radio is heard at
+  its own level, not falling, and also in the participant's pauses, so it is established as before.
+
 The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
 a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,
 and nothing for a radio, whose bed fills the gaps) and, worse, a near voice in a live room has none either: the
