@@ -14,9 +14,11 @@ sentences, other TV voices and languages, another song, another room and other s
 was never tuned on it, and the benchmark reports it separately. Its figures were looked at during the first
 round of issue 19, so a second, `fresh` part (`--fresh`; `pt-f`, `en-f`) was made for the second round with
 again other speakers, TV material (French, German, European Portuguese), song, room and seeds; nothing was
-chosen on it.
+chosen on it. The fourth round added `tune2` (`--tune2`; `pt-t`, `en-t`: tuning material with last words fading
+out and a door slammed before the first words) and `holdout3` (`--holdout3`; `pt-3`, `en-3`: the same kinds, nothing
+shared, measured once).
 
-    python -m tests.audio_corpus.generate [--out DIR] [--holdout] [--fresh]
+    python -m tests.audio_corpus.generate [--out DIR] [--holdout] [--fresh] [--tune2] [--holdout3]
 
 Writes `<lang>_<noise>_<snr>.wav` (16 kHz mono int16) and `labels.json`. Runs in well under a minute.
 """
@@ -41,7 +43,7 @@ SNRS = (20, 10, 5, 0)
 BACKGROUND_SNRS = (20, 15, 10, 5)  # TV and radio: dB below the speaker
 NOISES = ("office", "hum", "pink", "babble", "impulse", "tv", "radio", "keyboard", "door", "beeps")
 BACKGROUND_SPEECH = ("babble", "tv", "radio")  # other voices than the participant's
-HOLDOUT_NOISES = ("tv", "radio", "keyboard", "door", "beeps")  # the holdout and fresh parts' noises
+HOLDOUT_NOISES = ("tv", "radio", "keyboard", "door", "beeps")  # the noises of every part but tune
 VERSION = 3  # bump when the recipe changes, so caches regenerate (2: espeak resampled to 16 kHz, not 8; 3: issue 19)
 
 # (espeak voice, words per minute, sentence); each tuple is one utterance.
@@ -98,7 +100,7 @@ FRESH_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
         ("en-us+travis", 170, "That is all for today, thanks a lot"),
     ],
 }
-# Third round of issue 19: more tuning material (`tune2`) and a new holdout (`holdout3`), voices used nowhere
+# Fourth round of issue 19: more tuning material (`tune2`) and a new holdout (`holdout3`), voices used nowhere
 # else. The sentences at `FADED` end with their last word fading out (`FADE_S`, linear in dB down to
 # `FADE_DB`): a speaker trailing off over a radio, with no sharp drop at the end.
 TUNE2_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {

@@ -8,10 +8,10 @@ synthesised music/clicks, seeded, so every file is reproducible.
 Three variants of everything: `tune` (what the background stage was tuned on), `holdout` (other TV voices
 and languages, other songs, other rooms and seeds; looked at during the first round of issue 19) and `fresh`
 (made for the second round and never used to choose anything: again other voices, languages, song, room,
-typing, door and beeps), reported separately by the benchmark. The third round added `tune2` (more tuning
-material of the kinds the second round still lost: a loud door before the participant's level is known, a last
+typing, door and beeps), reported separately by the benchmark. The fourth round added `tune2` (more tuning
+material of the kinds the third round still lost: a loud door before the participant's level is known, a last
 word fading over a radio without a sharp drop; new voices, TV, song, room) and `holdout3` (the same kinds, again
-with nothing shared, measured once after the third round's rules were fixed).
+with nothing shared, measured once after the fourth round's rules were fixed).
 """
 
 from __future__ import annotations
