@@ -1,13 +1,14 @@
 """Audio core benchmark: accuracy and cost of the audio chain against the livekit-plugins-silero baseline.
 
     .venv/bin/python bench/audio_core.py [--quick] [--all] [--sweep] [--capacity] [--corpus DIR]
-        [--splits tune,holdout,fresh] [--noises tv,radio,...]
+        [--splits tune,tune2,holdout,fresh,holdout3] [--noises tv,radio,...]
 
 Everything runs in one process on the generated corpus (tests/audio_corpus, with its holdout and fresh parts),
 so the ratios against the baseline are measured under the same machine load. Columns: `baseline` (the plugin
 with its defaults), `old default` (the chain as shipped before the background-speech stage:
 `background="off"`), `round 1` (the stage as merged after issue 19's first round: no direct-sound cue),
-`round 2` (after the second round: no burst retraction, fall tail or tail reset), `default` (`AudioChainConfig()` as
+`round 2` (after the second round: no burst retraction, fall tail or tail reset), `round 3` (after the third
+round: no fade guard), `default` (`AudioChainConfig()` as
 shipped now) and `far start` (the default with the stage's opt-in far start);
 `--all` adds the detector variants of docs/audio-core.md.
 
@@ -149,7 +150,8 @@ def baseline_runner() -> Callable[[Clip], Hyp]:
 
 
 # The stage after issue 19's second round (main before the third): no burst retraction, fall tail or tail reset.
-ROUND_2 = BackgroundTuning(late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
+ROUND_3 = BackgroundTuning(fade_s=0.0)  # the stage after the third round (on integ before the fade guard)
+ROUND_2 = replace(ROUND_3, late_pause_s=99.0, resume_below_db=99.0, fall_tail_db=99.0, tail_dry_reset=False)
 
 
 def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
@@ -160,6 +162,7 @@ def detectors(everything: bool) -> dict[str, Callable[[Clip], Hyp]]:
         # The stage as merged after issue 19's first round: no direct-sound cue, a tail rule blind to the usual level.
         "round 1": chain_runner(c(), tuning=replace(ROUND_2, dry_fall_db=0.0, tail_near_db=-99.0)),
         "round 2": chain_runner(c(), tuning=ROUND_2),
+        "round 3": chain_runner(c(), tuning=ROUND_3),  # before the fourth round's fade guard
         "default": chain_runner(c()),  # AudioChainConfig() as shipped: what the goals are about
         # The far start (off by default: it takes a near voice in a live room for a TV, see background.py).
         "far start": chain_runner(c(), tuning=BackgroundTuning(far_span_s=6.0)),
@@ -524,14 +527,30 @@ def capacity(clips: list[Clip], quick: bool) -> None:
 # --- report ------------------------------------------------------------------------------------------
 
 
-SPLITS = ("tune", "holdout", "fresh", "tune-roomfirst", "holdout-roomfirst", "fresh-roomfirst")
+ROOM_FIRST_SPLITS = ("tune", "holdout", "fresh")  # the splits with a `-roomfirst` part
+SPLITS = (
+    "tune",
+    "tune2",
+    "holdout",
+    "fresh",
+    "holdout3",
+    *(f"{s}-roomfirst" for s in ROOM_FIRST_SPLITS),
+)
 
 
 def load_clips(
     corpus: Path, quick: bool, splits: tuple[str, ...] = SPLITS, noises: tuple[str, ...] | None = None
 ) -> list[Clip]:
     """The corpus' clips of these splits (a split also brings its `-roomfirst` part) and noises (None: all)."""
-    labels = generate(corpus, snrs=(10, 5) if quick else None, holdout=True, fresh=True, room_first_s=ROOM_FIRST_S)
+    labels = generate(
+        corpus,
+        snrs=(10, 5) if quick else None,
+        holdout=True,
+        fresh=True,
+        tune2=True,
+        holdout3=True,
+        room_first_s=ROOM_FIRST_S,
+    )
     clips = []
     for name, meta in labels["files"].items():  # type: ignore[attr-defined]
         if meta["split"] not in splits or (noises is not None and meta["noise"] not in noises):
@@ -551,10 +570,13 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="vary the background stage's constants (tune split)")
     ap.add_argument("--capacity", action="store_true", help="streams per core at real-time pace (slow)")
     ap.add_argument("--corpus", type=Path, default=ROOT / ".escuta/cache/corpus")
-    ap.add_argument("--splits", default="tune,holdout,fresh", help="comma-separated (each with its -roomfirst)")
+    ap.add_argument(
+        "--splits", default="tune,tune2,holdout,fresh,holdout3", help="comma-separated (each with its -roomfirst)"
+    )
     ap.add_argument("--noises", default="", help="comma-separated noises to keep (default: all)")
     args = ap.parse_args()
-    splits = tuple(x for s in args.splits.split(",") if s for x in (s, f"{s}-roomfirst"))
+    named = [s for s in args.splits.split(",") if s]
+    splits = tuple(x for s in named for x in (s, f"{s}-roomfirst") if x in SPLITS or x == s)
     if unknown := set(splits) - set(SPLITS):
         ap.error(f"unknown split(s): {', '.join(sorted(unknown))}")
     noises = tuple(n for n in args.noises.split(",") if n) or None

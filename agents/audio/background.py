@@ -50,6 +50,15 @@ multiply-adds per detector window:
   direct fall far under an utterance's loudest (`tail_dry_reset`) is a near word's end: the loud thing before was
   not the participant (a door before their level was known), and the tail rule measures from that word on.
 
+* **Fourth round: the fade guard.** A participant whose last word trails off (no direct fall: the word fades
+  over 0.5 s into the room's noise) leaves windows 8-30 dB under their level, 0.19 s past their loud syllables,
+  with no pause between: two or three such endings were evidence enough to establish "background speech" in a
+  room with nothing but a door or a keyboard (the `tune2` corpus part), and their soft onsets were then delayed.
+  Evidence within `fade_s` of their level, with no pause between, in a run whose level falls `fade_slope_db_s`
+  or faster (a least-squares fit over the run: syllables bump, the fade falls), is theirs: background speech is
+  established only once `standalone_windows` of the evidence lie outside such runs. A TV or a radio is heard at
+  its own level, not falling, and also in the participant's pauses, so it is established as before.
+
 The cue is one of physics (direct-to-reverberant ratio), but it is blind where a fall has no room (a voice over
 a music bed or steady noise 10-20 dB under it has no 12 dB falls either: hence the far start's 25 dB of room,
 and nothing for a radio, whose bed fills the gaps) and, worse, a near voice in a live room has none either: the
@@ -136,6 +145,13 @@ class BackgroundTuning:
     dry_evidence: bool = True  # evidence of background speech: no direct fall in the window before, nor ...
     dry_ring_s: float = 0.032  # ... this long after one (a chime rings on, but longer costs TV evidence after words)
     dry_lead_s: float = 0.64  # ... nor this long before one in the same run of speech (a near voice's soft ending)
+    # Fade guard (fourth round): speech running on, with no pause, for up to `fade_s` after the participant's
+    # level, in evidence runs whose level falls `fade_slope_db_s` or faster (least-squares fit), is their own last
+    # word trailing off; background speech is established only once `standalone_windows` of the evidence lie
+    # outside such runs. The evidence's level still comes from all of it. `fade_s=0` turns it off.
+    fade_s: float = 1.0
+    standalone_windows: int = 4
+    fade_slope_db_s: float = 30.0
     far_span_s: float = 0.0  # far start (off: see the module doc; 6.0 as measured): speech in this past, ...
     far_min_speech_s: float = 3.0  # ... at least this much of it, ...
     far_room_db: float = 25.0  # ... with this much room under it to fall (its level over the quietest window), ...
@@ -168,6 +184,7 @@ class BackgroundSpeechGate:
         self._far_span, self._far_min = n(t.far_span_s), n(t.far_min_speech_s)
         self._ring, self._far_heard = n(t.dry_ring_s), n(t.far_heard_s)
         self._lead_dry = round(t.dry_lead_s / dt)
+        self._fade = round(t.fade_s / dt)
         self._late_pause = n(t.late_pause_s)
         self._fall_heard = round(t.fall_heard_s / dt)
         self._burst, self._burst_pause = 0, 0  # windows accepted since a late pause, and that pause
@@ -408,7 +425,16 @@ class BackgroundSpeechGate:
             self._last_evidence = self.windows
             self.background_dbfs = _pick(np.sort(levels[evidence]), t.background_quantile)
         was = self.present
-        self.present = self.evidence >= t.evidence_windows or (was and self.windows - self._last_evidence <= self._keep)
+        kept = was and self.windows - self._last_evidence <= self._keep
+        enough = self.evidence >= t.evidence_windows
+        if enough and self._fade and not kept:
+            # A participant trailing off leaves "evidence" only right after their own words, falling; a TV or a
+            # radio is also heard on its own, in their pauses or well after they stopped, at its own level.
+            trailing = _runs_on_from(levels >= self.near_dbfs - t.evidence_gap_db, speech, self._fade)
+            if t.fade_slope_db_s > 0:
+                trailing = _falling(levels, trailing & evidence, t.fade_slope_db_s * self.w / SAMPLE_RATE)
+            enough = int((evidence & ~trailing).sum()) >= t.standalone_windows
+        self.present = enough or kept
         if self.present and not was:
             self._near = True  # an utterance in progress is judged by `cut_point`, not cut off mid-word
             self.established = True
@@ -495,6 +521,26 @@ def _ends_in(dry: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n: int) 
     next_pause = np.minimum.accumulate(np.where(speech, big, i)[::-1])[::-1]
     # The fall ends the run: it may be in the first window the detector no longer calls speech.
     return np.asarray(speech & (next_dry <= next_pause) & (next_dry - i <= n))
+
+
+def _runs_on_from(near: npt.NDArray[np.bool_], speech: npt.NDArray[np.bool_], n: int) -> npt.NDArray[np.bool_]:
+    """Speech windows at most `n` windows after a `near` one (the participant's level), with no pause between."""
+    i = np.arange(len(near))
+    last_near = np.maximum.accumulate(np.where(near, i, -1))
+    last_pause = np.maximum.accumulate(np.where(speech, -1, i))
+    return np.asarray(speech & (last_near >= 0) & (last_near > last_pause) & (i - last_near <= n))
+
+
+def _falling(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_], per_window: float) -> npt.NDArray[np.bool_]:
+    """The runs of `mask` (3 windows or more) whose levels fall, by a least-squares fit, `per_window` dB per window."""
+    out = np.zeros_like(mask)
+    idx = np.flatnonzero(mask)
+    for run in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else ():
+        if len(run) >= 3:
+            x = run - run.mean()
+            if float(np.dot(x, levels[run])) / float(np.dot(x, x)) <= -per_window:
+                out[run] = True
+    return out
 
 
 def _db(mean_square: float) -> float:

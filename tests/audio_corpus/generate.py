@@ -14,9 +14,11 @@ sentences, other TV voices and languages, another song, another room and other s
 was never tuned on it, and the benchmark reports it separately. Its figures were looked at during the first
 round of issue 19, so a second, `fresh` part (`--fresh`; `pt-f`, `en-f`) was made for the second round with
 again other speakers, TV material (French, German, European Portuguese), song, room and seeds; nothing was
-chosen on it.
+chosen on it. The fourth round added `tune2` (`--tune2`; `pt-t`, `en-t`: tuning material with last words fading
+out and a door slammed before the first words) and `holdout3` (`--holdout3`; `pt-3`, `en-3`: the same kinds, nothing
+shared, measured once).
 
-    python -m tests.audio_corpus.generate [--out DIR] [--holdout] [--fresh]
+    python -m tests.audio_corpus.generate [--out DIR] [--holdout] [--fresh] [--tune2] [--holdout3]
 
 Writes `<lang>_<noise>_<snr>.wav` (16 kHz mono int16) and `labels.json`. Runs in well under a minute.
 """
@@ -41,7 +43,7 @@ SNRS = (20, 10, 5, 0)
 BACKGROUND_SNRS = (20, 15, 10, 5)  # TV and radio: dB below the speaker
 NOISES = ("office", "hum", "pink", "babble", "impulse", "tv", "radio", "keyboard", "door", "beeps")
 BACKGROUND_SPEECH = ("babble", "tv", "radio")  # other voices than the participant's
-HOLDOUT_NOISES = ("tv", "radio", "keyboard", "door", "beeps")  # the holdout and fresh parts' noises
+HOLDOUT_NOISES = ("tv", "radio", "keyboard", "door", "beeps")  # the noises of every part but tune
 VERSION = 3  # bump when the recipe changes, so caches regenerate (2: espeak resampled to 16 kHz, not 8; 3: issue 19)
 
 # (espeak voice, words per minute, sentence); each tuple is one utterance.
@@ -75,7 +77,7 @@ HOLDOUT_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
     "en-h": [
         ("en-us+Mike", 165, "Hi, I am looking for something for a sore throat"),
         ("en-gb+Belinda", 150, "Do you have the generic version of this one"),
-        ("en-us+Robert", 185, "How much is the larger box of tablets"),
+        ("en-us+robert", 185, "How much is the larger box of tablets"),
         ("en-gb+Steph", 145, "Can I pay with my card please"),
         ("en-us+Gene", 170, "Thank you very much and have a nice day"),
     ],
@@ -98,10 +100,55 @@ FRESH_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
         ("en-us+travis", 170, "That is all for today, thanks a lot"),
     ],
 }
+# Fourth round of issue 19: more tuning material (`tune2`) and a new holdout (`holdout3`), voices used nowhere
+# else. The sentences at `FADED` end with their last word fading out (`FADE_S`, linear in dB down to
+# `FADE_DB`): a speaker trailing off over a radio, with no sharp drop at the end.
+TUNE2_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
+    "pt-t": [
+        ("pt-br+adam", 160, "Boa tarde, eu queria saber se chegou a minha encomenda"),
+        ("pt-br+anika", 150, "Esse protetor serve para pele sensível também"),
+        ("pt-br+david", 175, "Eu tenho desconto pelo plano de saúde da empresa"),
+        ("pt-br+m4", 145, "Então vou levar o menor que é mais em conta"),
+        ("pt-br+Jacky", 170, "Pode embrulhar para presente se não for incômodo"),
+        ("pt-br+norbert", 155, "Muito obrigado pela paciência e até logo"),
+    ],
+    "en-t": [
+        ("en-us+john", 160, "Hello, I called earlier about an order for my mother"),
+        ("en-gb+Alex", 150, "Is there a smaller bottle of this shampoo"),
+        ("en-us+Andy", 175, "I think the price on the shelf was a bit lower"),
+        ("en-gb+edward", 145, "Could you put it in a paper bag for me"),
+        ("en-us+iven", 165, "That will be everything for now, thank you"),
+    ],
+}
+HOLDOUT3_SCRIPTS: dict[str, list[tuple[str, int, str]]] = {
+    "pt-3": [
+        ("pt-br+benjamin", 165, "Olá, vocês ainda têm aquele chá para dormir"),
+        ("pt-br+m6", 150, "Eu preciso de uma nota com o nome da empresa"),
+        ("pt-br+sandro", 180, "Posso pagar metade em dinheiro e metade no cartão"),
+        ("pt-br+grandpa", 140, "Minha neta pediu para eu comprar esse aqui"),
+        ("pt-br+michel", 170, "Acho que vou levar também uma escova de dentes"),
+        ("pt-br+boris", 160, "Tudo certo então, obrigado e bom trabalho"),
+    ],
+    "en-3": [
+        ("en-us+rob", 165, "Excuse me, do you sell reading glasses here"),
+        ("en-gb+steph2", 150, "My doctor said I should try the stronger one"),
+        ("en-us+ed", 180, "Can I get a receipt with the tax on it please"),
+        ("en-gb-x-rp+edward2", 145, "I will come back tomorrow for the rest of it"),
+        ("en-us-nyc+victor", 170, "Thanks so much, you have been really helpful"),
+    ],
+}
+# espeak-ng's variants differ by up to 16 dB in level: one participant at a counter does not, so each sentence
+# is set to `NEAR_DB` + its offset (dB, power over the sentence), a person's natural sentence-to-sentence spread.
+NEAR_DB = 70.0
+LEVEL_OFFSETS = {"tune2": (0.0, -2.0, 1.0, -3.0, 2.0, -1.0), "holdout3": (-1.0, 2.0, -3.0, 0.0, 1.0, -2.0)}
+FADED = (1, 3, 5)  # sentence indices (0-based) that trail off, in tune2 and holdout3
+FADE_S, FADE_DB = 0.5, -30.0
 # Pause before each utterance (s); the first is the lead-in. Short ones test splitting, long ones idle.
 PAUSES = (1.0, 0.45, 1.2, 0.7, 2.0, 0.9)
 HOLDOUT_PAUSES = (1.3, 0.75, 1.1, 0.65, 1.8, 1.0)
 FRESH_PAUSES = (1.1, 0.8, 1.5, 0.7, 1.2, 2.2)
+TUNE2_PAUSES = (1.2, 0.9, 1.4, 0.75, 1.6, 1.1)
+HOLDOUT3_PAUSES = (1.0, 1.3, 0.85, 1.7, 0.95, 1.4)
 TAIL_S = 1.0
 BABBLE = [
     ("en-us+m1", 170, "The weather was nice so we walked along the river for a while"),
@@ -120,8 +167,22 @@ class Track:
     segments: list[tuple[float, float]]
 
 
+def fade_out(clip: F64) -> F64:
+    """The clip's last `FADE_S` fading linearly in dB to `FADE_DB` (a last word trailing off)."""
+    n = min(len(clip), int(FADE_S * SR))
+    gain = np.ones(len(clip))
+    gain[len(clip) - n :] = 10 ** (np.linspace(0.0, FADE_DB, n) / 20)
+    return clip * gain
+
+
 def speech_track(lang: str) -> Track:
-    if lang in HOLDOUT_SCRIPTS:
+    fades = lang in TUNE2_SCRIPTS or lang in HOLDOUT3_SCRIPTS
+    offsets = LEVEL_OFFSETS["tune2" if lang in TUNE2_SCRIPTS else "holdout3"] if fades else None
+    if lang in TUNE2_SCRIPTS:
+        script, pauses = TUNE2_SCRIPTS[lang], TUNE2_PAUSES
+    elif lang in HOLDOUT3_SCRIPTS:
+        script, pauses = HOLDOUT3_SCRIPTS[lang], HOLDOUT3_PAUSES
+    elif lang in HOLDOUT_SCRIPTS:
         script, pauses = HOLDOUT_SCRIPTS[lang], HOLDOUT_PAUSES
     elif lang in FRESH_SCRIPTS:
         script, pauses = FRESH_SCRIPTS[lang], FRESH_PAUSES
@@ -130,8 +191,12 @@ def speech_track(lang: str) -> Track:
     parts: list[F64] = []
     segs: list[tuple[float, float]] = []
     pos = 0
-    for (voice, wpm, text), pause in zip(script, pauses, strict=False):
+    for k, ((voice, wpm, text), pause) in enumerate(zip(script, pauses, strict=False)):
         clip = trim(espeak(voice, wpm, text))
+        if offsets is not None:
+            clip = clip * 10 ** ((NEAR_DB + offsets[k] - 10 * np.log10(np.mean(clip**2))) / 20)
+        if fades and k in FADED:
+            clip = fade_out(clip)
         parts += [np.zeros(int(pause * SR)), clip]
         pos += int(pause * SR)
         segs.append((pos / SR, (pos + len(clip)) / SR))
@@ -234,6 +299,8 @@ def recipe_hash() -> str:
     text = json.dumps([*recipe, HOLDOUT_PAUSES, room.TV_LINES, room.SONGS, room.ROOMS, room.MELODIES])
     fresh = [FRESH_SCRIPTS, FRESH_PAUSES, room.MUSIC_ROOTS, room.KEY_BANDS, room.CREAKS, room.CHIMES, room.SCANNERS]
     text += json.dumps([*fresh, room.PIPS])
+    third = [TUNE2_SCRIPTS, HOLDOUT3_SCRIPTS, TUNE2_PAUSES, HOLDOUT3_PAUSES, FADED, FADE_S, FADE_DB, LEVEL_OFFSETS]
+    text += json.dumps([*third, room.DOOR_FIRST, room.SLAM])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -244,12 +311,14 @@ def generate(
     snrs: tuple[int, ...] | None = None,
     holdout: bool = False,
     fresh: bool = False,
+    tune2: bool = False,
+    holdout3: bool = False,
     room_first_s: float = 0.0,
 ) -> dict[str, object]:
     """Write the corpus into `out` (skipped if `labels.json` there has the same recipe) and return labels.
 
     `snrs` keeps only those SNRs of each noise (default: all of them); `holdout` adds the holdout part and
-    `fresh` the fresh part;
+    `fresh` the fresh part, `tune2` and `holdout3` the third round's parts (no `-roomfirst` files);
     `room_first_s` adds, for the TV and the radio, the same scene with the room playing alone that much
     longer before the participant's first words (split `<split>-roomfirst`): a device left connected with
     the TV on before the customer arrives."""
@@ -257,7 +326,8 @@ def generate(
 
     labels_path = out / "labels.json"
     key = (
-        f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:{int(holdout)}{int(fresh)}:{room_first_s}"
+        f"{recipe_hash()}:{','.join(noises)}:{','.join(map(str, snrs or ()))}:"
+        f"{int(holdout)}{int(fresh)}{int(tune2)}{int(holdout3)}:{room_first_s}"
     )
     if labels_path.exists():
         labels: dict[str, object] = json.loads(labels_path.read_text())
@@ -270,6 +340,10 @@ def generate(
         langs += [(20 + li, lang, "holdout") for li, lang in enumerate(HOLDOUT_SCRIPTS)]
     if fresh:
         langs += [(40 + li, lang, "fresh") for li, lang in enumerate(FRESH_SCRIPTS)]
+    if tune2:
+        langs += [(60 + li, lang, "tune2") for li, lang in enumerate(TUNE2_SCRIPTS)]
+    if holdout3:
+        langs += [(80 + li, lang, "holdout3") for li, lang in enumerate(HOLDOUT3_SCRIPTS)]
     for li, lang, split in langs:
         track = speech_track(lang)
         base = {"lang": lang, "split": split, "segments": track.segments, "duration": len(track.audio) / SR}
@@ -288,7 +362,7 @@ def generate(
                 name = f"{lang}_{kind}_{snr}"
                 write_wav(out / f"{name}.wav", mix(track, noise, snr), SR)
                 files[name] = {**base, "noise": kind, "snr": snr}
-            if room_first_s > 0 and kind in ("tv", "radio"):
+            if room_first_s > 0 and kind in ("tv", "radio") and split in ("tune", "holdout", "fresh"):
                 pad = int(room_first_s * SR)
                 shifted = [(s + room_first_s, e + room_first_s) for s, e in track.segments]
                 later = Track(np.concatenate((np.zeros(pad), track.audio)), shifted)
@@ -316,8 +390,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(".escuta/cache/corpus"))
     ap.add_argument("--holdout", action="store_true", help="add the holdout part (pt-h, en-h)")
     ap.add_argument("--fresh", action="store_true", help="add the fresh part (pt-f, en-f)")
+    ap.add_argument("--tune2", action="store_true", help="add the third round's tuning part (pt-t, en-t)")
+    ap.add_argument("--holdout3", action="store_true", help="add the third round's holdout (pt-3, en-3)")
     args = ap.parse_args()
-    labels = generate(args.out, holdout=args.holdout, fresh=args.fresh)
+    labels = generate(args.out, holdout=args.holdout, fresh=args.fresh, tune2=args.tune2, holdout3=args.holdout3)
     print(f"{len(labels['files'])} files in {args.out}")  # type: ignore[arg-type]
 
 

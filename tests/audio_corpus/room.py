@@ -8,7 +8,10 @@ synthesised music/clicks, seeded, so every file is reproducible.
 Three variants of everything: `tune` (what the background stage was tuned on), `holdout` (other TV voices
 and languages, other songs, other rooms and seeds; looked at during the first round of issue 19) and `fresh`
 (made for the second round and never used to choose anything: again other voices, languages, song, room,
-typing, door and beeps), reported separately by the benchmark.
+typing, door and beeps), reported separately by the benchmark. The fourth round added `tune2` (more tuning
+material of the kinds the third round still lost: a loud door before the participant's level is known, a last
+word fading over a radio without a sharp drop; new voices, TV, song, room) and `holdout3` (the same kinds, again
+with nothing shared, measured once after the fourth round's rules were fixed).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from scipy.signal import butter, lfilter
 
 from tests.audio_corpus.speech import espeak, trim
 
-Split = Literal["tune", "holdout", "fresh"]
+Split = Literal["tune", "holdout", "fresh", "tune2", "holdout3"]
 F64 = npt.NDArray[np.float64]
 SR = 16_000
 
@@ -61,6 +64,23 @@ TV_LINES: dict[Split, list[tuple[str, int, str]]] = {
         ("fr-fr+female5", 160, "Tu ne comprends vraiment rien à ce que je ressens"),
         ("pt-br+Quincy", 180, "Voltamos já já com mais informações sobre o trânsito"),
     ],
+    "tune2": [
+        ("pt-br+m5", 170, "Começa agora o programa de culinária da tarde"),
+        ("es+Nguyen", 165, "La selección nacional entrena hoy en la capital"),
+        ("pt-br+iven2", 160, "Você nunca me contou a verdade sobre o seu irmão"),
+        ("en-gb+Gene2", 170, "Police have closed the bridge after the storm last night"),
+        ("pt-br+m5", 175, "Os preços dos combustíveis subiram mais uma vez"),
+        ("es+iven3", 160, "Te esperé toda la tarde en la puerta del cine"),
+    ],
+    "holdout3": [
+        ("ca+Marco", 170, "Bona nit i benvinguts al telenotícies del vespre"),
+        ("pt-br+m7", 165, "A previsão indica chuva forte no litoral paulista"),
+        ("pl+kaukovalta", 160, "Dzisiaj w programie rozmowa z ministrem zdrowia"),
+        ("pt-br+grandma", 160, "Minha filha, eu sempre soube que ele ia voltar"),
+        ("ro+AnxiousAndy", 170, "Echipa locala a castigat meciul in prelungiri"),
+        ("sv+iven4", 165, "Imorgon blir det soligt i hela landet"),
+        ("pt-br+m7", 175, "Fique agora com os destaques do esporte"),
+    ],
 }
 # Song lines sung word by word on a melody (espeak-ng cannot sing; one pitch per word comes close enough
 # for a detector: voiced, harmonic, speech-shaped, over a music bed).
@@ -80,17 +100,31 @@ SONGS: dict[Split, tuple[str, int, list[str]]] = {
         100,
         ["a saudade mora no meu peito", "quando a noite cai eu penso em ti", "canta comigo esta canção"],
     ),
+    "tune2": (
+        "pt-br+steph3",
+        105,
+        ["meu coração bate por você", "a chuva cai lá fora devagar", "fica comigo até o amanhecer"],
+    ),
+    "holdout3": (
+        "it+m8",
+        110,
+        ["ti porto con me sotto le stelle", "il mare canta la nostra storia", "resta qui vicino a me"],
+    ),
 }
 MELODIES: dict[Split, list[int]] = {  # espeak-ng pitch (-p) per word
     "tune": [40, 55, 62, 55, 70, 62, 48, 55, 66],
     "holdout": [60, 45, 52, 68, 58, 42, 64],
     "fresh": [35, 50, 58, 44, 63, 52, 38, 60],
+    "tune2": [52, 38, 60, 47, 66, 41, 57],
+    "holdout3": [45, 62, 50, 70, 55, 40, 65, 48],
 }
 # Room and loudspeaker per split: (highpass Hz, lowpass Hz, sox reverb reverberance %, HF damping %, room scale %).
 ROOMS: dict[Split, tuple[int, int, int, int, int]] = {
     "tune": (150, 6500, 60, 50, 80),
     "holdout": (180, 5500, 50, 60, 65),
     "fresh": (130, 7000, 70, 40, 100),  # a bigger, livelier room with a better TV
+    "tune2": (160, 6000, 55, 55, 75),
+    "holdout3": (200, 6800, 65, 45, 90),
 }
 # Per split: the music bed's chord roots (Hz), typing click band (Hz), the door's creak resonances (Hz) and
 # chime (Hz), the scanner's tones (Hz) and the card machine's pip (Hz).
@@ -98,20 +132,48 @@ MUSIC_ROOTS: dict[Split, list[float]] = {
     "tune": [220.0, 174.6, 261.6, 196.0],
     "holdout": [246.9, 196.0, 293.7, 220.0],
     "fresh": [196.0, 233.1, 174.6, 261.6],
+    "tune2": [164.8, 220.0, 146.8, 196.0],
+    "holdout3": [207.7, 155.6, 233.1, 185.0],
 }
-KEY_BANDS: dict[Split, tuple[int, int]] = {"tune": (1000, 6000), "holdout": (700, 5000), "fresh": (1500, 7000)}
+KEY_BANDS: dict[Split, tuple[int, int]] = {
+    "tune": (1000, 6000),
+    "holdout": (700, 5000),
+    "fresh": (1500, 7000),
+    "tune2": (900, 5500),
+    "holdout3": (1200, 6500),
+}
 CREAKS: dict[Split, tuple[float, float]] = {
     "tune": (420.0, 900.0),
     "holdout": (600.0, 1400.0),
     "fresh": (350.0, 1100.0),
+    "tune2": (480.0, 1250.0),
+    "holdout3": (390.0, 1000.0),
 }
-CHIMES: dict[Split, tuple[float, float]] = {"tune": (659.3, 523.3), "holdout": (784.0, 587.3), "fresh": (880.0, 698.5)}
+CHIMES: dict[Split, tuple[float, float]] = {
+    "tune": (659.3, 523.3),
+    "holdout": (784.0, 587.3),
+    "fresh": (880.0, 698.5),
+    "tune2": (740.0, 554.4),
+    "holdout3": (987.8, 784.0),
+}
 SCANNERS: dict[Split, tuple[float, float]] = {
     "tune": (2700.0, 3100.0),
     "holdout": (2400.0, 2900.0),
     "fresh": (2000.0, 3400.0),
+    "tune2": (2200.0, 3000.0),
+    "holdout3": (2600.0, 3300.0),
 }
-PIPS: dict[Split, float] = {"tune": 1000.0, "holdout": 1200.0, "fresh": 850.0}
+PIPS: dict[Split, float] = {"tune": 1000.0, "holdout": 1200.0, "fresh": 850.0, "tune2": 950.0, "holdout3": 1100.0}
+# The door's first opening (s into the file) and its thump's amplitude. The third round's parts open the door
+# before the participant's first words, hard (a slam): the loud sound comes before their level is known.
+DOOR_FIRST: dict[Split, tuple[float, float]] = {
+    "tune": (0.3, 2.0),
+    "holdout": (0.3, 2.0),
+    "fresh": (0.3, 2.0),
+    "tune2": (0.0, 0.4),
+    "holdout3": (0.0, 0.5),
+}
+SLAM: dict[Split, float] = {"tune": 2.0, "holdout": 2.0, "fresh": 2.0, "tune2": 4.0, "holdout3": 5.0}
 
 
 def room_effect(x: F64, split: Split) -> F64:
@@ -231,7 +293,7 @@ def keyboard(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
 def door(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
     """A shop door every 3-7 s: a creak (an uneven click train through resonances), a thump, a chime."""
     out = _hiss(n, rng)
-    pos = int(rng.uniform(0.3, 2.0) * SR)
+    pos = int(rng.uniform(*DOOR_FIRST[split]) * SR)
     res = CREAKS[split]
     while pos < n:
         creak_n = int(rng.uniform(0.4, 1.0) * SR)
@@ -244,7 +306,7 @@ def door(n: int, rng: np.random.Generator, split: Split = "tune") -> F64:
             creak += lfilter(b, a, train) * 3
         thump_n = int(0.25 * SR)
         t = np.arange(thump_n) / SR
-        thump = np.sin(2 * np.pi * rng.uniform(70, 110) * t) * np.exp(-t / 0.05) * 2.0
+        thump = np.sin(2 * np.pi * rng.uniform(70, 110) * t) * np.exp(-t / 0.05) * SLAM[split]
         thump[: int(0.03 * SR)] += rng.standard_normal(int(0.03 * SR)) * np.exp(-np.arange(int(0.03 * SR)) / 60)
         event = [creak, thump]
         if rng.random() < 0.5:  # the shop's entrance chime: ding-dong
