@@ -71,6 +71,10 @@ PRODUCTS = Keyset("catalog_products", (SortKey("lower(name)", "text", row_field=
 # to recheck it (trigrams are lossy), so it stops sooner: 1,000 matches is no longer a search.
 TOTAL_CAP = 10_000
 SEARCH_TOTAL_CAP = 1_000
+# A search no index narrows (1-2 characters, or punctuation: no trigram) reads products until it has
+# counted enough matches, so it counts fewer: at 1 % matching, 1,000 cost ~100k rows read (50 ms at 1M,
+# 2-3x its 10k time); 100 cost a tenth of that.
+SHORT_SEARCH_TOTAL_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,8 @@ async def page_products(
     """
     where = Where().org("org_id", org_id)
     if query:
-        cap, pattern = SEARCH_TOTAL_CAP, _like_pattern(query)
+        cap = SEARCH_TOTAL_CAP if _trigram_searchable(query) else SHORT_SEARCH_TOTAL_CAP
+        pattern = _like_pattern(query)
         # Written as migration 0150's trigram indexes are built; this condition is what a match is.
         where.raw(_MATCH, pattern)
         # Plan each search for its own pattern: a generic plan (asyncpg's prepared statement after five

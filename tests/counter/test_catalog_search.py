@@ -103,6 +103,7 @@ async def test_total_is_exact_below_the_cap_and_capped_above(
 ) -> None:
     monkeypatch.setattr(counter, "TOTAL_CAP", 6)
     monkeypatch.setattr(counter, "SEARCH_TOTAL_CAP", 3)
+    monkeypatch.setattr(counter, "SHORT_SEARCH_TOTAL_CAP", 2)
     monkeypatch.setattr(counter, "PROBE_ROWS", 4)
     exact, many = await register(client, "Exact"), await register(client, "Many")
     async with db_pool.acquire() as conn:
@@ -118,8 +119,9 @@ async def test_total_is_exact_below_the_cap_and_capped_above(
     assert await total(many) == (6, False, 9), "the list above its cap: the cap, and more rows than it says"
     assert await total(exact, q="azia") == (3, True, 3), "a search at its cap (trigram path): exact"
     assert await total(many, q="azia") == (3, False, 5), "a search above its cap: capped, every match listed"
-    assert await total(exact, q="zi") == (3, True, 3), "1-2 characters (no trigram): exact at the cap"
-    assert await total(many, q="zi") == (3, False, 5)
+    assert await total(exact, q="zi") == (2, False, 3), "1-2 characters (no trigram): a smaller cap"
+    assert await total(many, q="zi") == (2, False, 5)
+    assert await total(exact, q="o 1") == (1, True, 1), "no trigram, below the smaller cap: exact"
     assert await total(many, q="produto") == (3, False, 9), "dense: the probe proves it capped"
     assert await total(many, q="zzz") == (0, True, 0)
     names, _ = await _names(client, many, q="azia")
