@@ -131,7 +131,10 @@ class ProductPage(BaseModel):
 
     items: list[Product]
     total: int = Field(
-        description="How many products match, counted up to 10,000; when `totalExact` is false, more than this."
+        description=(
+            "How many products match, counted up to 10,000 (1,000 with `q`; 100 when `q` has no run of three letters"
+            " or digits); when `totalExact` is false, more than this."
+        )
     )
     totalExact: bool = Field(
         True, description="False when more than `total` products match (the count stops there; page by `nextCursor`)."
