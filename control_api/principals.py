@@ -122,15 +122,11 @@ def limiter(request: HTTPConnection) -> RateLimiter:
     return rl
 
 
-def _check_failures(request: HTTPConnection, settings: Settings) -> None:
+def _check_failures(request: HTTPConnection, settings: Settings, source: str) -> None:
     try:
-        limiter(request).check(settings.rate_limit.token, "key:fail", client_address(request))
+        limiter(request).check(settings.rate_limit.token, "key:fail", source)
     except RateLimited as exc:
         raise rate_limited(exc) from None
-
-
-def _record_failure(request: HTTPConnection, settings: Settings) -> None:
-    limiter(request).record(settings.rate_limit.token, "key:fail", client_address(request))
 
 
 def user_from_token(settings: Settings, token: str) -> AuthUser:
@@ -263,20 +259,22 @@ async def principal_from_key(request: HTTPConnection, key: str) -> Principal:
         # Unknown keys cost a database lookup: a source that keeps failing is stopped before that. A
         # valid key already in the cache costs nothing to check, so it is not refused for its source's
         # failures (a shop's one misconfigured device does not lock out its other devices).
-        _check_failures(request, settings)
+        source = client_address(request)
+        _check_failures(request, settings, source)
         pool: asyncpg.Pool | None = state.pool
         if pool is None:
             raise ApiError(503, "database_unavailable", "the database is not connected yet")
         generation = cache.generation
         entry = await _load_key(pool, prefix)
         if entry is None:
-            _record_failure(request, settings)
+            limiter(request).record(settings.rate_limit.token, "key:fail", source)
             raise _unauthorized("invalid API key")
         cache.put(prefix, entry, generation)
     if entry.revoked or entry.kind != kind or not key_matches(key, entry.key_hash):
-        _check_failures(request, settings)  # guesses at a known prefix are limited like unknown keys
-        _record_failure(request, settings)
-        log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, client_address(request))
+        source = client_address(request)
+        _check_failures(request, settings, source)  # guesses at a known prefix are limited like unknown keys
+        limiter(request).record(settings.rate_limit.token, "key:fail", source)
+        log.info("api key refused: prefix=%s revoked=%s source=%s", prefix, entry.revoked, source)
         raise _unauthorized("invalid or revoked API key")
     if kind == "publishable":
         origin = request.headers.get("origin")

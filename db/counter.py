@@ -102,7 +102,9 @@ PROBE_ROWS = 1_500
 _MATCH = "lower(name) LIKE {0} ESCAPE '\\' OR indications_search LIKE {0} ESCAPE '\\'"
 
 
-async def _count_matches(conn: Conn, org_id: UUID, query: str, where: Where, cap: int) -> tuple[int, list[UUID] | None]:
+async def _count_matches(
+    conn: Conn, org_id: UUID, query: str, where: Where, cap: int, trigrams: bool
+) -> tuple[int, list[UUID] | None]:
     """Up to ``cap + 1`` matches of a search, and their ids when the page should read them by id.
 
     A dense pattern (most products match) is proven capped by the probe; a rare one is counted from
@@ -122,7 +124,7 @@ async def _count_matches(conn: Conn, org_id: UUID, query: str, where: Where, cap
     seen, matched = row["seen"], row["matched"]
     if seen < PROBE_ROWS or matched > cap:
         return matched, None
-    if _trigram_searchable(query):
+    if trigrams:
         ids: list[UUID] = await conn.fetchval(
             "SELECT coalesce(array_agg(id), '{}') FROM escuta_catalog_matches($1, $2) AS id",
             _like_pattern(query),
@@ -144,14 +146,15 @@ async def page_products(
     """
     where = Where().org("org_id", org_id)
     if query:
-        cap = SEARCH_TOTAL_CAP if _trigram_searchable(query) else SHORT_SEARCH_TOTAL_CAP
+        trigrams = _trigram_searchable(query)
+        cap = SEARCH_TOTAL_CAP if trigrams else SHORT_SEARCH_TOTAL_CAP
         pattern = _like_pattern(query)
         # Written as migration 0150's trigram indexes are built; this condition is what a match is.
         where.raw(_MATCH, pattern)
         # Plan each search for its own pattern: a generic plan (asyncpg's prepared statement after five
         # calls) cannot see how rare it is. For this transaction only (tenant_connection's).
         await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        counted, ids = await _count_matches(conn, org_id, query, where, cap)
+        counted, ids = await _count_matches(conn, org_id, query, where, cap, trigrams)
         if ids is not None:
             where.raw("id = ANY({0}::uuid[])", ids)
     else:

@@ -49,15 +49,19 @@ EXPORT_NICENESS = 10
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 
 
+_POOLS_LOCK = threading.Lock()  # pools are looked up from worker threads (see Exporter.to_file)
+
+
 def _pool(processes: int, *, renew: bool = False) -> ProcessPoolExecutor:
-    if renew or processes not in _POOLS:
-        _POOLS[processes] = ProcessPoolExecutor(
-            processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=watch_parent,
-            initargs=(os.getpid(),),
-        )
-    return _POOLS[processes]
+    with _POOLS_LOCK:
+        if renew or processes not in _POOLS:
+            _POOLS[processes] = ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=watch_parent,
+                initargs=(os.getpid(),),
+            )
+        return _POOLS[processes]
 
 
 def watch_parent(parent: int) -> None:
@@ -105,8 +109,9 @@ class Exporter:
         try:
             # Submitted from a thread: the first submit starts the export process (fork and exec of this
             # large process, tens of ms), which on the event loop stalled every request in flight.
-            pool = await asyncio.to_thread(_pool, self._processes)
-            future = await asyncio.to_thread(pool.submit, run_counter_export, dsn, spec, str(path), job_id)
+            future = await asyncio.to_thread(
+                lambda: _pool(self._processes).submit(run_counter_export, dsn, spec, str(path), job_id)
+            )
             return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             # A process died (killed, out of memory): the next export gets a fresh pool.
