@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 
 from control_api.app import create_app
-from control_api.credential_cache import credential_cache
+from control_api.credential_cache import CredentialCache, credential_cache
 from core.settings import Settings
 from tests.accounts.helpers import Org, device_for_org, put_solution, register, token_body
 
@@ -90,15 +90,22 @@ async def _until(condition: Any, within: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_change_made_outside_the_api_reaches_the_cache(
-    apps: list[tuple[FastAPI, httpx.AsyncClient]], db_pool: asyncpg.Pool
-) -> None:
-    """Revoked straight in the database (another tool, a migration): the trigger tells every process."""
+async def _minted_by_b(
+    apps: list[tuple[FastAPI, httpx.AsyncClient]],
+) -> tuple[httpx.AsyncClient, Org, dict[str, str], str, CredentialCache]:
+    """A device key made through A and minted once through B: (B's client, org, headers, key prefix, B's cache)."""
     (_, a), (app_b, b) = apps
     org, device = await _device_key(a)
     headers, prefix = {"X-API-Key": device["api_key"]}, device["api_key"][:15]
     assert (await b.post("/token", json=token_body(org.org_id), headers=headers)).status_code == 200
-    cache_b = credential_cache(app_b.state)
+    return b, org, headers, prefix, credential_cache(app_b.state)
+
+
+async def test_a_change_made_outside_the_api_reaches_the_cache(
+    apps: list[tuple[FastAPI, httpx.AsyncClient]], db_pool: asyncpg.Pool
+) -> None:
+    """Revoked straight in the database (another tool, a migration): the trigger tells every process."""
+    b, org, headers, prefix, cache_b = await _minted_by_b(apps)
     assert cache_b.get(prefix, time.monotonic()) is not None
     async with db_pool.acquire() as conn:
         await conn.execute("UPDATE devices SET revoked_at = now()")
@@ -109,11 +116,7 @@ async def test_a_change_made_outside_the_api_reaches_the_cache(
 async def test_the_cache_is_cleared_and_off_while_the_listener_is_down(
     apps: list[tuple[FastAPI, httpx.AsyncClient]], db_pool: asyncpg.Pool
 ) -> None:
-    (_, a), (app_b, b) = apps
-    org, device = await _device_key(a)
-    headers, prefix = {"X-API-Key": device["api_key"]}, device["api_key"][:15]
-    assert (await b.post("/token", json=token_body(org.org_id), headers=headers)).status_code == 200
-    cache_b = credential_cache(app_b.state)
+    b, org, headers, prefix, cache_b = await _minted_by_b(apps)
     async with db_pool.acquire() as conn:
         listeners = await conn.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
